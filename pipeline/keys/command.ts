@@ -1,5 +1,15 @@
 import type { Command } from 'commander';
-import { NotImplementedError } from '../core/errors.js';
+import { z } from 'zod';
+import { createKeyFile, LoadedKey } from '../../keys/keyFile.js';
+import { keyRole } from '../../schemas/manifest.js';
+import { UsageError } from '../core/errors.js';
+import { log } from '../core/log.js';
+
+const newKeyOptions = z.object({
+  role: keyRole,
+  out: z.string().min(1),
+  keyId: z.string().min(1).max(200).optional(),
+});
 
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('Create and inspect key files (K_src for sources, K_ttp for the trusted third party).');
@@ -8,22 +18,41 @@ export function registerKeys(program: Command): void {
     .description('Create a new key file with 32 random bytes, mode 0600.')
     .requiredOption('--role <role>', 'source or ttp')
     .requiredOption('--out <file>', 'key file to create (never overwritten)')
-    .option('--key-id <id>', 'a label for the key, shown in manifests')
-    .action(() => {
-      throw new NotImplementedError('keys new', 5);
+    .option('--key-id <id>', 'a label for the key, shown in manifests (default: <role>-<date>)')
+    .action(async (raw: unknown) => {
+      const parsed = newKeyOptions.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const field = String(issue?.path[0] ?? '');
+        throw new UsageError(field === 'role' ? `--role must be 'source' or 'ttp'.` : `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is invalid: ${issue?.message ?? ''}`);
+      }
+      const { role, out } = parsed.data;
+      const keyId = parsed.data.keyId ?? `${role}-${new Date().toISOString().slice(0, 10)}`;
+      const created = await createKeyFile(out, role, keyId);
+      log().info({ file: out, role, keyId, fingerprint: created.fingerprint }, 'key created');
+      process.stdout.write(`Created ${role} key '${keyId}' in ${out} (mode 0600), fingerprint ${created.fingerprint}\n`);
     });
   keys
     .command('fingerprint')
     .description('Print the key fingerprint alone on stdout.')
     .argument('<file>', 'key file')
-    .action(() => {
-      throw new NotImplementedError('keys fingerprint', 5);
+    .action(async (file: string) => {
+      const key = await LoadedKey.load(file);
+      process.stdout.write(`${key.fingerprint}\n`);
     });
   keys
     .command('check')
     .description('Check a key file: format, role and permissions.')
     .argument('<file>', 'key file')
-    .action(() => {
-      throw new NotImplementedError('keys check', 5);
+    .option('--role <role>', 'also require this role (source or ttp)')
+    .action(async (file: string, raw: { role?: string }) => {
+      let expected: z.infer<typeof keyRole> | undefined;
+      if (raw.role !== undefined) {
+        const role = keyRole.safeParse(raw.role);
+        if (!role.success) throw new UsageError(`--role must be 'source' or 'ttp'.`);
+        expected = role.data;
+      }
+      const key = await LoadedKey.load(file, expected);
+      process.stdout.write(`${file}: ok — format boldlink-key/v1, role ${key.role}, key id '${key.keyId}', permissions owner-only, fingerprint ${key.fingerprint}\n`);
     });
 }

@@ -1,5 +1,16 @@
 import type { Command } from 'commander';
-import { NotImplementedError } from '../core/errors.js';
+import { z } from 'zod';
+import { UsageError } from '../core/errors.js';
+import { formatLinkageReport } from './linkageReport.js';
+import { runLink } from './link.js';
+
+/** A project id goes into the project key (HKDF info) and the manifest: keep it a plain, readable name. */
+const linkOptions = z.object({
+  key: z.string().min(1),
+  project: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, hyphen or underscore (at most 64), such as bold-2025'),
+  input: z.array(z.string().min(1)).min(2, 'give the microdata holder\'s and at least one municipality\'s pseudonymize output'),
+  out: z.string().min(1),
+});
 
 export function registerLink(program: Command): void {
   program
@@ -7,9 +18,19 @@ export function registerLink(program: Command): void {
     .description('Trusted third party: link pseudonymized sources and replace source pseudonyms by project pseudonyms.')
     .requiredOption('--key <file>', 'the TTP key file (role ttp)')
     .requiredOption('--project <id>', 'project id; different projects get unlinkable pseudonyms')
-    .requiredOption('--input <dirs...>', 'pseudonymize output directories')
+    .requiredOption('--input <dirs...>', 'pseudonymize output directories: the microdata holder\'s and one per municipality')
     .requiredOption('--out <dir>', 'output directory')
-    .action(() => {
-      throw new NotImplementedError('link', 6);
+    .addHelpText(
+      'after',
+      '\nWrites clients, benefits, interventions, persons and jobs (Parquet, people known by RID only) and linkage-report.json;\nprints the linkage quality report (unique / multiple / none per source and file).\n\nExample:\n  boldlink link --key ttp.key --project bold-2025 --input pseudo/cbs pseudo/rotterdam pseudo/utrecht --out linked',
+    )
+    .action(async (raw: unknown) => {
+      const parsed = linkOptions.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new UsageError(`--${String(issue?.path[0] ?? 'option')}: ${issue?.message ?? 'invalid'}.`);
+      }
+      const result = await runLink({ keyFile: parsed.data.key, project: parsed.data.project, inputs: parsed.data.input, out: parsed.data.out });
+      process.stdout.write(formatLinkageReport(result.report, result.reportPath));
     });
 }

@@ -1,5 +1,24 @@
 import type { Command } from 'commander';
-import { NotImplementedError } from '../core/errors.js';
+import { z } from 'zod';
+import { UsageError } from '../core/errors.js';
+import { runMetrics } from './runMetrics.js';
+
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/)
+  .refine((s) => {
+    const day = new Date(`${s}T00:00:00Z`);
+    return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === s;
+  });
+
+const metricsOptions = z
+  .object({
+    input: z.string().min(1),
+    out: z.string().min(1),
+    definitions: z.string().min(1).optional(),
+    observationEnd: isoDate.optional(),
+  })
+  .strict();
 
 export function registerMetrics(program: Command): void {
   program
@@ -8,8 +27,26 @@ export function registerMetrics(program: Command): void {
     .requiredOption('--input <dir>', 'link output directory')
     .requiredOption('--out <dir>', 'output directory')
     .option('--definitions <file>', 'metric definitions file (default: examples/definitions.json)')
-    .option('--observation-end <date>', 'YYYY-MM-DD; default: latest date in the linked data')
-    .action(() => {
-      throw new NotImplementedError('metrics', 7);
+    .option('--observation-end <date>', 'YYYY-MM-DD; default: the definitions file, else the latest date in the linked data')
+    .action(async (raw: unknown) => {
+      const parsed = metricsOptions.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const option = issue?.path[0] === 'observationEnd' ? '--observation-end' : `--${String(issue?.path[0] ?? '')}`;
+        throw new UsageError(`${option}: ${option === '--observation-end' ? 'expected a calendar date written YYYY-MM-DD' : (issue?.message ?? 'invalid')}`);
+      }
+      const o = parsed.data;
+      const manifest = await runMetrics({
+        input: o.input,
+        out: o.out,
+        ...(o.definitions !== undefined ? { definitionsFile: o.definitions } : {}),
+        ...(o.observationEnd !== undefined ? { observationEnd: o.observationEnd } : {}),
+      });
+      const totals = manifest.summary['totals'] as Record<string, number> | undefined;
+      process.stdout.write(
+        `metrics written to ${o.out} (observation end ${String(manifest.summary['observationEnd'])}; ` +
+          `${totals?.['spells'] ?? 0} spells, ${totals?.['outflows'] ?? 0} outflows, ${totals?.['to_work'] ?? 0} to work, ${totals?.['durable'] ?? 0} durable of ${totals?.['uncensored'] ?? 0} uncensored). ` +
+          'spells.parquet stays in the secure environment; tables/ and effects.parquet go through boldlink release.\n',
+      );
     });
 }

@@ -1,5 +1,17 @@
 import type { Command } from 'commander';
-import { NotImplementedError } from '../core/errors.js';
+import { z } from 'zod';
+import { LoadedKey } from '../../keys/keyFile.js';
+import { UsageError } from '../core/errors.js';
+import { log } from '../core/log.js';
+import { pseudonymize } from './pseudonymize.js';
+
+const options = z.object({
+  key: z.string().min(1),
+  source: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a short name: letters, digits, _ or -'),
+  mapping: z.string().min(1).optional(),
+  input: z.array(z.string().min(1)).min(1),
+  out: z.string().min(1),
+});
 
 export function registerPseudonymize(program: Command): void {
   program
@@ -10,7 +22,27 @@ export function registerPseudonymize(program: Command): void {
     .option('--mapping <file>', 'column-mapping file for exports with their own headers')
     .requiredOption('--input <files...>', 'CSV or Parquet files')
     .requiredOption('--out <dir>', 'output directory')
-    .action(() => {
-      throw new NotImplementedError('pseudonymize', 5);
+    .action(async (raw: unknown) => {
+      const parsed = options.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new UsageError(`--${String(issue?.path[0] ?? '')}: ${issue?.message ?? 'invalid'}`);
+      }
+      const key = await LoadedKey.load(parsed.data.key, 'source');
+      const result = await pseudonymize({
+        key,
+        source: parsed.data.source,
+        ...(parsed.data.mapping !== undefined ? { mappingPath: parsed.data.mapping } : {}),
+        inputs: parsed.data.input,
+        outDir: parsed.data.out,
+      });
+      log().info({ out: result.outDir, quarantined: result.quarantined, fingerprint: key.fingerprint }, 'pseudonymize done');
+      const lines = Object.entries(result.tables).map(
+        ([table, s]) => `  ${table.padEnd(14)} ${String(s.rows).padStart(10)} rows  (bsn ${s.bsn}, repaired ${s.bsn_repaired}, fallback ${s.fallback}, duplicates ${s.duplicates})`,
+      );
+      process.stdout.write(
+        `Pseudonymized with source key ${key.fingerprint} into ${result.outDir}\n${lines.join('\n')}\n` +
+          `  quarantined    ${String(result.quarantined).padStart(10)} rows  → ${result.quarantineFile} (stays at the source)\n`,
+      );
     });
 }

@@ -1,5 +1,16 @@
 import type { Command } from 'commander';
-import { NotImplementedError } from '../core/errors.js';
+import { z } from 'zod';
+import { UsageError } from '../core/errors.js';
+import { DEFAULT_LIMITS, ReleaseDatabase } from './releaseDatabase.js';
+import { ReleaseBundle } from './releaseBundle.js';
+import { toArrow, toCsv, toJsonBody, toTextTable } from './resultFormat.js';
+
+const options = z.object({
+  release: z.string().min(1),
+  format: z.enum(['table', 'csv', 'json', 'arrow'], { message: "--format must be table, csv, json or arrow" }),
+  maxRows: z.coerce.number().int().positive({ message: '--max-rows must be a positive whole number' }),
+  timeout: z.coerce.number().positive({ message: '--timeout must be a positive number of seconds' }),
+});
 
 export function registerQuery(program: Command): void {
   program
@@ -7,8 +18,23 @@ export function registerQuery(program: Command): void {
     .description('Researcher: read-only SQL over the released tables only.')
     .requiredOption('--release <dir>', 'release bundle directory')
     .option('--format <format>', 'table, csv, json or arrow', 'table')
+    .option('--max-rows <n>', 'refuse results with more rows than this', String(1_000_000))
+    .option('--timeout <seconds>', 'stop a query running longer than this', String(DEFAULT_LIMITS.timeoutMs / 1000))
     .argument('<sql>', 'one SELECT statement')
-    .action(() => {
-      throw new NotImplementedError('query', 9);
+    .action(async (sql: string, raw: unknown) => {
+      const parsed = options.safeParse(raw);
+      if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? 'invalid options');
+      const { release, format, maxRows, timeout } = parsed.data;
+      if (format === 'arrow' && process.stdout.isTTY === true) throw new UsageError('--format arrow writes binary: redirect it to a file (> result.arrows).');
+      const database = await ReleaseDatabase.open(await ReleaseBundle.open(release));
+      try {
+        const result = await database.query(sql, { maxRows, timeoutMs: timeout * 1000 });
+        for (const warning of result.warnings) process.stderr.write(`boldlink: warning: ${warning}\n`);
+        const output: string | Uint8Array =
+          format === 'json' ? `${JSON.stringify(toJsonBody(result), null, 2)}\n` : format === 'csv' ? toCsv(result) : format === 'arrow' ? toArrow(result) : toTextTable(result);
+        await new Promise<void>((resolve, reject) => process.stdout.write(output, (error) => (error ? reject(error) : resolve())));
+      } finally {
+        database.close();
+      }
     });
 }

@@ -1,14 +1,58 @@
 import type { Command } from 'commander';
-import { NotImplementedError } from '../core/errors.js';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { UsageError } from '../core/errors.js';
+import { log } from '../core/log.js';
+import { DEFAULT_LIMITS, ReleaseDatabase } from '../query/releaseDatabase.js';
+import { ReleaseBundle } from '../query/releaseBundle.js';
+import { startServer } from './server.js';
+
+const options = z.object({
+  release: z.string().min(1),
+  tokens: z.string().min(1),
+  port: z.coerce.number().int().min(0).max(65535, { message: '--port must be 0–65535' }),
+  host: z.string().min(1),
+  requestLog: z.string().min(1).optional(),
+  maxRows: z.coerce.number().int().positive({ message: '--max-rows must be a positive whole number' }),
+  timeout: z.coerce.number().positive({ message: '--timeout must be a positive number of seconds' }),
+});
 
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('Researcher: HTTP API and web page over a release bundle.')
     .requiredOption('--release <dir>', 'release bundle directory')
-    .requiredOption('--tokens <file>', 'tokens file (hashes only)')
-    .option('--port <n>', 'port to listen on', '8080')
-    .action(() => {
-      throw new NotImplementedError('serve', 9);
+    .requiredOption('--tokens <file>', 'tokens file (hashes only; see `boldlink tokens add`)')
+    .option('--port <n>', 'port to listen on (0: any free port)', '8080')
+    .option('--host <address>', 'address to listen on; expose beyond this machine only behind TLS', '127.0.0.1')
+    .option('--request-log <file>', 'append-only JSON-lines request log (default: requests.jsonl beside the tokens file)')
+    .option('--max-rows <n>', 'refuse results with more rows than this', String(DEFAULT_LIMITS.maxRows))
+    .option('--timeout <seconds>', 'stop a query running longer than this', String(DEFAULT_LIMITS.timeoutMs / 1000))
+    .action(async (raw: unknown) => {
+      const parsed = options.safeParse(raw);
+      if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? 'invalid options');
+      const o = parsed.data;
+      const database = await ReleaseDatabase.open(await ReleaseBundle.open(o.release));
+      const running = await startServer({
+        database,
+        tokensFile: o.tokens,
+        requestLogFile: o.requestLog ?? join(dirname(resolve(o.tokens)), 'requests.jsonl'),
+        host: o.host,
+        port: o.port,
+        limits: { maxRows: o.maxRows, timeoutMs: o.timeout * 1000 },
+      });
+      process.stdout.write(`boldlink serve: ${database.tables.size} tables from ${resolve(o.release)} at ${running.url}/\n`);
+      log().info({ url: running.url, tables: database.tables.size }, 'serving release');
+      // Serve until SIGINT/SIGTERM, then close cleanly so the request log is flushed.
+      await new Promise<void>((done) => {
+        const stop = () => {
+          void running.close().finally(() => {
+            database.close();
+            done();
+          });
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { NotImplementedError } from '../core/errors.js';
+import { addToken, readTokensFile } from './tokenStore.js';
 
 export function registerTokens(program: Command): void {
   const tokens = program.command('tokens').description('Manage researchers\' access tokens for `boldlink serve`.');
@@ -7,8 +7,18 @@ export function registerTokens(program: Command): void {
     .command('add')
     .description('Create a token for a researcher; prints it once and stores only its hash.')
     .requiredOption('--name <name>', 'researcher name')
+    .requiredOption('--file <file>', 'tokens file (created with mode 0600 if missing)')
+    .action(async (options: { name: string; file: string }) => {
+      const token = await addToken(options.file, options.name);
+      process.stdout.write(`${token}\n`);
+      process.stderr.write(`boldlink: token for '${options.name}' added to ${options.file}. It is shown only this once: hand it to the researcher over a secure channel.\n`);
+    });
+  tokens
+    .command('list')
+    .description('List the researchers in a tokens file (names and creation dates; no token or hash).')
     .requiredOption('--file <file>', 'tokens file')
-    .action(() => {
-      throw new NotImplementedError('tokens add', 9);
+    .action(async (options: { file: string }) => {
+      const file = await readTokensFile(options.file);
+      for (const entry of file.tokens) process.stdout.write(`${entry.name}\t${entry.created}\n`);
     });
 }

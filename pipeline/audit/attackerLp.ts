@@ -1,0 +1,153 @@
+import type { Highs } from 'highs';
+
+/**
+ * The attacker's linear programmes (DESIGN.md, "Secondary suppression"): with
+ * every published cell fixed and every additive relation of the released
+ * tables as an equation, how low and how high can a suppressed cell be? The
+ * cell is protected when that interval is at least its protection level wide.
+ * Solved with HiGHS, here, from the released values alone, so the verdict
+ * does not depend on the release stage's own suppression code.
+ */
+
+/** What the attacker knows of a cell: an exact value (published), an interval (rounded), or only ≥ 0 (suppressed). */
+export interface CellBounds {
+  readonly lower: number;
+  /** Infinity when unbounded above. */
+  readonly upper: number;
+}
+
+/** Σ coefficient · cell = 0, e.g. a margin: the inner cells minus their Total. */
+export interface Equation {
+  readonly terms: readonly { readonly key: string; readonly coefficient: number }[];
+  /** Where the equation came from, for findings about inconsistent margins. */
+  readonly origin: string;
+}
+
+export type Interval = { readonly min: number; readonly max: number };
+
+export interface LpOutcome {
+  /** Feasible interval per target cell; absent for cells in a system with no solution. */
+  readonly intervals: ReadonlyMap<string, Interval>;
+  /** Equations that published values alone already violate, and target cells whose system of equations has no solution. */
+  readonly inconsistent: readonly { readonly origin: string; readonly cells: readonly string[] }[];
+  readonly programmesSolved: number;
+}
+
+const TOLERANCE = 1e-6;
+
+let loaded: Promise<Highs> | undefined;
+async function loadHighs(): Promise<Highs> {
+  // highs ships its types as CommonJS, but Node loads its ES module build, whose default export is the loader.
+  loaded ??= import('highs').then((m) => (m.default as unknown as () => Promise<Highs>)());
+  return loaded;
+}
+
+export async function attackerIntervals(bounds: ReadonlyMap<string, CellBounds>, equations: readonly Equation[], targets: readonly string[]): Promise<LpOutcome> {
+  const isFixed = (key: string) => {
+    const b = bounds.get(key);
+    return b !== undefined && b.upper - b.lower <= TOLERANCE;
+  };
+  const inconsistent: { origin: string; cells: string[] }[] = [];
+  // Published cells move to the right-hand side; an equation with nothing left to vary must already hold.
+  const reduced: { vars: { key: string; coefficient: number }[]; rhs: number; origin: string }[] = [];
+  for (const eq of equations) {
+    let rhs = 0;
+    const vars: { key: string; coefficient: number }[] = [];
+    for (const t of eq.terms) {
+      if (isFixed(t.key)) rhs -= t.coefficient * (bounds.get(t.key)?.lower ?? 0);
+      else vars.push(t);
+    }
+    if (vars.length === 0) {
+      if (Math.abs(rhs) > TOLERANCE) inconsistent.push({ origin: eq.origin, cells: eq.terms.map((t) => t.key) });
+    } else {
+      reduced.push({ vars, rhs, origin: eq.origin });
+    }
+  }
+
+  // Cells only constrain each other within a connected system of equations; solve each system on its own.
+  const parent = new Map<string, string>();
+  const find = (k: string): string => {
+    let root = k;
+    while (parent.has(root) && parent.get(root) !== root) root = parent.get(root) ?? root;
+    parent.set(k, root);
+    return root;
+  };
+  for (const eq of reduced) {
+    const first = eq.vars[0];
+    if (first === undefined) continue;
+    for (const v of eq.vars) {
+      const a = find(first.key);
+      const b = find(v.key);
+      if (a !== b) parent.set(b, a);
+    }
+  }
+  const systemOf = new Map<string, typeof reduced>();
+  for (const eq of reduced) {
+    const root = find(eq.vars[0]?.key ?? '');
+    const list = systemOf.get(root) ?? [];
+    list.push(eq);
+    systemOf.set(root, list);
+  }
+
+  const highs = await loadHighs();
+  const intervals = new Map<string, Interval>();
+  let programmesSolved = 0;
+  const infeasibleSystems = new Set<string>();
+  for (const target of targets) {
+    const own = bounds.get(target) ?? { lower: 0, upper: Infinity };
+    const inSystem = parent.has(target);
+    const root = inSystem ? find(target) : target;
+    const system = inSystem ? systemOf.get(root) : undefined;
+    if (system === undefined) {
+      intervals.set(target, { min: own.lower, max: own.upper });
+      continue;
+    }
+    if (infeasibleSystems.has(root)) continue;
+    const lp = lpText(system, bounds, target);
+    const min = solve(highs, lp, 'Minimize');
+    const max = solve(highs, lp, 'Maximize');
+    programmesSolved += 2;
+    if (min === 'infeasible' || max === 'infeasible') {
+      infeasibleSystems.add(root);
+      inconsistent.push({ origin: system[0]?.origin ?? 'released table', cells: [target] });
+      continue;
+    }
+    intervals.set(target, { min, max });
+  }
+  return { intervals, inconsistent, programmesSolved };
+}
+
+function lpText(system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>, target: string): (sense: 'Minimize' | 'Maximize') => string {
+  const names = new Map<string, string>();
+  const name = (key: string) => {
+    let n = names.get(key);
+    if (n === undefined) {
+      n = `x${names.size}`;
+      names.set(key, n);
+    }
+    return n;
+  };
+  const targetName = name(target);
+  const rows = system.map((eq, i) => ` c${i}: ${eq.vars.map((v, j) => `${v.coefficient < 0 ? '-' : j === 0 ? '' : '+'} ${Math.abs(v.coefficient)} ${name(v.key)}`).join(' ')} = ${eq.rhs}`);
+  const boundLines = [...names].map(([key, n]) => {
+    const b = bounds.get(key) ?? { lower: 0, upper: Infinity };
+    return Number.isFinite(b.upper) ? ` ${b.lower} <= ${n} <= ${b.upper}` : ` ${n} >= ${b.lower}`;
+  });
+  const body = `Subject To\n${rows.join('\n')}\nBounds\n${boundLines.join('\n')}\nEnd\n`;
+  return (sense) => `${sense}\n obj: ${targetName}\n${body}`;
+}
+
+function solve(highs: Highs, lp: (sense: 'Minimize' | 'Maximize') => string, sense: 'Minimize' | 'Maximize'): number | 'infeasible' {
+  let result = highs.solve(lp(sense), { output_flag: false });
+  if (result.Status === 'Primal infeasible or unbounded') result = highs.solve(lp(sense), { output_flag: false, presolve: 'off' });
+  switch (result.Status) {
+    case 'Optimal':
+      return result.ObjectiveValue;
+    case 'Unbounded':
+      return sense === 'Maximize' ? Infinity : -Infinity;
+    case 'Infeasible':
+      return 'infeasible';
+    default:
+      throw new Error(`the LP solver stopped with status '${result.Status}' on an attacker's programme`);
+  }
+}

@@ -1,0 +1,126 @@
+import { access, readFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { projectPath } from '../core/projectPath.js';
+import type { AuditedManifest } from './workspace.js';
+
+/**
+ * The disclosure rules the release is re-checked against (DESIGN.md,
+ * "Disclosure control"). Taken from what the release manifest recorded (its
+ * rules object, or the rules file it names), else the project's
+ * examples/rules.json, else DESIGN.md's defaults. Each number is read by name
+ * from the rules document; a number the document does not give keeps its
+ * default, and the report says where every rule came from.
+ */
+export interface DisclosureRules {
+  /** Where the rules were read from, for the report. */
+  readonly source: string;
+  /** A count cell based on fewer persons is primary-suppressed. */
+  readonly minFrequency: number;
+  /** Numerator, denominator and complement of a rate must each reach this. */
+  readonly rateMinimum: number;
+  /** (n,k) dominance: no n contributors may hold k or more of a magnitude total. */
+  readonly dominanceN: number;
+  readonly dominanceK: number;
+  /** p% rule: the rest of the total must exceed p · the largest contribution. */
+  readonly pPercent: number;
+  /** The width a suppressed cell's feasible interval must reach. */
+  readonly protectionLevel: number;
+  /** When cells are rounded: to this base (the attacker knows the true value within half of it). */
+  readonly roundingBase: number;
+}
+
+export const DESIGN_DEFAULTS = { minFrequency: 10, rateMinimum: 10, dominanceN: 2, dominanceK: 0.9, pPercent: 0.1, roundingBase: 5 } as const;
+
+const CANDIDATES: Record<keyof Omit<DisclosureRules, 'source'>, readonly string[]> = {
+  minFrequency: ['minFrequency', 'frequency.threshold', 'frequency.minFrequency', 'frequency.min', 'frequency.minPersons', 'counts.minFrequency', 'counts.threshold', 'counts.min', 'frequencyThreshold', 'threshold', 'minCount', 'minPersons'],
+  rateMinimum: ['rates.minimum', 'rates.min', 'rates.threshold', 'rates.minCount', 'rates.minFrequency', 'rate.threshold', 'rate.min', 'rateMinimum', 'rateThreshold', 'minRateCount'],
+  dominanceN: ['dominance.n', 'magnitude.dominance.n', 'magnitude.n', 'nk.n', 'dominanceN'],
+  dominanceK: ['dominance.k', 'magnitude.dominance.k', 'magnitude.k', 'nk.k', 'dominanceK'],
+  pPercent: ['pRule.p', 'pPercent.p', 'p.percent', 'magnitude.p', 'magnitude.pPercent', 'pPercent', 'pRatio', 'p'],
+  protectionLevel: ['protectionLevel', 'protection.level', 'protection.width', 'secondary.protectionLevel', 'secondary.protection'],
+  roundingBase: ['rounding.base', 'roundingBase'],
+};
+
+export async function loadDisclosureRules(releaseManifests: readonly AuditedManifest[], workspaceRoot: string): Promise<DisclosureRules> {
+  for (const manifest of releaseManifests) {
+    const recorded = await recordedRules(manifest.parameters, workspaceRoot);
+    if (recorded !== null) return rulesFrom(recorded.document, recorded.source);
+  }
+  const example = projectPath('examples', 'rules.json');
+  const document = await readJson(example);
+  if (document !== null) return rulesFrom(document, 'examples/rules.json (the release manifest records no rules)');
+  return rulesFrom({}, "DESIGN.md's defaults (no rules recorded in the release manifest and no examples/rules.json)");
+}
+
+export function rulesFrom(document: unknown, source: string): DisclosureRules {
+  const minFrequency = pick(document, CANDIDATES.minFrequency) ?? DESIGN_DEFAULTS.minFrequency;
+  return {
+    source,
+    minFrequency,
+    rateMinimum: pick(document, CANDIDATES.rateMinimum) ?? minFrequency,
+    dominanceN: pick(document, CANDIDATES.dominanceN) ?? DESIGN_DEFAULTS.dominanceN,
+    dominanceK: asFraction(pick(document, CANDIDATES.dominanceK) ?? DESIGN_DEFAULTS.dominanceK),
+    pPercent: asFraction(pick(document, CANDIDATES.pPercent) ?? DESIGN_DEFAULTS.pPercent),
+    protectionLevel: pick(document, CANDIDATES.protectionLevel) ?? minFrequency,
+    roundingBase: pick(document, CANDIDATES.roundingBase) ?? DESIGN_DEFAULTS.roundingBase,
+  };
+}
+
+/** The rules the release says it applied: an embedded rules object, or a rules file it names. */
+async function recordedRules(parameters: Record<string, unknown>, workspaceRoot: string): Promise<{ document: unknown; source: string } | null> {
+  for (const name of ['rules', 'ruleSet', 'disclosureRules', 'rulesFile', 'rulesPath']) {
+    const value = parameters[name];
+    if (typeof value === 'object' && value !== null) {
+      const inner = (value as Record<string, unknown>)['document'] ?? (value as Record<string, unknown>)['rules'] ?? value;
+      if (Object.keys(CANDIDATES).some((k) => pick(inner, CANDIDATES[k as keyof typeof CANDIDATES]) !== undefined)) return { document: inner, source: `the release manifest (parameters.${name})` };
+      const path = (value as Record<string, unknown>)['path'] ?? (value as Record<string, unknown>)['file'];
+      if (typeof path === 'string') {
+        const found = await readRulesFile(path, workspaceRoot);
+        if (found !== null) return found;
+      }
+    }
+    if (typeof value === 'string') {
+      const found = await readRulesFile(value, workspaceRoot);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
+async function readRulesFile(path: string, workspaceRoot: string): Promise<{ document: unknown; source: string } | null> {
+  const tries = isAbsolute(path) ? [path] : [path, join(workspaceRoot, path), projectPath(path)];
+  for (const candidate of tries) {
+    const document = await readJson(candidate);
+    if (document !== null) return { document, source: `${path} (named in the release manifest)` };
+  }
+  return null;
+}
+
+async function readJson(path: string): Promise<unknown> {
+  try {
+    await access(path);
+    return JSON.parse(await readFile(path, 'utf8')) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+function pick(document: unknown, paths: readonly string[]): number | undefined {
+  for (const path of paths) {
+    let value: unknown = document;
+    for (const part of path.split('.')) {
+      if (typeof value !== 'object' || value === null) {
+        value = undefined;
+        break;
+      }
+      value = (value as Record<string, unknown>)[part];
+    }
+    if (typeof value === 'number' && Number.isFinite(value)) return value;
+  }
+  return undefined;
+}
+
+/** 90 and 0.9 both mean 90%. */
+function asFraction(value: number): number {
+  return value > 1 ? value / 100 : value;
+}

@@ -1,0 +1,289 @@
+import { join } from 'node:path';
+import { fillSql, sqlIdent, sqlString, type Duck } from '../core/duckdb.js';
+import { besideModule } from '../core/projectPath.js';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { finding, type CheckResult, type Finding } from './finding.js';
+import { fileKind, tableSource, textSource } from './tableReader.js';
+import { MANIFEST_NAME, workspaceFile, type StageDir, type Workspace } from './workspace.js';
+
+/**
+ * Identifier leakage, by DuckDB SQL over every column of every output:
+ * BSN-like values (elfproef-valid 9 digits, or 8 digits valid once padded)
+ * anywhere except the raw source data; source pseudonyms (P1, F1) anywhere past
+ * the sources; RIDs, P1 or F1 anywhere in a release. Only counts and places
+ * are reported, never a value.
+ */
+
+/** Where a file sits in the chain of custody, which decides which pseudonyms may appear in it. */
+type Area = 'source' | 'linked' | 'release';
+
+const AREA_OF_STAGE: Record<string, Area | undefined> = {
+  pseudonymize: 'source',
+  link: 'linked',
+  metrics: 'linked',
+  release: 'release',
+  protect: 'release',
+};
+
+/** Column types that hold no identifier: dates and flags (their text forms are not identifiers). */
+const NOT_SCANNED = /^(DATE|TIME|TIMESTAMP|TIMESTAMP WITH TIME ZONE|TIMESTAMP_[A-Z]+|INTERVAL|BOOLEAN)$/;
+/** Column types that can hold a hex pseudonym. */
+const TEXTUAL = /VARCHAR|JSON|STRUCT|MAP|\[\]|UNION|BLOB/;
+
+interface ScannedFile {
+  readonly absPath: string;
+  /** As findings name it: relative to the workspace. */
+  readonly name: string;
+  readonly area: Area;
+}
+
+export async function checkIdentifierLeakage(workspace: Workspace, duck: Duck): Promise<CheckResult> {
+  await duck.run(await readFile(besideModule(import.meta.url, 'identifierMacros.sql'), 'utf8'));
+  const files = await filesToScan(workspace);
+  await collectPseudonyms(workspace, duck);
+  const findings: Finding[] = [];
+  let columnsScanned = 0;
+  for (const file of files) {
+    const columns = await scanColumns(duck, file.absPath);
+    if (columns === null) continue;
+    columnsScanned += columns.all.length;
+    findings.push(...(await bsnFindings(duck, file, columns.all, columns.source, columns.isTable)));
+    if (file.area !== 'source' && columns.textual.length > 0) findings.push(...(await pseudonymFindings(duck, file, columns.textual, columns.source, columns.isTable)));
+  }
+  const counts = await duck.jsonRows<{ p1: number; f1: number; rid: number }>(
+    'SELECT (SELECT count(*) FROM audit_source_p1) AS p1, (SELECT count(*) FROM audit_source_f1) AS f1, (SELECT count(*) FROM audit_link_rid) AS rid',
+  );
+  const c = counts[0] ?? { p1: 0, f1: 0, rid: 0 };
+  return {
+    findings,
+    summary: {
+      check: 'leak',
+      title: 'Identifier leakage',
+      covered: [
+        `${files.length} files scanned (${columnsScanned} columns or documents) for BSN-like values: 9 digits passing the elfproef, 8 digits passing once padded`,
+        `${c.p1} distinct P1 and ${c.f1} distinct F1 pseudonyms from the source outputs, and ${c.rid} distinct RIDs from the link output, searched for downstream`,
+        'not scanned: raw source data (generate outputs, quarantine folders), which hold BSNs by design and stay at the source',
+      ],
+    },
+  };
+}
+
+async function filesToScan(workspace: Workspace): Promise<ScannedFile[]> {
+  const files: ScannedFile[] = [];
+  for (const dir of workspace.stageDirs) {
+    const area = dir.stage === null ? 'release' : AREA_OF_STAGE[dir.stage];
+    if (area === undefined) continue; // generate: synthetic raw source data, BSNs by design
+    for (const file of [MANIFEST_NAME, ...dir.files]) files.push({ absPath: join(dir.absDir, file), name: workspaceFile(dir, file), area });
+  }
+  // The internal disclosure log stays in the secure environment: no identifiers there either.
+  for (const logDir of workspace.disclosureLogDirs) {
+    for (const file of await readdir(join(workspace.root, logDir), { recursive: true, withFileTypes: true })) {
+      if (!file.isFile()) continue;
+      const absPath = join(file.parentPath, file.name);
+      files.push({ absPath, name: `${logDir}/${absPath.slice(join(workspace.root, logDir).length + 1).split('\\').join('/')}`, area: 'linked' });
+    }
+  }
+  return files;
+}
+
+/** The values the later areas must not hold, collected from the outputs that hold them legitimately. */
+async function collectPseudonyms(workspace: Workspace, duck: Duck): Promise<void> {
+  const p1: string[] = [];
+  const f1: string[] = [];
+  const rid: string[] = [];
+  const collect = async (dir: StageDir, column: string, into: string[]) => {
+    for (const file of dir.files.filter((f) => fileKind(f) === 'parquet')) {
+      const path = join(dir.absDir, file);
+      const names = await columnNames(duck, `read_parquet(${sqlString(path)})`);
+      if (names?.includes(column)) into.push(`SELECT lower(CAST(${sqlIdent(column)} AS VARCHAR)) AS v FROM read_parquet(${sqlString(path)}) WHERE ${sqlIdent(column)} IS NOT NULL`);
+    }
+  };
+  for (const dir of workspace.stageDirs) {
+    if (dir.stage === 'pseudonymize') {
+      await collect(dir, 'p1', p1);
+      await collect(dir, 'f1', f1);
+    } else if (dir.stage === 'link') {
+      await collect(dir, 'rid', rid);
+    }
+  }
+  const table = async (name: string, selects: string[]) => {
+    const body = selects.length === 0 ? 'SELECT NULL::VARCHAR AS v WHERE false' : `SELECT DISTINCT v FROM (${selects.join(' UNION ALL ')})`;
+    await duck.run(`CREATE OR REPLACE TEMP TABLE ${name} AS ${body}`);
+  };
+  await table('audit_source_p1', p1);
+  await table('audit_source_f1', f1);
+  await table('audit_link_rid', rid);
+}
+
+interface ScanColumn {
+  readonly name: string;
+  /** SQL giving the column's scanned text (VARCHAR). */
+  readonly text: string;
+}
+
+interface FileColumns {
+  /** SELECT source: a table function, a document's text leaves, or the file's text. */
+  readonly source: string;
+  readonly isTable: boolean;
+  /** Columns searched for BSN-like values. */
+  readonly all: readonly ScanColumn[];
+  /** Columns that can hold a hex pseudonym. */
+  readonly textual: readonly ScanColumn[];
+}
+
+const INTEGER = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$/;
+const FRACTIONAL = /^(FLOAT|DOUBLE|REAL|DECIMAL.*)$/;
+/** Documents bigger than this are scanned as plain text rather than walked as JSON. */
+const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
+
+async function scanColumns(duck: Duck, path: string): Promise<FileColumns | null> {
+  const kind = fileKind(path);
+  if (kind === 'binary') return null;
+  if (kind === 'parquet' || kind === 'csv' || (kind === 'json' && (await isJsonArray(path)))) {
+    const source = kind === 'json' ? `read_json(${sqlString(path)}, format = 'array', maximum_object_size = 1073741824)` : tableSource(path, kind);
+    const described = await describe(duck, source);
+    if (described !== null) {
+      const aggregate = isAggregateTable(path);
+      const all: ScanColumn[] = [];
+      for (const c of described) {
+        const ident = sqlIdent(c.name);
+        if (NOT_SCANNED.test(c.type)) continue;
+        const numeric = INTEGER.test(c.type) || FRACTIONAL.test(c.type);
+        // Counts, sums and means of an aggregate table are not identifiers, and a national count has 8 digits.
+        if (numeric && aggregate) continue;
+        if (FRACTIONAL.test(c.type)) {
+          // Only a whole number can be a BSN stored as a number; '12345678.5' is a wage sum, not an identifier.
+          all.push({ name: c.name, text: `CASE WHEN ${ident} = trunc(${ident}) AND abs(${ident}) < 1e9 THEN CAST(CAST(${ident} AS BIGINT) AS VARCHAR) END` });
+        } else {
+          all.push({ name: c.name, text: `CAST(${ident} AS VARCHAR)` });
+        }
+      }
+      const textual = described.filter((c) => TEXTUAL.test(c.type)).map((c) => ({ name: c.name, text: `CAST(${sqlIdent(c.name)} AS VARCHAR)` }));
+      return { source, isTable: true, all, textual };
+    }
+  }
+  if (kind === 'json' && (await stat(path)).size <= MAX_DOCUMENT_BYTES) {
+    // A JSON document (manifest, catalogue, linkage report): its numbers are counts and sizes; identifiers would be strings.
+    const leaves = await jsonStringLeaves(path);
+    if (leaves !== null) {
+      await duck.run('CREATE OR REPLACE TABLE audit_document (content VARCHAR)');
+      const appender = await duck.connection.createAppender('audit_document');
+      for (const leaf of leaves) {
+        appender.appendVarchar(leaf);
+        appender.endRow();
+      }
+      appender.closeSync();
+      const column = [{ name: 'content', text: 'content' }];
+      return { source: 'audit_document', isTable: false, all: column, textual: column };
+    }
+  }
+  // Other documents (HTML, text) are scanned as a whole.
+  const column = [{ name: 'content', text: 'content' }];
+  return { source: textSource(path), isTable: false, all: column, textual: column };
+}
+
+/** Aggregate tables: the `tables/` of a metrics or release output and a protect output's table. */
+function isAggregateTable(path: string): boolean {
+  return /(^|[\\/])tables[\\/]/.test(path);
+}
+
+async function isJsonArray(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(256), 0, 256, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8').trimStart().startsWith('[');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Every string in a JSON document, keys included; null when the file is not JSON. */
+async function jsonStringLeaves(path: string): Promise<string[] | null> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    return null;
+  }
+  const leaves: string[] = [];
+  const walk = (value: unknown): void => {
+    if (typeof value === 'string') leaves.push(value);
+    else if (Array.isArray(value)) value.forEach(walk);
+    else if (typeof value === 'object' && value !== null) {
+      for (const [key, inner] of Object.entries(value)) {
+        leaves.push(key);
+        walk(inner);
+      }
+    }
+  };
+  walk(json);
+  return leaves;
+}
+
+async function bsnFindings(duck: Duck, file: ScannedFile, columns: readonly ScanColumn[], source: string, isTable: boolean): Promise<Finding[]> {
+  if (columns.length === 0) return [];
+  const sql = fillSql(await readFile(besideModule(import.meta.url, 'bsnScan.sql'), 'utf8'), { cells: castSelect(columns, source) });
+  const rows = await duck.jsonRows<{ column_name: string; cells_nine_digits: number; cells_eight_digits: number }>(sql);
+  const found: Finding[] = [];
+  for (const row of rows) {
+    const column = columnLabel(row.column_name, isTable);
+    const extra = column === undefined ? {} : { column };
+    if (row.cells_nine_digits > 0) {
+      found.push(finding('leak', 'leak.bsn', file.name, `${row.cells_nine_digits} ${plural(row.cells_nine_digits, 'value holds', 'values hold')} a 9-digit number that passes the elfproef (a BSN).`, { ...extra, count: Number(row.cells_nine_digits) }));
+    }
+    if (row.cells_eight_digits > 0) {
+      found.push(finding('leak', 'leak.bsn-padded', file.name, `${row.cells_eight_digits} ${plural(row.cells_eight_digits, 'value holds', 'values hold')} an 8-digit number that passes the elfproef once its leading zero is restored (a BSN that lost its zero).`, { ...extra, count: Number(row.cells_eight_digits) }));
+    }
+  }
+  return found;
+}
+
+async function pseudonymFindings(duck: Duck, file: ScannedFile, columns: readonly ScanColumn[], source: string, isTable: boolean): Promise<Finding[]> {
+  const sql = fillSql(await readFile(besideModule(import.meta.url, 'pseudonymScan.sql'), 'utf8'), { cells: castSelect(columns, source) });
+  const rows = await duck.jsonRows<{ column_name: string; p1_values: number; f1_values: number; rid_values: number; pseudonym_shaped: number }>(sql);
+  const found: Finding[] = [];
+  const where = file.area === 'release' ? 'release' : 'linked';
+  const what = file.area === 'release' ? 'released output' : 'linked data (past the sources)';
+  for (const row of rows) {
+    const column = columnLabel(row.column_name, isTable);
+    const extra = column === undefined ? {} : { column };
+    const add = (n: number, rule: string, message: string) => {
+      if (n > 0) found.push(finding('leak', rule, file.name, message, { ...extra, count: Number(n) }));
+    };
+    add(row.p1_values, `leak.p1-in-${where}`, `${row.p1_values} source pseudonym (P1) ${plural(row.p1_values, 'value', 'values')} of the source outputs found in ${what}.`);
+    add(row.f1_values, `leak.f1-in-${where}`, `${row.f1_values} fallback pseudonym (F1) ${plural(row.f1_values, 'value', 'values')} of the source outputs found in ${what}.`);
+    if (file.area === 'release') {
+      add(row.rid_values, 'leak.rid-in-release', `${row.rid_values} research pseudonym (RID) ${plural(row.rid_values, 'value', 'values')} of the link output found in the release.`);
+      const unknown = row.pseudonym_shaped - row.p1_values - row.f1_values - row.rid_values;
+      // A released table has no business holding pseudonym-shaped values at all, even ones this run did not make.
+      if (isTable) add(unknown, 'leak.pseudonym-shaped-in-release', `${unknown} ${plural(unknown, 'value', 'values')} shaped like a pseudonym (32 hex characters) in a released table.`);
+    }
+  }
+  return found;
+}
+
+function castSelect(columns: readonly ScanColumn[], source: string): string {
+  return `SELECT ${columns.map((c) => `${c.text} AS ${sqlIdent(c.name)}`).join(', ')} FROM ${source}`;
+}
+
+/** Whole-document scans have no column to name. */
+function columnLabel(column: string, isTable: boolean): string | undefined {
+  return isTable ? column : undefined;
+}
+
+async function describe(duck: Duck, source: string): Promise<{ name: string; type: string }[] | null> {
+  try {
+    const rows = await duck.rows<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${source}`);
+    return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
+  } catch {
+    return null;
+  }
+}
+
+async function columnNames(duck: Duck, source: string): Promise<string[] | null> {
+  return (await describe(duck, source))?.map((c) => c.name) ?? null;
+}
+
+function plural(n: number, one: string, many: string): string {
+  return Number(n) === 1 ? one : many;
+}

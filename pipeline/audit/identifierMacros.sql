@@ -1,0 +1,44 @@
+-- Identifier shapes the audit looks for, as DuckDB macros (DESIGN.md, "Canonical BSN").
+-- Written here, in SQL, independently of the stages' TypeScript BSN code.
+
+-- Elfproef on a 9-digit string: 9·d1 + 8·d2 + … + 2·d8 − 1·d9 ≡ 0 (mod 11), and not all zeros.
+CREATE OR REPLACE MACRO audit_elfproef(d) AS
+  d <> '000000000'
+  AND ( 9 * CAST(substr(d, 1, 1) AS INTEGER) + 8 * CAST(substr(d, 2, 1) AS INTEGER)
+      + 7 * CAST(substr(d, 3, 1) AS INTEGER) + 6 * CAST(substr(d, 4, 1) AS INTEGER)
+      + 5 * CAST(substr(d, 5, 1) AS INTEGER) + 4 * CAST(substr(d, 6, 1) AS INTEGER)
+      + 3 * CAST(substr(d, 7, 1) AS INTEGER) + 2 * CAST(substr(d, 8, 1) AS INTEGER)
+      - CAST(substr(d, 9, 1) AS INTEGER) ) % 11 = 0;
+
+-- A run of digits that would be accepted as a BSN: 9 digits passing the elfproef,
+-- or 8 digits that pass once the lost leading zero is put back.
+CREATE OR REPLACE MACRO audit_bsn_like(d) AS
+  length(d) IN (8, 9) AND audit_elfproef(lpad(d, 9, '0'));
+
+-- Text with pseudonym-shaped hex (P1, F1, RID, checksums) and UUIDs blanked out,
+-- so that a digit run inside a hex string is not taken for a BSN.
+CREATE OR REPLACE MACRO audit_unhexed(cell) AS
+  regexp_replace(cell, '[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}|[0-9A-Fa-f]{16,}', ' ', 'g');
+
+-- Candidate BSNs in a cell: every bare digit run, and digit groups written with
+-- separators (123 456 782, 1234.56.782, 123-45-6782) joined up; dates and
+-- decimal numbers are not identifiers.
+CREATE OR REPLACE MACRO audit_digit_candidates(text) AS
+  list_concat(
+    regexp_extract_all(text, '[0-9]+'),
+    list_transform(
+      list_filter(
+        regexp_extract_all(text, '[0-9]+(?:[ .\-][0-9]+)+'),
+        t -> NOT regexp_full_match(t, '[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{2}-[0-9]{2}-[0-9]{4}|[0-9]+\.[0-9]+')
+      ),
+      t -> regexp_replace(t, '[ .\-]', '', 'g')
+    )
+  );
+
+-- The BSN-like values in a cell (8-digit ones still without their leading zero).
+CREATE OR REPLACE MACRO audit_bsn_values(cell) AS
+  list_filter(audit_digit_candidates(audit_unhexed(cell)), d -> audit_bsn_like(d));
+
+-- Pseudonym-shaped tokens in a cell: exactly 32 hex characters, lower-cased.
+CREATE OR REPLACE MACRO audit_hex32_values(cell) AS
+  list_transform(list_filter(regexp_extract_all(cell, '[0-9A-Fa-f]{32,}'), t -> length(t) = 32), t -> lower(t));

@@ -1,0 +1,254 @@
+import { extname, join } from 'node:path';
+import { sqlIdent, sqlString, type Duck } from '../core/duckdb.js';
+import { attackerIntervals, type CellBounds, type Equation } from './attackerLp.js';
+import { loadDisclosureRules, type DisclosureRules } from './disclosureRules.js';
+import { finding, type CheckResult, type Finding } from './finding.js';
+import { dimsKey, primaryRuleFindings, type CellInternals } from './primaryRules.js';
+import { cellKey, readCatalogue, readReleasedTable, STATUSES, tableFilesOf, TOTAL, type ReleasedTable, type TableDescription } from './releasedTables.js';
+import { tableSource } from './tableReader.js';
+import { workspaceFile, type StageDir, type Workspace } from './workspace.js';
+
+/**
+ * The release re-checked as an attacker would see it: what may not be in the
+ * bundle at all, every cell's status, the primary rules recomputed from the
+ * published values, and the attacker's linear programmes over every table's
+ * margins and over tables that count the same population.
+ */
+export interface ReleaseRecheckResult extends CheckResult {
+  readonly rules: DisclosureRules;
+}
+
+/** Per-person or internal material that must never be inside a bundle. */
+const FORBIDDEN = [
+  { test: (f: string) => f.split('/').some((p) => p.endsWith('.quarantine')) || /(^|\/)quarantine\.csv$/.test(f), what: 'a quarantine file (raw source rows)' },
+  { test: (f: string) => f.split('/').some((p) => p.endsWith('.disclosure-log')), what: 'the internal disclosure log (it points at the small cells)' },
+  { test: (f: string) => /(^|\/)spells\.parquet$/.test(f), what: 'the per-spell metrics file (one row per person)' },
+];
+
+export async function checkRelease(workspace: Workspace, duck: Duck): Promise<ReleaseRecheckResult> {
+  const bundles = workspace.stageDirs.filter((d) => d.stage === 'release' || d.stage === 'protect');
+  const rules = await loadDisclosureRules(
+    bundles.flatMap((b) => (b.manifest === null ? [] : [b.manifest])),
+    workspace.root,
+  );
+  const metrics = workspace.stageDirs.find((d) => d.stage === 'metrics');
+  const metricsCatalogue = metrics === undefined ? new Map<string, TableDescription>() : await readCatalogue(metrics);
+  const findings: Finding[] = [];
+  let tablesChecked = 0;
+  let cellsChecked = 0;
+  let suppressedCells = 0;
+  let programmes = 0;
+
+  for (const bundle of bundles) {
+    for (const file of bundle.files) {
+      const forbidden = FORBIDDEN.find((f) => f.test(file));
+      if (forbidden !== undefined) findings.push(finding('release', 'release.forbidden-file', workspaceFile(bundle, file), `The release bundle holds ${forbidden.what}; nothing of the kind may leave the secure environment.`));
+    }
+    const bundleCatalogue = await readCatalogue(bundle);
+    const tables: ReleasedTable[] = [];
+    for (const [name, formats] of tableFilesOf(bundle)) {
+      const description = mergeDescriptions(metricsCatalogue.get(name), bundleCatalogue.get(name));
+      if (description?.kind === 'effects') continue; // differences and intervals, not a table of margins
+      const table = await readReleasedTable(duck, bundle, name, formats, description);
+      if (table === null) {
+        findings.push(finding('release', 'release.unreadable-table', workspaceFile(bundle, formats[0]?.rel ?? `tables/${name}`), 'No format of this released table can be read as a table.'));
+        continue;
+      }
+      tables.push(table);
+      tablesChecked++;
+      cellsChecked += table.rows.length * table.measures.length;
+      findings.push(...(await statusFindings(duck, bundle, table)));
+      const internals = metrics === undefined ? undefined : await metricsInternals(duck, metrics, table);
+      findings.push(...primaryRuleFindings(table, rules, internals));
+    }
+    const lp = await attackerFindings(tables, rules);
+    findings.push(...lp.findings);
+    suppressedCells += lp.suppressed;
+    programmes += lp.programmes;
+  }
+
+  return {
+    rules,
+    findings,
+    summary: {
+      check: 'release',
+      title: 'Release re-check (disclosure control)',
+      covered: [
+        `${bundles.length} release bundle(s), ${tablesChecked} tables, ${cellsChecked} cells`,
+        `rules from ${rules.source}: counts ≥ ${rules.minFrequency}; rates' numerator, denominator and complement ≥ ${rules.rateMinimum}; (n,k) = (${rules.dominanceN}, ${Math.round(rules.dominanceK * 100)}%); p = ${Math.round(rules.pPercent * 100)}%; protection level ${rules.protectionLevel}`,
+        `${suppressedCells} suppressed cells, each bounded by the attacker's linear programmes (${programmes} programmes solved with HiGHS)`,
+        metrics === undefined ? 'no metrics output in the workspace: counts of persons and mean-value contributors could not be checked' : `persons and mean-value contributors checked against the metrics output ${metrics.relDir}`,
+      ],
+    },
+  };
+}
+
+function mergeDescriptions(fromMetrics: TableDescription | undefined, fromBundle: TableDescription | undefined): TableDescription | undefined {
+  if (fromMetrics === undefined) return fromBundle;
+  if (fromBundle === undefined) return fromMetrics;
+  return { ...fromBundle, ...fromMetrics };
+}
+
+/** Every value carries a known status; a suppressed value is absent in every format of the table. */
+async function statusFindings(duck: Duck, bundle: StageDir, table: ReleasedTable): Promise<Finding[]> {
+  const found: Finding[] = [];
+  for (const column of table.unmarked) {
+    found.push(finding('release', 'release.value-without-status', table.file, 'A released value column has no status column beside it.', { column }));
+  }
+  for (const measure of table.measures) {
+    const unknown = table.rows.filter((r) => !STATUSES.includes(r.statuses[measure.column] ?? '')).length;
+    if (unknown > 0) found.push(finding('release', 'release.unknown-status', table.file, `${unknown} cells have a status other than published, suppressed or rounded.`, { column: `${measure.column}_status`, count: unknown }));
+    const missing = table.rows.filter((r) => r.statuses[measure.column] === 'published' && r.values[measure.column] === null).length;
+    if (missing > 0) found.push(finding('release', 'release.published-value-missing', table.file, `${missing} cells are marked published but hold no value.`, { column: measure.column, count: missing }));
+  }
+  for (const format of table.formats) {
+    const ext = extname(format.rel).toLowerCase();
+    const source = ext === '.parquet' ? tableSource(format.abs, 'parquet') : ext === '.csv' ? tableSource(format.abs, 'csv') : `read_json(${sqlString(format.abs)}, format = 'array')`;
+    for (const measure of table.measures) {
+      let leaked: number;
+      try {
+        leaked = Number(
+          await duck.scalar<bigint>(
+            `SELECT count(*) FROM ${source} WHERE CAST(${sqlIdent(`${measure.column}_status`)} AS VARCHAR) = 'suppressed' AND ${sqlIdent(measure.column)} IS NOT NULL AND trim(CAST(${sqlIdent(measure.column)} AS VARCHAR)) <> ''`,
+          ),
+        );
+      } catch {
+        continue; // this format lacks the columns or is not a table; readReleasedTable reported what it could not read
+      }
+      if (leaked > 0) {
+        found.push(finding('release', 'release.suppressed-value-present', workspaceFile(bundle, format.rel), `${leaked} cells are marked suppressed but still carry their value.`, { column: measure.column, count: leaked }));
+      }
+    }
+  }
+  return found;
+}
+
+/** The metrics table behind a released table, by cell: its persons count and mean-value contributors (internal columns). */
+async function metricsInternals(duck: Duck, metrics: StageDir, table: ReleasedTable): Promise<CellInternals | undefined> {
+  const file = `tables/${table.name}.parquet`;
+  if (!metrics.files.includes(file)) return undefined;
+  const source = tableSource(join(metrics.absDir, file), 'parquet');
+  let columns: string[];
+  try {
+    columns = (await duck.rows<{ column_name: string }>(`DESCRIBE SELECT * FROM ${source}`)).map((c) => c.column_name);
+  } catch {
+    return undefined;
+  }
+  if (!table.dimensions.every((d) => columns.includes(d))) return undefined;
+  const wanted = new Set(['persons']);
+  for (const m of table.description?.measures ?? []) for (const c of [m.contributors, m.sum, m.top1, m.top2]) if (c !== undefined) wanted.add(c);
+  const numeric = [...wanted].filter((c) => columns.includes(c));
+  if (numeric.length === 0) return undefined;
+  const rows = await duck.jsonRows<Record<string, string | number | null>>(
+    `SELECT ${[...table.dimensions.map((d) => `CAST(${sqlIdent(d)} AS VARCHAR) AS ${sqlIdent(`d:${d}`)}`), ...numeric.map((c) => `TRY_CAST(${sqlIdent(c)} AS DOUBLE) AS ${sqlIdent(`v:${c}`)}`)].join(', ')} FROM ${source}`,
+  );
+  const byCell = new Map<string, Record<string, number | null>>();
+  for (const row of rows) {
+    const dims = Object.fromEntries(table.dimensions.map((d) => [d, String(row[`d:${d}`] ?? '')]));
+    byCell.set(dimsKey(dims), Object.fromEntries(numeric.map((c) => [c, typeof row[`v:${c}`] === 'number' ? (row[`v:${c}`] as number) : null])));
+  }
+  return byCell;
+}
+
+interface Occurrence {
+  readonly table: ReleasedTable;
+  readonly column: string;
+  readonly dims: Readonly<Record<string, string>>;
+  readonly status: string;
+  readonly value: number | null;
+}
+
+/**
+ * One system of cells for a bundle: a cell is identified by its population,
+ * measure and non-Total dimension values, so a cell that two tables share is
+ * one unknown (or one published value) in the attacker's equations.
+ */
+async function attackerFindings(tables: readonly ReleasedTable[], rules: DisclosureRules): Promise<{ findings: Finding[]; suppressed: number; programmes: number }> {
+  const found: Finding[] = [];
+  const occurrences = new Map<string, Occurrence[]>();
+  const equations: Equation[] = [];
+  for (const table of tables) {
+    const population = table.description?.population ?? `table:${table.name}`;
+    for (const measure of table.measures.filter((m) => m.additive)) {
+      for (const row of table.rows) {
+        const key = cellKey(population, measure.column, row.dims);
+        const list = occurrences.get(key) ?? [];
+        list.push({ table, column: measure.column, dims: row.dims, status: row.statuses[measure.column] ?? '', value: row.values[measure.column] ?? null });
+        occurrences.set(key, list);
+      }
+      equations.push(...marginEquations(table, population, measure.column));
+    }
+  }
+
+  const halfBase = Math.floor(rules.roundingBase / 2);
+  const bounds = new Map<string, CellBounds>();
+  const targets: string[] = [];
+  for (const [key, list] of occurrences) {
+    const published = list.filter((o) => o.status === 'published' && o.value !== null);
+    const values = new Set(published.map((o) => o.value));
+    if (values.size > 1) {
+      const first = published[0] as Occurrence;
+      found.push(finding('release', 'release.inconsistent-shared-cell', first.table.file, `The same cell is published with different values in ${published.length} places (${[...new Set(published.map((o) => o.table.name))].join(', ')}).`, { column: first.column, cell: { ...first.dims }, count: published.length }));
+    }
+    const fixed = published[0]?.value;
+    const rounded = list.find((o) => o.status === 'rounded' && o.value !== null)?.value;
+    if (fixed !== undefined && fixed !== null) bounds.set(key, { lower: fixed, upper: fixed });
+    else if (rounded !== undefined && rounded !== null) bounds.set(key, { lower: Math.max(0, rounded - halfBase), upper: rounded + halfBase });
+    else bounds.set(key, { lower: 0, upper: Infinity });
+    if (list.some((o) => o.status === 'suppressed')) targets.push(key);
+  }
+
+  const outcome = await attackerIntervals(bounds, equations, targets);
+  for (const bad of outcome.inconsistent) {
+    const first = bad.cells.map((k) => occurrences.get(k)?.[0]).find((o) => o !== undefined);
+    found.push(
+      finding('release', 'release.inconsistent-margins', first?.table.file ?? 'release', `Published values do not add up to their published margins (${bad.origin}): the table was changed after disclosure control, or its margins are wrong.`, first === undefined ? {} : { column: first.column, cell: { ...first.dims } }),
+    );
+  }
+  for (const key of targets) {
+    const interval = outcome.intervals.get(key);
+    if (interval === undefined) continue;
+    const width = interval.max - interval.min;
+    if (width >= rules.protectionLevel - 1e-6) continue;
+    const list = occurrences.get(key) ?? [];
+    const suppressedAt = list.filter((o) => o.status === 'suppressed');
+    const where = suppressedAt[0] as Occurrence;
+    const elsewhere = list.filter((o) => o.status !== 'suppressed').map((o) => o.table.name);
+    const how = elsewhere.length > 0 ? ` It is published or rounded in ${[...new Set(elsewhere)].join(', ')}.` : '';
+    found.push(
+      finding('release', width <= 1e-6 ? 'release.cell-recomputable' : 'release.interval-too-narrow', where.table.file, `A suppressed cell can be narrowed by adding and subtracting published cells to an interval of width ${formatWidth(width)}, less than the protection level ${rules.protectionLevel}.${how}`, {
+        column: where.column,
+        cell: { ...where.dims },
+        ...(suppressedAt.length > 1 ? { count: suppressedAt.length } : {}),
+      }),
+    );
+  }
+  return { findings: found, suppressed: targets.length, programmes: outcome.programmesSolved };
+}
+
+/** For each dimension: within every combination of the other dimensions, the non-Total values add up to the Total. */
+function marginEquations(table: ReleasedTable, population: string, measure: string): Equation[] {
+  const equations: Equation[] = [];
+  for (const dim of table.dimensions) {
+    const groups = new Map<string, { total: Readonly<Record<string, string>> | undefined; inner: Readonly<Record<string, string>>[] }>();
+    for (const row of table.rows) {
+      const others = JSON.stringify(table.dimensions.filter((d) => d !== dim).map((d) => row.dims[d]));
+      const group = groups.get(others) ?? { total: undefined, inner: [] };
+      if (row.dims[dim] === TOTAL) group.total = row.dims;
+      else group.inner.push(row.dims);
+      groups.set(others, group);
+    }
+    for (const group of groups.values()) {
+      if (group.total === undefined || group.inner.length === 0) continue;
+      equations.push({
+        origin: `${table.name}: ${measure} over ${dim}`,
+        terms: [...group.inner.map((dims) => ({ key: cellKey(population, measure, dims), coefficient: 1 })), { key: cellKey(population, measure, group.total), coefficient: -1 }],
+      });
+    }
+  }
+  return equations;
+}
+
+function formatWidth(width: number): string {
+  return Number.isFinite(width) ? String(Math.round(width * 100) / 100) : 'unbounded';
+}

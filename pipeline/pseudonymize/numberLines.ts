@@ -1,0 +1,43 @@
+import { Transform, type TransformCallback } from 'node:stream';
+
+/**
+ * Prefix every line of a CSV stream with its data row number and the
+ * delimiter (the header line gets the column name `row_no`), counting empty
+ * lines too, as a steward counts rows in the export. DuckDB's reader skips
+ * blank lines and may merge lines around a stray quote; with the number in the
+ * line itself every row keeps its place, and rows the reader loses are still
+ * found and quarantined. A record is one line: quoted fields with embedded
+ * line breaks are not supported (municipal exports do not write them).
+ */
+export class NumberLines extends Transform {
+  private next = 0;
+  private atLineStart = true;
+  /** Data lines seen (the header excluded). */
+  lines = 0;
+
+  constructor(private readonly delimiter: string) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    const parts: Buffer[] = [];
+    let start = 0;
+    while (start < chunk.length) {
+      if (this.atLineStart) {
+        parts.push(Buffer.from(`${this.next === 0 ? 'row_no' : String(this.next)}${this.delimiter}`, 'utf8'));
+        if (this.next > 0) this.lines = this.next;
+        this.next++;
+        this.atLineStart = false;
+      }
+      const newline = chunk.indexOf(0x0a, start);
+      if (newline === -1) {
+        parts.push(chunk.subarray(start));
+        break;
+      }
+      parts.push(chunk.subarray(start, newline + 1));
+      start = newline + 1;
+      this.atLineStart = true;
+    }
+    done(null, Buffer.concat(parts));
+  }
+}

@@ -1,0 +1,56 @@
+import type { ReleasedEffects } from './releaseEffects.js';
+import type { ReleasedTable } from './releaseTables.js';
+
+/** A table as it leaves the secure environment: what the bundle files and the catalogue are written from. */
+export interface BundleColumn {
+  readonly name: string;
+  readonly type: 'VARCHAR' | 'BIGINT' | 'DOUBLE';
+  readonly role: 'dimension' | 'count' | 'value' | 'status';
+  readonly description: string;
+}
+
+export interface BundleTable {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  readonly columns: readonly BundleColumn[];
+  readonly rows: readonly (string | number | null)[][];
+}
+
+const STATUS_DESCRIPTION = (column: string) => `Disclosure status of ${column}: published, suppressed (value NULL) or rounded.`;
+
+export function bundleFromAggregate(table: ReleasedTable): BundleTable {
+  const columns: BundleColumn[] = table.dimensionColumns.map((c) => ({ name: c, type: 'VARCHAR', role: 'dimension', description: `Dimension ${c}; 'Total' on margin rows.` }));
+  for (const column of table.columns) {
+    columns.push({ name: column.name, type: column.kind === 'count' ? 'BIGINT' : 'DOUBLE', role: column.kind === 'count' ? 'count' : 'value', description: column.description });
+    columns.push({ name: `${column.name}_status`, type: 'VARCHAR', role: 'status', description: STATUS_DESCRIPTION(column.name) });
+  }
+  const rows = table.dimensionValues.map((dims, local) => {
+    const row: (string | number | null)[] = [...dims];
+    for (const column of table.columns) {
+      const v = column.values[local] ?? null;
+      row.push(v === null ? null : column.kind === 'count' ? Math.round(v) : v);
+      row.push(column.status[local]!);
+    }
+    return row;
+  });
+  return { name: table.spec.name, title: table.spec.title, description: table.spec.description, columns, rows };
+}
+
+export function bundleFromEffects(effects: ReleasedEffects): BundleTable {
+  const columns: BundleColumn[] = effects.labelColumns.map((c) => ({ name: c, type: 'VARCHAR', role: 'dimension', description: `Label ${c}.` }));
+  for (const column of effects.columns) {
+    columns.push({ name: column.name, type: column.kind === 'count' ? 'BIGINT' : 'DOUBLE', role: column.kind === 'count' ? 'count' : 'value', description: `${column.name} (see the table description).` });
+    columns.push({ name: `${column.name}_status`, type: 'VARCHAR', role: 'status', description: STATUS_DESCRIPTION(column.name) });
+  }
+  const rows = effects.labels.map((labels, i) => {
+    const row: (string | number | null)[] = [...labels];
+    for (const column of effects.columns) {
+      const v = column.values[i] ?? null;
+      row.push(v === null ? null : column.kind === 'count' ? Math.round(v) : v);
+      row.push(column.status[i]!);
+    }
+    return row;
+  });
+  return { name: effects.name, title: effects.title, description: effects.description, columns, rows };
+}

@@ -1,0 +1,30 @@
+import type { CellSystem } from './cellSystem.js';
+
+/** How far a sensitive cell must stay uncertain, and in which direction a pattern should first try to move it. */
+export interface Protection {
+  /** The attacker's interval [min, max] for the cell must be at least this wide. */
+  readonly width: number;
+  /** 'down' for cells whose smallness is in their complement (a 100% share): there is room below, not above. */
+  readonly prefer: 'up' | 'down';
+}
+
+/** One measure over one system of linked tables: what secondary suppression works on. */
+export interface SuppressionProblem {
+  readonly system: CellSystem;
+  /** True value of every cell. */
+  readonly value: Float64Array;
+  /** What the attacker knows a cell cannot exceed (a share's published denominator); Infinity where nothing. */
+  readonly upper: Float64Array;
+  /** Information lost by suppressing a cell (default: its value + 1). */
+  readonly weight: Float64Array;
+  readonly primary: ReadonlyMap<number, Protection>;
+  /**
+   * Published cells whose true value the attacker only knows within an
+   * interval (rounded cells): lower and upper bound. Absent: published means exact.
+   */
+  readonly publishedRange?: { readonly lo: Float64Array; readonly hi: Float64Array };
+}
+
+export function defaultWeights(value: Float64Array): Float64Array {
+  return value.map((v) => Math.abs(v) + 1);
+}

@@ -1,0 +1,59 @@
+import { attackIntervals, type Interval } from './attack.js';
+import type { Protection, SuppressionProblem } from './problem.js';
+import { secondarySuppression, UnprotectableCellError } from './secondary.js';
+
+/** Why a cell is sensitive: the rule it broke, in words a privacy officer reads in the disclosure log. */
+export interface PrimaryFinding extends Protection {
+  readonly rule: string;
+  readonly reason: string;
+}
+
+export interface ProtectionOutcome {
+  readonly suppressed: Uint8Array;
+  readonly secondary: readonly number[];
+  /** The attacker's interval for every suppressed cell, after the final pattern. */
+  readonly intervals: ReadonlyMap<number, Interval>;
+  readonly lpSolves: number;
+}
+
+/** A pattern that fails the attacker check, or a cell no pattern can protect: the release is refused. */
+export class ProtectionRefusal extends Error {
+  constructor(
+    readonly cell: number,
+    readonly cellName: string,
+    readonly why: string,
+  ) {
+    super(`${cellName}: ${why}`);
+  }
+}
+
+/** Secondary suppression, then the interval attack on every suppressed cell as the independent check. */
+export async function protectCells(problem: SuppressionProblem): Promise<ProtectionOutcome> {
+  let result;
+  try {
+    result = await secondarySuppression(problem);
+  } catch (error) {
+    if (error instanceof UnprotectableCellError) {
+      throw new ProtectionRefusal(error.cell, problem.system.describe(error.cell), `cannot be protected: ${error.why}`);
+    }
+    throw error;
+  }
+  const intervals = await attackIntervals(problem, result.suppressed);
+  for (const [cell, protection] of problem.primary) {
+    const interval = intervals.get(cell);
+    const width = interval === undefined ? 0 : interval.hi - interval.lo;
+    if (width + 1e-6 < protection.width) {
+      throw new ProtectionRefusal(
+        cell,
+        problem.system.describe(cell),
+        `after suppression an attacker can still narrow it to [${fmt(interval?.lo)}, ${fmt(interval?.hi)}], narrower than its protection level ${protection.width}`,
+      );
+    }
+  }
+  return { suppressed: result.suppressed, secondary: result.secondary, intervals, lpSolves: result.lpSolves };
+}
+
+function fmt(n: number | undefined): string {
+  if (n === undefined) return '?';
+  return Number.isFinite(n) ? String(Math.round(n * 100) / 100) : '∞';
+}
