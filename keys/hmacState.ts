@@ -112,9 +112,12 @@ export class PrecomputedHmac {
   /** Message block(s) being assembled: prefix ‖ message ‖ padding. */
   private block: Uint8Array = new Uint8Array(128);
   private readonly prefix: Uint8Array;
+  /** The prefix already laid out as the first words of a block (zeros after it). */
+  private readonly prefixWords = new Int32Array(16);
 
   constructor(key: Uint8Array, prefix: string | Uint8Array = new Uint8Array(0)) {
     this.prefix = typeof prefix === 'string' ? new TextEncoder().encode(prefix) : prefix.slice();
+    for (let p = 0; p < Math.min(this.prefix.length, 64); p++) this.prefixWords[p >> 2]! |= this.prefix[p]! << (24 - ((p & 3) << 3));
     const padded = new Uint8Array(64);
     padded.set(key.length > 64 ? sha256(key) : key);
     const pad = new Uint8Array(64);
@@ -138,13 +141,13 @@ export class PrecomputedHmac {
     const state = this.state;
     const w = this.w;
     const messageLength = this.prefix.length + (end - start);
-    state.set(this.inner);
+    const inner = this.inner;
+    for (let i = 0; i < 8; i++) state[i] = inner[i]!;
     if (messageLength <= 55) {
       // One block: build its words straight from the bytes (the common case).
-      w.fill(0, 0, 16);
-      const prefix = this.prefix;
-      let p = 0;
-      for (let i = 0; i < prefix.length; i++, p++) w[p >> 2]! |= prefix[i]! << (24 - ((p & 3) << 3));
+      const prefixWords = this.prefixWords;
+      for (let i = 0; i < 16; i++) w[i] = prefixWords[i]!;
+      let p = this.prefix.length;
       for (let i = start; i < end; i++, p++) w[p >> 2]! |= bytes[i]! << (24 - ((p & 3) << 3));
       w[p >> 2]! |= 0x80 << (24 - ((p & 3) << 3));
       w[15] = (64 + messageLength) * 8;
@@ -154,8 +157,11 @@ export class PrecomputedHmac {
       this.compressLongMessage(bytes, start, end, messageLength);
     }
     // Outer: the 32-byte inner digest, 0x80, zeros, length 96 bytes = 768 bits.
-    for (let i = 0; i < 8; i++) w[i] = state[i]!;
-    state.set(this.outer);
+    const outer = this.outer;
+    for (let i = 0; i < 8; i++) {
+      w[i] = state[i]!;
+      state[i] = outer[i]!;
+    }
     compressOuter(state, w);
     for (let i = 0; i < 4; i++) {
       const word = state[i]!;

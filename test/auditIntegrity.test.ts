@@ -36,6 +36,13 @@ describe('boldlink audit: integrity', { timeout: 60_000 }, () => {
     expect(rules).toContain('integrity.unlisted-file metrics/notes.txt');
   });
 
+  it('does not pass a workspace with no stage directories in it', async () => {
+    await mkdir(join(root, 'empty'));
+    const report = await runAudit({ workspace: join(root, 'empty') });
+    expect(report.verdict).toBe('fail');
+    expect(report.findings.map((f) => f.rule)).toEqual(['integrity.no-stage-directories']);
+  });
+
   it('finds row counts and row accounting that do not add up', async () => {
     const fixture = await buildWorkspace(root);
     const manifestPath = join(fixture.dirs.rotterdam, 'manifest.json');

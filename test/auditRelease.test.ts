@@ -74,8 +74,14 @@ const row = (municipality: string, values: Record<string, number | null>, status
 
 describe('the primary rules, recomputed from released values', () => {
   it('takes DESIGN.md defaults and reads a rules document by name', () => {
-    expect(rules).toMatchObject({ minFrequency: 10, rateMinimum: 10, dominanceN: 2, dominanceK: 0.9, pPercent: 0.1, protectionLevel: 10 });
-    expect(rulesFrom({ frequency: { threshold: 15 }, dominance: { n: 2, k: 85 }, pRule: { p: 0.15 } }, 'file')).toMatchObject({ minFrequency: 15, rateMinimum: 15, dominanceK: 0.85, pPercent: 0.15, protectionLevel: 15 });
+    expect(rules).toMatchObject({ minFrequency: 10, rateNumerator: 10, rateDenominator: 10, rateComplement: 10, minContributors: 10, dominanceN: 2, dominanceK: 0.9, pPercent: 0.1, protectionLevel: 10, zerosAreSensitive: false });
+    const rulesFile = {
+      format: 'boldlink-rules/v1',
+      frequency: { minPersons: 15, zerosAreSensitive: true },
+      rates: { minNumerator: 12, minDenominator: 20, minComplement: 11 },
+      magnitude: { minContributors: 5, dominance: { n: 2, kPercent: 85 }, pPercent: 15 },
+    };
+    expect(rulesFrom(rulesFile, 'file')).toMatchObject({ minFrequency: 15, zerosAreSensitive: true, rateNumerator: 12, rateDenominator: 20, rateComplement: 11, minContributors: 5, dominanceK: 0.85, pPercent: 0.15, protectionLevel: 15 });
   });
 
   it('flags a published count of 1 to 9, not 0 and not 10', () => {

@@ -109,7 +109,10 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('web page in Chromiu
     await expect.poll(() => page.locator('#chart-caption').textContent(), POLL).toMatch(/confidence interval/);
 
     await page.getByRole('link', { name: 'Outflow from social assistance by year and municipality' }).first().click();
+    await page.getByLabel('Indicator in chart', { exact: true }).selectOption('durable');
     await page.getByLabel('Outflow year', { exact: true }).selectOption('2021');
+    await expect.poll(() => page.locator('#data-table tbody tr').count(), POLL).toBe(5);
+    await expect.poll(() => page.locator('#status').textContent(), POLL).toMatch(/2 suppressed cells in the chart/);
     const screenshot = join(tmpdir(), 'boldlink-serve-table.png');
     await page.screenshot({ path: screenshot, fullPage: true });
     process.stderr.write(`browser test: screenshot saved to ${screenshot}\n`);

@@ -288,3 +288,33 @@ describe('link: refusals (nothing written)', () => {
     await expectRefused('out-nomun', () => runLink({ keyFile: ttpKey.file, project: 'alpha', inputs: [holderDir], out: join(root, 'out-nomun') }), 'USAGE');
   });
 });
+
+describe('link: edge cases', () => {
+  it('writes empty files and a zero report when no record links', async () => {
+    const nobody = await writePseudonymized(join(root, 'pseudo', 'den_haag-nobody'), 'den_haag', sourceKey, {
+      clients: [client(sourceKey, X, 'bsn', 'Escamp')],
+      benefits: [benefit(sourceKey, X, 'bsn', '2020-01-01', null)],
+    });
+    const result = await runLink({ keyFile: ttpKey.file, project: 'alpha', inputs: [holderDir, nobody], out: join(root, 'linked-nobody') });
+    expect(result.report.persons).toEqual({ linked: 0, inSeveralMunicipalities: 0 });
+    expect(result.report.benefitRecordsWithLinkedPerson).toMatchObject({ records: 1, linked: 0, share: 0 });
+    expect(result.report.sources[0]?.files[0]).toMatchObject({ records: 1, unique: 0, none: 1 });
+    const manifest = (await StageInput.open(result.outDir)).manifest;
+    for (const file of ['clients.parquet', 'benefits.parquet', 'interventions.parquet', 'persons.parquet', 'jobs.parquet']) {
+      expect(manifest.outputs.find((o) => o.path === file)?.rows, file).toBe(0);
+    }
+  });
+
+  it('keeps one row for a person the holder delivers twice, and counts the duplicates', async () => {
+    const twice = await writePseudonymized(join(root, 'pseudo', 'cbs-twice'), 'cbs', sourceKey, {
+      persons: [holderPerson(A, 'GM0599'), holderPerson(A, 'GM0599'), holderPerson(B, 'GM0599'), holderPerson(B, 'GM0599')],
+      jobs: [job(A, 'E1', '2022-01-01', 20)],
+    });
+    const result = await runLink({ keyFile: ttpKey.file, project: 'alpha', inputs: [twice, utrechtDir, rotterdamDir], out: join(root, 'linked-twice') });
+    const manifest = (await StageInput.open(result.outDir)).manifest;
+    expect(manifest.accounting.find((a) => a.scope === 'cbs/persons.parquet')).toMatchObject({ rowsIn: 4, rowsOut: 2, quarantinedByReason: { duplicate_person: 2, not_in_municipal_data: 0, without_bsn: 0 } });
+    expect(await rows(join(result.outDir, 'persons.parquet'), 'SELECT count(*)::INTEGER AS n, count(DISTINCT rid)::INTEGER AS d FROM t')).toEqual([{ n: 2, d: 2 }]);
+    // A links once on BSN; B's fallback is still unique, since two rows of one person are one candidate.
+    expect(result.report.sources.find((s) => s.source === 'rotterdam')?.files[0]).toMatchObject({ matchedOnBsn: 1, matchedOnFallback: 1 });
+  });
+});

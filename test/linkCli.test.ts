@@ -61,9 +61,17 @@ describe('boldlink link (command line)', () => {
     await expect(access(out)).rejects.toThrow();
   });
 
-  it('exits 2 on a project id that is not a plain name', async () => {
+  it('exits 2 on a project id that is not a plain name, or a memory limit that is not a size', async () => {
     const result = await runBoldlink(['link', '--key', ttpKey.file, '--project', 'my project', '--input', holderDir, rotterdamDir, '--out', join(root, 'bad')]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--project');
+    const memory = await runBoldlink(['link', '--key', ttpKey.file, '--project', 'p', '--input', holderDir, rotterdamDir, '--out', join(root, 'bad'), '--memory-limit', 'lots']);
+    expect(memory.code).toBe(2);
+    expect(memory.stderr).toContain('--memory-limit');
+  });
+
+  it('runs under a memory limit', async () => {
+    const result = await runBoldlink(['link', '--key', ttpKey.file, '--project', 'bold-2025', '--input', holderDir, rotterdamDir, '--out', join(root, 'limited'), '--memory-limit', '256MB']);
+    expect(result.code).toBe(0);
   });
 });

@@ -80,12 +80,12 @@ describe('boldlink metrics', () => {
   });
 
   it('refuses first jobs in a year the minimum-wage reference lacks, rather than leave them unbanded', async () => {
-    const early = join(root, 'linked-2014');
-    await writeLinkOutput(early, { ...fixture, benefits: [{ person: 'a', start: '2014-01-01', end: '2014-06-30' }], jobs: [{ person: 'a', start: '2014-07-01', end: null }] });
+    const early = join(root, 'linked-2012');
+    await writeLinkOutput(early, { ...fixture, benefits: [{ person: 'a', start: '2012-01-01', end: '2012-06-30' }], jobs: [{ person: 'a', start: '2012-07-01', end: null }] });
     const result = await runBoldlink(['metrics', '--input', early, '--out', join(root, 'early')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('REFERENCE_INCOMPLETE');
-    expect(result.stderr).toContain('2014');
+    expect(result.stderr).toContain('2012');
     await expect(stat(join(root, 'early'))).rejects.toThrow();
   }, 30_000);
 

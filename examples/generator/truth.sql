@@ -65,7 +65,7 @@ ORDER BY person_id, spell_no;
 -- re-integration rows (the pipeline may then not see this assignment as is).
 CREATE OR REPLACE TABLE truth_assignment AS
 WITH lossy_person AS (
-  SELECT DISTINCT r.person_id FROM ledger l JOIN record r USING (source, file, row)
+  SELECT DISTINCT r.person_id FROM ledger l JOIN municipal_record r USING (source, file, row)
   WHERE l.file IN ('uitkeringen.csv', 'trajecten.csv') AND l.kind IN (${lossyKinds})
 )
 SELECT i.person_id, t.spell_no, i.programme, i.arm, i.start_date AS assigned_on, year(i.start_date)::INTEGER AS cohort,
@@ -83,7 +83,7 @@ ORDER BY i.person_id;
 CREATE OR REPLACE TABLE truth_affected AS
 WITH hit AS (
   SELECT r.person_id, list(DISTINCT l.kind ORDER BY l.kind) AS kinds
-  FROM ledger l JOIN record r USING (source, file, row)
+  FROM ledger l JOIN municipal_record r USING (source, file, row)
   WHERE l.file = 'uitkeringen.csv' AND l.kind IN (${lossyKinds})
   GROUP BY r.person_id
 )

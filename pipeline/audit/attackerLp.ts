@@ -92,32 +92,78 @@ export async function attackerIntervals(bounds: ReadonlyMap<string, CellBounds>,
   const highs = await loadHighs();
   const intervals = new Map<string, Interval>();
   let programmesSolved = 0;
-  const infeasibleSystems = new Set<string>();
+  const targetsBySystem = new Map<string, string[]>();
   for (const target of targets) {
-    const own = bounds.get(target) ?? { lower: 0, upper: Infinity };
-    const inSystem = parent.has(target);
-    const root = inSystem ? find(target) : target;
-    const system = inSystem ? systemOf.get(root) : undefined;
-    if (system === undefined) {
+    if (!parent.has(target)) {
+      // In no equation (or published elsewhere, hence fixed): the attacker knows exactly its own bounds.
+      const own = bounds.get(target) ?? { lower: 0, upper: Infinity };
       intervals.set(target, { min: own.lower, max: own.upper });
       continue;
     }
-    if (infeasibleSystems.has(root)) continue;
-    const lp = lpText(system, bounds, target);
-    const min = solve(highs, lp, 'Minimize');
-    const max = solve(highs, lp, 'Maximize');
-    programmesSolved += 2;
-    if (min === 'infeasible' || max === 'infeasible') {
-      infeasibleSystems.add(root);
-      inconsistent.push({ origin: system[0]?.origin ?? 'released table', cells: [target] });
+    const root = find(target);
+    const list = targetsBySystem.get(root) ?? [];
+    list.push(target);
+    targetsBySystem.set(root, list);
+  }
+  for (const [root, systemTargets] of targetsBySystem) {
+    const system = systemOf.get(root) ?? [];
+    const solved = solveSystem(highs, system, bounds, systemTargets);
+    programmesSolved += solved.programmes;
+    if (solved.intervals === null) {
+      inconsistent.push({ origin: system[0]?.origin ?? 'released table', cells: systemTargets });
       continue;
     }
-    intervals.set(target, { min, max });
+    for (const [key, interval] of solved.intervals) intervals.set(key, interval);
   }
   return { intervals, inconsistent, programmesSolved };
 }
 
-function lpText(system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>, target: string): (sense: 'Minimize' | 'Maximize') => string {
+/**
+ * Min and max of every target in one system, on one HiGHS model: only the
+ * objective changes between programmes, so each solve starts from the last
+ * basis instead of re-reading the model. Null when the system has no solution.
+ */
+function solveSystem(highs: Highs, system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>, targets: readonly string[]): { intervals: Map<string, Interval> | null; programmes: number } {
+  const { text, names } = lpText(system, bounds);
+  const model = highs.createModel({ format: 'lp', data: text });
+  let programmes = 0;
+  try {
+    model.options.set({ output_flag: false });
+    const { minimize, maximize } = highs.constants.objectiveSense;
+    const status = highs.constants.modelStatus;
+    const intervals = new Map<string, Interval>();
+    let previous: number | undefined;
+    for (const target of targets) {
+      const name = names.get(target);
+      if (name === undefined) continue;
+      const col = model.getColByName(name);
+      if (previous !== undefined) model.changeColCost(previous, 0);
+      model.changeColCost(col, 1);
+      previous = col;
+      const extreme = (sense: typeof minimize): number | 'infeasible' => {
+        model.changeObjectiveSense(sense);
+        model.run();
+        programmes++;
+        const code = model.getModelStatus();
+        if (code === status.optimal) return model.getObjectiveValue();
+        if (code === status.infeasible) return 'infeasible';
+        if (code === status.unbounded) return sense === maximize ? Infinity : -Infinity;
+        // Presolve could not tell infeasible from unbounded, or stopped early: settle it with a fresh solve without presolve.
+        return solveOnce(highs, `${sense === maximize ? 'Maximize' : 'Minimize'}\n obj: ${name}\n${text.slice(text.indexOf('Subject To'))}`);
+      };
+      const min = extreme(minimize);
+      if (min === 'infeasible') return { intervals: null, programmes };
+      const max = extreme(maximize);
+      if (max === 'infeasible') return { intervals: null, programmes };
+      intervals.set(target, { min, max });
+    }
+    return { intervals, programmes };
+  } finally {
+    model.dispose();
+  }
+}
+
+function lpText(system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>): { text: string; names: Map<string, string> } {
   const names = new Map<string, string>();
   const name = (key: string) => {
     let n = names.get(key);
@@ -127,24 +173,24 @@ function lpText(system: readonly { vars: { key: string; coefficient: number }[];
     }
     return n;
   };
-  const targetName = name(target);
   const rows = system.map((eq, i) => ` c${i}: ${eq.vars.map((v, j) => `${v.coefficient < 0 ? '-' : j === 0 ? '' : '+'} ${Math.abs(v.coefficient)} ${name(v.key)}`).join(' ')} = ${eq.rhs}`);
   const boundLines = [...names].map(([key, n]) => {
     const b = bounds.get(key) ?? { lower: 0, upper: Infinity };
     return Number.isFinite(b.upper) ? ` ${b.lower} <= ${n} <= ${b.upper}` : ` ${n} >= ${b.lower}`;
   });
-  const body = `Subject To\n${rows.join('\n')}\nBounds\n${boundLines.join('\n')}\nEnd\n`;
-  return (sense) => `${sense}\n obj: ${targetName}\n${body}`;
+  // The objective is set per programme; the file needs one, so it starts at zero weight.
+  const text = `Minimize\n obj: 0 x0\nSubject To\n${rows.join('\n')}\nBounds\n${boundLines.join('\n')}\nEnd\n`;
+  return { text, names };
 }
 
-function solve(highs: Highs, lp: (sense: 'Minimize' | 'Maximize') => string, sense: 'Minimize' | 'Maximize'): number | 'infeasible' {
-  let result = highs.solve(lp(sense), { output_flag: false });
-  if (result.Status === 'Primal infeasible or unbounded') result = highs.solve(lp(sense), { output_flag: false, presolve: 'off' });
+function solveOnce(highs: Highs, lp: string): number | 'infeasible' {
+  const maximize = lp.startsWith('Maximize');
+  const result = highs.solve(lp, { output_flag: false, presolve: 'off' });
   switch (result.Status) {
     case 'Optimal':
       return result.ObjectiveValue;
     case 'Unbounded':
-      return sense === 'Maximize' ? Infinity : -Infinity;
+      return maximize ? Infinity : -Infinity;
     case 'Infeasible':
       return 'infeasible';
     default:

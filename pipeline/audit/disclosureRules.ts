@@ -16,8 +16,14 @@ export interface DisclosureRules {
   readonly source: string;
   /** A count cell based on fewer persons is primary-suppressed. */
   readonly minFrequency: number;
-  /** Numerator, denominator and complement of a rate must each reach this. */
-  readonly rateMinimum: number;
+  /** A published zero is sensitive too (it says a whole group lacks something). */
+  readonly zerosAreSensitive: boolean;
+  /** A rate's numerator, denominator and complement must each reach these. */
+  readonly rateNumerator: number;
+  readonly rateDenominator: number;
+  readonly rateComplement: number;
+  /** A mean or other magnitude needs at least this many contributors. */
+  readonly minContributors: number;
   /** (n,k) dominance: no n contributors may hold k or more of a magnitude total. */
   readonly dominanceN: number;
   readonly dominanceK: number;
@@ -29,15 +35,20 @@ export interface DisclosureRules {
   readonly roundingBase: number;
 }
 
-export const DESIGN_DEFAULTS = { minFrequency: 10, rateMinimum: 10, dominanceN: 2, dominanceK: 0.9, pPercent: 0.1, roundingBase: 5 } as const;
+export const DESIGN_DEFAULTS = { minFrequency: 10, dominanceN: 2, dominanceK: 0.9, pPercent: 0.1, roundingBase: 5 } as const;
 
-const CANDIDATES: Record<keyof Omit<DisclosureRules, 'source'>, readonly string[]> = {
-  minFrequency: ['minFrequency', 'frequency.threshold', 'frequency.minFrequency', 'frequency.min', 'frequency.minPersons', 'counts.minFrequency', 'counts.threshold', 'counts.min', 'frequencyThreshold', 'threshold', 'minCount', 'minPersons'],
-  rateMinimum: ['rates.minimum', 'rates.min', 'rates.threshold', 'rates.minCount', 'rates.minFrequency', 'rate.threshold', 'rate.min', 'rateMinimum', 'rateThreshold', 'minRateCount'],
+const RATE_MINIMUM = ['rates.minimum', 'rates.min', 'rates.threshold', 'rates.minCount', 'rates.minFrequency', 'rate.threshold', 'rate.min', 'rateMinimum', 'rateThreshold', 'minRateCount'];
+
+const CANDIDATES: Record<keyof Omit<DisclosureRules, 'source' | 'zerosAreSensitive'>, readonly string[]> = {
+  minFrequency: ['minFrequency', 'frequency.minPersons', 'frequency.threshold', 'frequency.minFrequency', 'frequency.min', 'counts.minFrequency', 'counts.threshold', 'counts.min', 'frequencyThreshold', 'threshold', 'minCount', 'minPersons'],
+  rateNumerator: ['rates.minNumerator', 'rate.minNumerator', ...RATE_MINIMUM],
+  rateDenominator: ['rates.minDenominator', 'rate.minDenominator', ...RATE_MINIMUM],
+  rateComplement: ['rates.minComplement', 'rate.minComplement', ...RATE_MINIMUM],
+  minContributors: ['magnitude.minContributors', 'minContributors', 'magnitude.minFrequency'],
   dominanceN: ['dominance.n', 'magnitude.dominance.n', 'magnitude.n', 'nk.n', 'dominanceN'],
-  dominanceK: ['dominance.k', 'magnitude.dominance.k', 'magnitude.k', 'nk.k', 'dominanceK'],
+  dominanceK: ['dominance.k', 'dominance.kPercent', 'magnitude.dominance.k', 'magnitude.dominance.kPercent', 'magnitude.k', 'nk.k', 'dominanceK'],
   pPercent: ['pRule.p', 'pPercent.p', 'p.percent', 'magnitude.p', 'magnitude.pPercent', 'pPercent', 'pRatio', 'p'],
-  protectionLevel: ['protectionLevel', 'protection.level', 'protection.width', 'secondary.protectionLevel', 'secondary.protection'],
+  protectionLevel: ['protectionLevel', 'protection.level', 'protection.width', 'frequency.protectionLevel', 'secondary.protectionLevel', 'secondary.protection'],
   roundingBase: ['rounding.base', 'roundingBase'],
 };
 
@@ -57,7 +68,11 @@ export function rulesFrom(document: unknown, source: string): DisclosureRules {
   return {
     source,
     minFrequency,
-    rateMinimum: pick(document, CANDIDATES.rateMinimum) ?? minFrequency,
+    zerosAreSensitive: pickBoolean(document, ['frequency.zerosAreSensitive', 'zerosAreSensitive']) ?? false,
+    rateNumerator: pick(document, CANDIDATES.rateNumerator) ?? minFrequency,
+    rateDenominator: pick(document, CANDIDATES.rateDenominator) ?? minFrequency,
+    rateComplement: pick(document, CANDIDATES.rateComplement) ?? minFrequency,
+    minContributors: pick(document, CANDIDATES.minContributors) ?? minFrequency,
     dominanceN: pick(document, CANDIDATES.dominanceN) ?? DESIGN_DEFAULTS.dominanceN,
     dominanceK: asFraction(pick(document, CANDIDATES.dominanceK) ?? DESIGN_DEFAULTS.dominanceK),
     pPercent: asFraction(pick(document, CANDIDATES.pPercent) ?? DESIGN_DEFAULTS.pPercent),
@@ -105,17 +120,27 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
+function at(document: unknown, path: string): unknown {
+  let value: unknown = document;
+  for (const part of path.split('.')) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
 function pick(document: unknown, paths: readonly string[]): number | undefined {
   for (const path of paths) {
-    let value: unknown = document;
-    for (const part of path.split('.')) {
-      if (typeof value !== 'object' || value === null) {
-        value = undefined;
-        break;
-      }
-      value = (value as Record<string, unknown>)[part];
-    }
+    const value = at(document, path);
     if (typeof value === 'number' && Number.isFinite(value)) return value;
+  }
+  return undefined;
+}
+
+function pickBoolean(document: unknown, paths: readonly string[]): boolean | undefined {
+  for (const path of paths) {
+    const value = at(document, path);
+    if (typeof value === 'boolean') return value;
   }
   return undefined;
 }

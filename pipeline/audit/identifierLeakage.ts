@@ -1,7 +1,8 @@
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fillSql, sqlIdent, sqlString, type Duck } from '../core/duckdb.js';
+import { log } from '../core/log.js';
 import { besideModule } from '../core/projectPath.js';
-import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { finding, type CheckResult, type Finding } from './finding.js';
 import { fileKind, tableSource, textSource } from './tableReader.js';
 import { MANIFEST_NAME, workspaceFile, type StageDir, type Workspace } from './workspace.js';
@@ -34,6 +35,8 @@ interface ScannedFile {
   readonly absPath: string;
   /** As findings name it: relative to the workspace. */
   readonly name: string;
+  /** Relative to its stage directory (or disclosure-log folder). */
+  readonly inStage: string;
   readonly area: Area;
 }
 
@@ -43,12 +46,22 @@ export async function checkIdentifierLeakage(workspace: Workspace, duck: Duck): 
   await collectPseudonyms(workspace, duck);
   const findings: Finding[] = [];
   let columnsScanned = 0;
+  let notScanned = 0;
   for (const file of files) {
-    const columns = await scanColumns(duck, file.absPath);
-    if (columns === null) continue;
-    columnsScanned += columns.all.length;
-    findings.push(...(await bsnFindings(duck, file, columns.all, columns.source, columns.isTable)));
-    if (file.area !== 'source' && columns.textual.length > 0) findings.push(...(await pseudonymFindings(duck, file, columns.textual, columns.source, columns.isTable)));
+    try {
+      const columns = await scanColumns(duck, file);
+      if (columns === null) {
+        notScanned++;
+        continue;
+      }
+      columnsScanned += columns.all.length;
+      findings.push(...(await bsnFindings(duck, file, columns.all, columns.source, columns.isTable)));
+      if (file.area !== 'source' && columns.textual.length > 0) findings.push(...(await pseudonymFindings(duck, file, columns.textual, columns.source, columns.isTable)));
+    } catch (error) {
+      // A file the audit cannot read is a file it cannot vouch for; the reason may quote a cell, so it is not repeated.
+      log().debug({ file: file.name, err: error }, 'audit: file could not be scanned');
+      findings.push(finding('leak', 'leak.unscannable', file.name, 'This file could not be read as a table or as text, so it could not be checked for identifiers.'));
+    }
   }
   const counts = await duck.jsonRows<{ p1: number; f1: number; rid: number }>(
     'SELECT (SELECT count(*) FROM audit_source_p1) AS p1, (SELECT count(*) FROM audit_source_f1) AS f1, (SELECT count(*) FROM audit_link_rid) AS rid',
@@ -63,6 +76,7 @@ export async function checkIdentifierLeakage(workspace: Workspace, duck: Duck): 
         `${files.length} files scanned (${columnsScanned} columns or documents) for BSN-like values: 9 digits passing the elfproef, 8 digits passing once padded`,
         `${c.p1} distinct P1 and ${c.f1} distinct F1 pseudonyms from the source outputs, and ${c.rid} distinct RIDs from the link output, searched for downstream`,
         'not scanned: raw source data (generate outputs, quarantine folders), which hold BSNs by design and stay at the source',
+        ...(notScanned > 0 ? [`${notScanned} binary files (not Parquet, CSV, JSON or text) not scanned`] : []),
       ],
     },
   };
@@ -73,14 +87,15 @@ async function filesToScan(workspace: Workspace): Promise<ScannedFile[]> {
   for (const dir of workspace.stageDirs) {
     const area = dir.stage === null ? 'release' : AREA_OF_STAGE[dir.stage];
     if (area === undefined) continue; // generate: synthetic raw source data, BSNs by design
-    for (const file of [MANIFEST_NAME, ...dir.files]) files.push({ absPath: join(dir.absDir, file), name: workspaceFile(dir, file), area });
+    for (const file of [MANIFEST_NAME, ...dir.files]) files.push({ absPath: join(dir.absDir, file), name: workspaceFile(dir, file), inStage: file, area });
   }
   // The internal disclosure log stays in the secure environment: no identifiers there either.
   for (const logDir of workspace.disclosureLogDirs) {
     for (const file of await readdir(join(workspace.root, logDir), { recursive: true, withFileTypes: true })) {
       if (!file.isFile()) continue;
       const absPath = join(file.parentPath, file.name);
-      files.push({ absPath, name: `${logDir}/${absPath.slice(join(workspace.root, logDir).length + 1).split('\\').join('/')}`, area: 'linked' });
+      const inStage = absPath.slice(join(workspace.root, logDir).length + 1).split('\\').join('/');
+      files.push({ absPath, name: `${logDir}/${inStage}`, inStage, area: 'linked' });
     }
   }
   return files;
@@ -136,14 +151,15 @@ const FRACTIONAL = /^(FLOAT|DOUBLE|REAL|DECIMAL.*)$/;
 /** Documents bigger than this are scanned as plain text rather than walked as JSON. */
 const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
 
-async function scanColumns(duck: Duck, path: string): Promise<FileColumns | null> {
+async function scanColumns(duck: Duck, file: ScannedFile): Promise<FileColumns | null> {
+  const path = file.absPath;
   const kind = fileKind(path);
   if (kind === 'binary') return null;
   if (kind === 'parquet' || kind === 'csv' || (kind === 'json' && (await isJsonArray(path)))) {
     const source = kind === 'json' ? `read_json(${sqlString(path)}, format = 'array', maximum_object_size = 1073741824)` : tableSource(path, kind);
     const described = await describe(duck, source);
     if (described !== null) {
-      const aggregate = isAggregateTable(path);
+      const aggregate = file.inStage.startsWith('tables/');
       const all: ScanColumn[] = [];
       for (const c of described) {
         const ident = sqlIdent(c.name);
@@ -180,11 +196,6 @@ async function scanColumns(duck: Duck, path: string): Promise<FileColumns | null
   // Other documents (HTML, text) are scanned as a whole.
   const column = [{ name: 'content', text: 'content' }];
   return { source: textSource(path), isTable: false, all: column, textual: column };
-}
-
-/** Aggregate tables: the `tables/` of a metrics or release output and a protect output's table. */
-function isAggregateTable(path: string): boolean {
-  return /(^|[\\/])tables[\\/]/.test(path);
 }
 
 async function isJsonArray(path: string): Promise<boolean> {

@@ -17,6 +17,9 @@ export async function checkIntegrity(workspace: Workspace, duck: Duck): Promise<
   const findings: Finding[] = [];
   let filesChecked = 0;
   let rowsRecounted = 0;
+  if (workspace.stageDirs.length === 0) {
+    findings.push(finding('integrity', 'integrity.no-stage-directories', '.', 'No stage directory (a folder with manifest.json) was found in the workspace: there is nothing to vouch for. Check --workspace.'));
+  }
   for (const dir of workspace.stageDirs) {
     if (dir.manifest === null) {
       findings.push(finding('integrity', 'integrity.manifest-invalid', workspaceFile(dir, MANIFEST_NAME), `The manifest ${dir.manifestProblem ?? 'cannot be read'}; nothing in this directory can be vouched for.`));

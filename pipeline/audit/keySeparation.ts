@@ -178,7 +178,11 @@ function buildPicture(dirs: readonly (StageDir & { manifest: NonNullable<StageDi
   }
   for (const f of keyFiles) {
     if (f.parsed === null) continue;
-    entry(f.parsed.role, f.parsed.fingerprint).keyFiles.push({ file: f.file, role: f.parsed.role, mode: f.mode.toString(8).padStart(3, '0') });
+    const fileEntry = { file: f.file, role: f.parsed.role, mode: f.mode.toString(8).padStart(3, '0') };
+    // Shown under every role the key was recorded in, so a key used in the wrong role points at its file.
+    const recorded = [...entries.values()].filter((e) => e.fingerprint === f.parsed?.fingerprint);
+    if (recorded.length === 0) entry(f.parsed.role, f.parsed.fingerprint).keyFiles.push(fileEntry);
+    for (const e of recorded) e.keyFiles.push(fileEntry);
   }
   return [...entries.values()].sort((a, b) => a.role.localeCompare(b.role) || a.fingerprint.localeCompare(b.fingerprint));
 }

@@ -31,11 +31,12 @@ export function primaryRuleFindings(table: ReleasedTable, rules: DisclosureRules
       const value = row.values[measure.column] ?? 0;
       const cellInternals = internals?.get(dimsKey(row.dims));
       if (measure.additive) {
-        if (value > 0 && value < rules.minFrequency) {
+        if ((value > 0 || rules.zerosAreSensitive) && value < rules.minFrequency) {
           cellFinding('release.primary-frequency', measure.column, row, `A published count is below the frequency threshold (${rules.minFrequency}); it should have been suppressed.`);
         } else {
           const persons = cellInternals?.['persons'];
-          if (persons !== undefined && persons !== null && persons > 0 && persons < rules.minFrequency) {
+          // A count of zero reveals nothing under the frequency rule unless zeros are sensitive.
+          if (persons !== undefined && persons !== null && persons < rules.minFrequency && (value > 0 || rules.zerosAreSensitive) && persons > 0) {
             cellFinding('release.primary-frequency', measure.column, row, `A published count is based on fewer than ${rules.minFrequency} persons (the metrics output's person count); it should have been suppressed.`);
           }
         }
@@ -43,9 +44,9 @@ export function primaryRuleFindings(table: ReleasedTable, rules: DisclosureRules
         if (denominatorColumn !== undefined && published(row, denominatorColumn)) {
           const denominator = row.values[denominatorColumn] ?? 0;
           if (denominator > 0) {
-            if (denominator < rules.rateMinimum) cellFinding('release.rate-denominator', measure.column, row, `A published rate (${measure.column} of ${denominatorColumn}) has a denominator below ${rules.rateMinimum}.`);
-            if (value < rules.rateMinimum) cellFinding('release.rate-numerator', measure.column, row, `A published rate (${measure.column} of ${denominatorColumn}) has a numerator below ${rules.rateMinimum}: it reveals (nearly) no one in the group has the property.`);
-            if (denominator - value < rules.rateMinimum) cellFinding('release.rate-complement', measure.column, row, `A published rate (${measure.column} of ${denominatorColumn}) has a complement below ${rules.rateMinimum}: it reveals (nearly) everyone in the group has the property.`);
+            if (denominator < rules.rateDenominator) cellFinding('release.rate-denominator', measure.column, row, `A published rate (${measure.column} of ${denominatorColumn}) has a denominator below ${rules.rateDenominator}.`);
+            if (value < rules.rateNumerator) cellFinding('release.rate-numerator', measure.column, row, `A published rate (${measure.column} of ${denominatorColumn}) has a numerator below ${rules.rateNumerator}: it reveals (nearly) no one in the group has the property.`);
+            if (denominator - value < rules.rateComplement) cellFinding('release.rate-complement', measure.column, row, `A published rate (${measure.column} of ${denominatorColumn}) has a complement below ${rules.rateComplement}: it reveals (nearly) everyone in the group has the property.`);
           }
         }
       } else if (description?.kind === 'mean' && cellInternals !== undefined) {
@@ -54,8 +55,8 @@ export function primaryRuleFindings(table: ReleasedTable, rules: DisclosureRules
         const sum = get(description.sum);
         const top1 = get(description.top1);
         const top2 = get(description.top2) ?? 0;
-        if (contributors !== undefined && contributors < rules.minFrequency) {
-          cellFinding('release.primary-frequency', measure.column, row, `A published mean is based on fewer than ${rules.minFrequency} contributors.`);
+        if (contributors !== undefined && contributors < rules.minContributors) {
+          cellFinding('release.primary-frequency', measure.column, row, `A published mean is based on fewer than ${rules.minContributors} contributors.`);
         }
         if (sum !== undefined && top1 !== undefined && sum > 0) {
           const largest = rules.dominanceN >= 2 ? top1 + top2 : top1;

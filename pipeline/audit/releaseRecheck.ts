@@ -48,7 +48,6 @@ export async function checkRelease(workspace: Workspace, duck: Duck): Promise<Re
     const tables: ReleasedTable[] = [];
     for (const [name, formats] of tableFilesOf(bundle)) {
       const description = mergeDescriptions(metricsCatalogue.get(name), bundleCatalogue.get(name));
-      if (description?.kind === 'effects') continue; // differences and intervals, not a table of margins
       const table = await readReleasedTable(duck, bundle, name, formats, description);
       if (table === null) {
         findings.push(finding('release', 'release.unreadable-table', workspaceFile(bundle, formats[0]?.rel ?? `tables/${name}`), 'No format of this released table can be read as a table.'));
@@ -75,7 +74,7 @@ export async function checkRelease(workspace: Workspace, duck: Duck): Promise<Re
       title: 'Release re-check (disclosure control)',
       covered: [
         `${bundles.length} release bundle(s), ${tablesChecked} tables, ${cellsChecked} cells`,
-        `rules from ${rules.source}: counts ≥ ${rules.minFrequency}; rates' numerator, denominator and complement ≥ ${rules.rateMinimum}; (n,k) = (${rules.dominanceN}, ${Math.round(rules.dominanceK * 100)}%); p = ${Math.round(rules.pPercent * 100)}%; protection level ${rules.protectionLevel}`,
+        `rules from ${rules.source}: counts ≥ ${rules.minFrequency}${rules.zerosAreSensitive ? ' (zeros sensitive)' : ''}; rates' numerator ≥ ${rules.rateNumerator}, denominator ≥ ${rules.rateDenominator}, complement ≥ ${rules.rateComplement}; means ≥ ${rules.minContributors} contributors, (n,k) = (${rules.dominanceN}, ${Math.round(rules.dominanceK * 100)}%), p = ${Math.round(rules.pPercent * 100)}%; protection level ${rules.protectionLevel}`,
         `${suppressedCells} suppressed cells, each bounded by the attacker's linear programmes (${programmes} programmes solved with HiGHS)`,
         metrics === undefined ? 'no metrics output in the workspace: counts of persons and mean-value contributors could not be checked' : `persons and mean-value contributors checked against the metrics output ${metrics.relDir}`,
       ],

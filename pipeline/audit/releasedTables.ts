@@ -64,6 +64,8 @@ const tableDescription = z
     dimensions: z.array(z.string()).optional(),
     population: z.string().optional(),
     measures: z.array(measureDescription).optional(),
+    /** The bundle's catalogue: every column with its role (dimension, count, value, status). */
+    columns: z.array(z.object({ name: z.string(), role: z.string().optional() }).loose()).optional(),
   })
   .loose();
 export type TableDescription = z.infer<typeof tableDescription>;
@@ -121,11 +123,13 @@ export async function readReleasedTable(duck: Duck, dir: StageDir, name: string,
     const measures: ReleasedMeasure[] = [];
     const dimensions: string[] = [];
     const unmarked: string[] = [];
-    const describedDims = description?.dimensions;
+    const describedDims = description?.dimensions ?? description?.columns?.filter((c) => c.role === 'dimension').map((c) => c.name);
+    const describedRole = (column: string) => description?.columns?.find((c) => c.name === column)?.role;
     for (const c of columns) {
       if (c.column_name.endsWith('_status') && names.has(c.column_name.slice(0, -'_status'.length))) continue;
       if (names.has(statusOf(c.column_name))) {
-        const kind = description?.measures?.find((m) => m.column === c.column_name)?.kind;
+        const role = describedRole(c.column_name);
+        const kind = description?.measures?.find((m) => m.column === c.column_name)?.kind ?? (role === 'count' || role === 'value' ? (role === 'count' ? 'count' : 'value') : undefined);
         measures.push({ column: c.column_name, additive: kind !== undefined ? kind === 'count' : INTEGER_TYPE.test(c.column_type) });
       } else if (describedDims !== undefined ? describedDims.includes(c.column_name) : !NUMERIC_TYPE.test(c.column_type)) {
         dimensions.push(c.column_name);

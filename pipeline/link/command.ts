@@ -10,6 +10,7 @@ const linkOptions = z.object({
   project: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, hyphen or underscore (at most 64), such as bold-2025'),
   input: z.array(z.string().min(1)).min(2, 'give the microdata holder\'s and at least one municipality\'s pseudonymize output'),
   out: z.string().min(1),
+  memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, "a size like '4GB'").optional(),
 });
 
 export function registerLink(program: Command): void {
@@ -20,6 +21,7 @@ export function registerLink(program: Command): void {
     .requiredOption('--project <id>', 'project id; different projects get unlinkable pseudonyms')
     .requiredOption('--input <dirs...>', 'pseudonymize output directories: the microdata holder\'s and one per municipality')
     .requiredOption('--out <dir>', 'output directory')
+    .option('--memory-limit <size>', "DuckDB memory limit, e.g. '4GB'; beyond it DuckDB spills to disk (default: env BOLDLINK_MEMORY_LIMIT or DuckDB's)")
     .addHelpText(
       'after',
       '\nWrites clients, benefits, interventions, persons and jobs (Parquet, people known by RID only) and linkage-report.json;\nprints the linkage quality report (unique / multiple / none per source and file).\n\nExample:\n  boldlink link --key ttp.key --project bold-2025 --input pseudo/cbs pseudo/rotterdam pseudo/utrecht --out linked',
@@ -28,9 +30,10 @@ export function registerLink(program: Command): void {
       const parsed = linkOptions.safeParse(raw);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new UsageError(`--${String(issue?.path[0] ?? 'option')}: ${issue?.message ?? 'invalid'}.`);
+        throw new UsageError(`--${String(issue?.path[0] ?? 'option').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue?.message ?? 'invalid'}.`);
       }
-      const result = await runLink({ keyFile: parsed.data.key, project: parsed.data.project, inputs: parsed.data.input, out: parsed.data.out });
+      const { key, project, input, out, memoryLimit } = parsed.data;
+      const result = await runLink({ keyFile: key, project, inputs: input, out, ...(memoryLimit === undefined ? {} : { memoryLimit }) });
       process.stdout.write(formatLinkageReport(result.report, result.reportPath));
     });
 }

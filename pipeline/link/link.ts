@@ -1,7 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { LoadedKey } from '../../keys/keyFile.js';
 import { projectKey } from '../../keys/pseudonyms.js';
 import { Duck, fillSql, sqlString } from '../core/duckdb.js';
+import { DataError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { besideModule } from '../core/projectPath.js';
 import { StageOutput } from '../core/stageOutput.js';
@@ -15,6 +17,8 @@ export interface LinkOptions {
   readonly project: string;
   readonly inputs: readonly string[];
   readonly out: string;
+  /** DuckDB memory limit, e.g. '4GB'; beyond it DuckDB spills to the scratch folder beside the output. */
+  readonly memoryLimit?: string;
 }
 
 export interface LinkResult {
@@ -61,12 +65,14 @@ export async function runLink(options: LinkOptions): Promise<LinkResult> {
     parameters: { project: options.project, holder: inputs.holder.source, municipalities: inputs.municipalities.map((m) => m.municipality) },
   });
   try {
-    const duck = await Duck.open({ tempDirectory: output.scratchDir });
+    const duck = await Duck.open({ tempDirectory: output.scratchDir, ...(options.memoryLimit === undefined ? {} : { memoryLimit: options.memoryLimit }) });
     let counts: { files: FileLinkCounts[]; persons: PersonCounts; holder: HolderCounts };
     try {
       const outPaths: Record<string, string> = {};
       for (const name of LINKED_FILES) outPaths[`${name}Out`] = sqlString(await output.file(`${name}.parquet`));
       counts = await runLinkSql(duck, inputs, ttpKey, options.project, output.scratchDir, outPaths, phase);
+    } catch (error) {
+      throw outOfMemoryAsDataError(error, options.memoryLimit);
     } finally {
       duck.close();
     }
@@ -83,7 +89,7 @@ export async function runLink(options: LinkOptions): Promise<LinkResult> {
     await output.commit();
     phase('output committed');
     log().info({ stage: 'link', municipalities: inputs.municipalities.length, persons: report.persons.linked }, 'linked');
-    return { outDir: output.outDir, reportPath: `${output.outDir}/${LINKAGE_REPORT_FILE}`, report };
+    return { outDir: output.outDir, reportPath: join(output.outDir, LINKAGE_REPORT_FILE), report };
   } catch (error) {
     await output.abandon();
     throw error;
@@ -117,6 +123,18 @@ async function runLinkSql(
     persons: numbers((await queryFile<PersonCounts>(duck, LINK_SQL.personCounts))[0] ?? { linked_persons: 0, in_several_municipalities: 0 }),
     holder: numbers(await oneRow<HolderCounts>(duck, LINK_SQL.holderCounts)),
   };
+}
+
+/** DuckDB spills joins and sorts to disk, but a limit far below its working set still fails: say what to do. */
+function outOfMemoryAsDataError(error: unknown, memoryLimit: string | undefined): unknown {
+  if (!(error instanceof Error) || !error.message.startsWith('Out of Memory Error')) return error;
+  const limit = memoryLimit ?? process.env['BOLDLINK_MEMORY_LIMIT'] ?? "DuckDB's default";
+  return new DataError(
+    'LINK_OUT_OF_MEMORY',
+    `Linking ran out of memory under the memory limit (${limit}), even spilling to disk. Raise --memory-limit (a few hundred MB suffices for a city, a few GB for the whole country) or lower BOLDLINK_THREADS. Nothing was written.`,
+    [],
+    { cause: error },
+  );
 }
 
 /** Debug-level timings per phase, for finding where a slow run spends its time. */

@@ -22,8 +22,8 @@ export type SourceTableSummary = z.infer<typeof sourceTableSummary>;
 
 const pseudonymizeSummary = z.object({ tables: z.record(z.string(), sourceTableSummary).optional() }).loose();
 
-/** A source name becomes the `municipality` column; keep it a plain slug like `den_haag`. */
-const sourceName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'a lowercase source name such as den_haag');
+/** A source name becomes the `municipality` column; the names pseudonymize accepts (e.g. `den_haag`). */
+const sourceName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a source name of letters, digits, _ or - such as den_haag');
 
 export interface MunicipalInput {
   readonly municipality: string;

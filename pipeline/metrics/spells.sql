@@ -78,7 +78,7 @@ revolvingDoor AS (
 jobCoveringHorizon AS (
   SELECT DISTINCT o.rid, o.spell_no
   FROM outflows o
-  JOIN linkedJobs j ON j.rid = o.rid AND j.start_date <= o.horizon_date AND (j.end_date IS NULL OR j.end_date >= o.horizon_date)
+  JOIN linkedJobs j ON j.rid = o.rid AND j.start_date <= o.horizon_date AND coalesce(j.end_date, DATE '9999-12-31') >= o.horizon_date
   WHERE o.outflow
 ),
 -- Wages compare in DOUBLE, as the hourly wage is one: WML ≤ w ≤ factor × WML is "near".

@@ -40,7 +40,7 @@ WITH programmeAssignments AS (
 coveringSpells AS (
   SELECT a.*, s.spell_no, s.end_date, s.outflow, s.durable, plusMonths(a.assigned_on, ${endsWithinMonths}) AS ends_within_date
   FROM programmeAssignments a
-  LEFT JOIN spellFacts s ON s.rid = a.rid AND s.start_date <= a.assigned_on AND (s.end_date IS NULL OR s.end_date >= a.assigned_on)
+  LEFT JOIN spellFacts s ON s.rid = a.rid AND s.start_date <= a.assigned_on AND coalesce(s.end_date, DATE '9999-12-31') >= a.assigned_on
 ),
 endings AS (
   SELECT *,

@@ -74,17 +74,27 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     const bsnKey = (file: InputFile) => `COALESCE(TRIM(CAST(s.${sqlIdent(identifierColumn(file.table))} AS VARCHAR)), '')`;
 
     // 1. Every distinct raw BSN: canonicalise, hash each valid one once.
+    let stepStarted = process.hrtime.bigint();
+    const stepDone = (step: string) => {
+      const now = process.hrtime.bigint();
+      log().debug({ step, seconds: Number(now - stepStarted) / 1e9 }, 'pseudonymize step done');
+      stepStarted = now;
+    };
+    // Rows per raw BSN value and file: the distinct values to canonicalise, and the summary's BSN counts without another scan.
+    for (const f of files) await duck.run(`CREATE OR REPLACE TEMP TABLE bsn_counts_${f.index} AS SELECT ${bsnKey(f)} AS raw, count(*) AS n FROM ${f.relation} s GROUP BY 1`);
     await duck.runFile(besideModule(import.meta.url, 'canonicalBsn.sql'), {
-      rawValues: files.map((f) => `SELECT DISTINCT ${bsnKey(f)} AS raw FROM ${f.relation} s`).join(' UNION ALL '),
+      rawValues: files.map((f) => `SELECT raw FROM bsn_counts_${f.index}`).join(' UNION ALL '),
     });
     await hashDistinct(duck, options.key.bytes(), P1_PREFIX, `SELECT DISTINCT bsn AS message FROM bsn_canonical WHERE bsn IS NOT NULL`, output.scratchDir, 'p1_hashes');
     await duck.run(`CREATE OR REPLACE TEMP TABLE bsn_ids AS SELECT c.raw, c.status, h.pseudonym AS p1 FROM bsn_canonical c LEFT JOIN p1_hashes h ON h.message = c.bsn`);
+    stepDone('bsn');
 
     // 2. Per file: exact duplicates, then the schema checks derived from schemas/inputs.ts.
     for (const file of files) {
       await findDuplicates(duck, file);
       await createCheckedView(duck, file, bsnKey(file));
     }
+    stepDone('duplicates');
 
     // 3. F1 for the tables that carry the fallback fields, hashed once per distinct message.
     const withFallbackFields = [...byTable('clients'), ...byTable('persons')];
@@ -106,6 +116,7 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
         : `CREATE OR REPLACE TEMP TABLE clients_f1 (raw VARCHAR, f1 VARCHAR, ambiguous BOOLEAN)`,
     );
     for (const file of files) if (file.table !== 'clients' && file.table !== 'persons') await createFinalView(duck, file);
+    stepDone('fallback');
 
     // 4. Quarantine and accounting per file; then the outputs per table.
     const accounting = new Map<number, { rowsIn: number; byRule: Map<string, number> }>();
@@ -118,16 +129,20 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
       accounting.set(file.index, { rowsIn, byRule: new Map(rules.map((r) => [r.rule, Number(r.n)])) });
     }
 
+    stepDone('quarantine');
     const tables: Partial<Record<CanonicalTable, TableSummary>> = {};
     for (const table of TABLE_ORDER) {
       const tableFiles = byTable(table);
       if (tableFiles.length === 0) continue;
       const target = await output.file(`${table}.parquet`);
       const columns = OUTPUT_COLUMNS[table].join(', ');
-      const union = tableFiles.map((f) => `SELECT ${f.index} AS input_index, row_no AS input_row, ${columns} FROM fin_${f.index} WHERE reason IS NULL`).join(' UNION ALL ');
-      // Rows in input order, so the same inputs and key give byte-identical files.
+      const union = tableFiles.map((f) => `SELECT ${f.index} AS input_index, row_no AS input_row, ${columns} FROM fin_${f.index} WHERE row_no NOT IN (SELECT row_no FROM q_${f.index})`).join(' UNION ALL ');
+      // Rows not quarantined (q_n holds every failing row, so the checks need not run twice), in input order,
+      // so the same inputs and key give byte-identical files.
       await duck.run(`COPY (SELECT * EXCLUDE (input_index, input_row) FROM (${union}) ORDER BY input_index, input_row) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION zstd)`);
+      stepDone(`write ${table}`);
       tables[table] = await summarise(duck, target, tableFiles, accounting);
+      stepDone(`summarise ${table}`);
       const written = tables[table].rows;
       const expected = tableFiles.reduce((sum, f) => sum + rowsOutOf(accounting.get(f.index)!), 0);
       if (written !== expected) throw new Error(`row accounting of ${table} does not add up (${written} written, ${expected} expected)`);
@@ -249,7 +264,7 @@ async function summarise(duck: Duck, target: string, files: readonly InputFile[]
   const byStatus = await duck.jsonRows<{ id_status: string; n: number }>(`SELECT id_status, count(*) AS n FROM read_parquet(${sqlString(target)}) GROUP BY 1`);
   const count = (s: string) => Number(byStatus.find((r) => r.id_status === s)?.n ?? 0);
   const inputs = await duck.jsonRows<{ status: string; n: number }>(
-    `SELECT status, count(*) AS n FROM (${files.map((f) => `SELECT COALESCE(b.status, 'missing') AS status FROM ${f.relation} s LEFT JOIN bsn_ids b ON b.raw = COALESCE(TRIM(CAST(s.${sqlIdent(identifierColumn(f.table))} AS VARCHAR)), '')`).join(' UNION ALL ')}) GROUP BY 1`,
+    `SELECT status, sum(n) AS n FROM (${files.map((f) => `SELECT b.status, c.n FROM bsn_counts_${f.index} c JOIN bsn_canonical b ON b.raw = c.raw`).join(' UNION ALL ')}) GROUP BY 1`,
   );
   const missing = Number(inputs.find((r) => r.status === 'missing')?.n ?? 0);
   const invalid = inputs.filter((r) => r.status !== 'missing' && r.status !== 'valid' && r.status !== 'repaired').reduce((s, r) => s + Number(r.n), 0);

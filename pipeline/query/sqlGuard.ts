@@ -51,7 +51,11 @@ export async function guardQuery(connection: DuckDBConnection, sql: string, cont
     throw new QueryRefusedError('SYNTAX', `The SQL does not parse: ${cleanDuckMessage(error)}`);
   }
   if (count === 0) throw new QueryRefusedError('EMPTY', 'The SQL is empty: give one SELECT query over the released tables.');
-  if (count > 1) throw new QueryRefusedError('MULTIPLE_STATEMENTS', `The SQL holds ${count} statements; give exactly one SELECT query.`);
+  if (count > 1) {
+    // DuckDB expands a PIVOT without an IN list into a type definition plus the query.
+    const hint = /\bpivot\b/i.test(sql) ? ` (a PIVOT needs its values listed: PIVOT t ON municipality IN ('amsterdam', 'rotterdam') USING sum(x))` : '';
+    throw new QueryRefusedError('MULTIPLE_STATEMENTS', `The SQL holds ${count} statements; give exactly one SELECT query${hint}.`);
+  }
 
   // json_serialize_sql takes a constant only; the literal is escaped, and it only parses.
   const reader = await connection.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)})`);

@@ -1,5 +1,19 @@
 import type { Command } from 'commander';
-import { NotImplementedError } from '../core/errors.js';
+import { Duck } from '../core/duckdb.js';
+import { log } from '../core/log.js';
+import { StageInput } from '../core/stageInput.js';
+import { bundleFromAggregate, bundleFromEffects } from './bundleTable.js';
+import { loadMetrics } from './loadMetrics.js';
+import { loadRules } from './loadRules.js';
+import { publishBundle } from './publishBundle.js';
+import { releaseEffects } from './releaseEffects.js';
+import { releaseTables, type DisclosureLogEntry } from './releaseTables.js';
+
+interface ReleaseOptions {
+  readonly input: string;
+  readonly out: string;
+  readonly rules?: string;
+}
 
 export function registerRelease(program: Command): void {
   program
@@ -8,7 +22,43 @@ export function registerRelease(program: Command): void {
     .requiredOption('--input <dir>', 'metrics output directory')
     .requiredOption('--out <dir>', 'output directory')
     .option('--rules <file>', 'disclosure rules file (default: examples/rules.json)')
-    .action(() => {
-      throw new NotImplementedError('release', 8);
+    .action(async (options: ReleaseOptions) => {
+      await runRelease(options);
     });
+}
+
+export async function runRelease(options: ReleaseOptions): Promise<{ outDir: string; logDir: string }> {
+  const started = Date.now();
+  const { rules, file: rulesFile } = await loadRules(options.rules);
+  const input = await StageInput.open(options.input, { stage: 'metrics' });
+  const duck = await Duck.open({ threads: 1 });
+  let metrics;
+  try {
+    metrics = await loadMetrics(input, duck);
+  } finally {
+    duck.close();
+  }
+  const result = await releaseTables(metrics.tables, rules);
+  const logEntries: DisclosureLogEntry[] = [...result.log];
+  const effects = metrics.effects.map((e) => releaseEffects(e, result.tables, rules, logEntries));
+  const tables = [...result.tables.map(bundleFromAggregate), ...effects.map(bundleFromEffects)];
+  const loss = { ...result.loss };
+  const written = await publishBundle({
+    stage: 'release',
+    outDir: options.out,
+    parameters: { rules: rulesFile },
+    rules,
+    rulesFile,
+    tables,
+    loss,
+    log: logEntries,
+    attack: result.attack,
+    lpSolves: result.lpSolves,
+    stageInput: input,
+    title: 'boldlink release: outflow, durable outflow and job quality',
+  });
+  const suppressed = Object.values(loss).reduce((s, l) => s + l.suppressedValues, 0);
+  log().info({ tables: tables.length, suppressedValues: suppressed, lpSolves: result.lpSolves, seconds: (Date.now() - started) / 1000 }, 'release written');
+  process.stdout.write(`Released ${tables.length} tables to ${written.outDir} (${suppressed} values suppressed; every suppressed cell passed the interval attack).\nDisclosure log (stays in the secure environment): ${written.logDir}\n`);
+  return written;
 }

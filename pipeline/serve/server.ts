@@ -342,6 +342,7 @@ async function loadAssets(): Promise<Map<string, StaticAsset>> {
     ['/app.js', besideModule(import.meta.url, 'web/app.js'), 'text/javascript; charset=utf-8'],
     ['/charts.js', besideModule(import.meta.url, 'web/charts.js'), 'text/javascript; charset=utf-8'],
     ['/style.css', besideModule(import.meta.url, 'web/style.css'), 'text/css; charset=utf-8'],
+    ['/favicon.svg', besideModule(import.meta.url, 'web/favicon.svg'), 'image/svg+xml'],
     ['/vendor/chart.umd.min.js', projectPath('node_modules/chart.js/dist/chart.umd.min.js'), 'text/javascript; charset=utf-8'],
   ];
   const assets = new Map<string, StaticAsset>();

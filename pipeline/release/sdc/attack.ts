@@ -14,7 +14,7 @@ export interface Interval {
  * that share no relation through suppressed (or rounded) cells cannot inform
  * each other, so each connected group is solved as its own small LP.
  */
-export async function attackIntervals(problem: SuppressionProblem, suppressed: Uint8Array): Promise<Map<number, Interval>> {
+export async function attackIntervals(problem: SuppressionProblem, suppressed: Uint8Array, only?: ReadonlySet<number>): Promise<Map<number, Interval>> {
   const highs = await loadSolver();
   const { system } = problem;
   const range = problem.publishedRange;
@@ -52,13 +52,13 @@ export async function attackIntervals(problem: SuppressionProblem, suppressed: U
   }
   const intervals = new Map<number, Interval>();
   for (const cells of groups.values()) {
-    if (!cells.some((c) => suppressed[c] === 1)) continue;
-    solveGroup(highs, problem, cells, unknown, suppressed, intervals);
+    if (!cells.some((c) => suppressed[c] === 1 && (only === undefined || only.has(c)))) continue;
+    solveGroup(highs, problem, cells, unknown, suppressed, intervals, only);
   }
   return intervals;
 }
 
-function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], unknown: Uint8Array, suppressed: Uint8Array, out: Map<number, Interval>): void {
+function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], unknown: Uint8Array, suppressed: Uint8Array, out: Map<number, Interval>, only: ReadonlySet<number> | undefined): void {
   const { system, value, upper } = problem;
   const range = problem.publishedRange;
   const column = new Map<number, number>();
@@ -112,10 +112,12 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
     indices: Int32Array.from(indices),
     values: Float64Array.from(values),
   });
+  // Only the objective changes between solves: the last basis stays feasible, so primal simplex restarts from it.
+  model.options.set({ simplex_strategy: 4 });
   try {
     const { maximize, minimize } = highs.constants.objectiveSense;
     cells.forEach((c, i) => {
-      if (suppressed[c] !== 1) return;
+      if (suppressed[c] !== 1 || (only !== undefined && !only.has(c))) return;
       model.changeColCost(i, 1);
       model.changeObjectiveSense(maximize);
       model.run();

@@ -192,6 +192,11 @@ export class CellSystem {
     return new CellSystem(tables, cellOf, occurrences, relations);
   }
 
+  /** In how many tables the cell appears (more than one: a linked cell). */
+  occurrenceCount(cell: number): number {
+    return this.occurrences[cell]!.length;
+  }
+
   describe(cell: number): string {
     const [t, local] = this.home[cell]!;
     const table = this.tables[t]!;
@@ -201,32 +206,16 @@ export class CellSystem {
   /**
    * The cells a protection pattern for `cell` is first looked for in: in
    * every table holding the cell, the product of each dimension's
-   * neighbourhood of the cell's code. With `siblings`, a leaf code keeps only
-   * its parent and the `limit` siblings whose cell (the target moved along
-   * that dimension) scores lowest — a small LP that usually holds the
-   * cheapest pattern.
+   * neighbourhood of the cell's code (siblings and parent of a leaf, the
+   * whole dimension for a margin). All leaf cells of one municipality share
+   * it, so its LP can be kept and re-solved.
    */
-  region(cell: number, siblings?: { limit: number; score: (cell: number) => number }): Int32Array {
+  region(cell: number): Int32Array {
     const found = new Set<number>();
     for (const [t, local] of this.occurrences[cell]!) {
       const table = this.tables[t]!;
       const codes = table.codesOf(local);
-      const sets = table.dimensions.map((d, i) => {
-        const all = neighbourhood(d, codes[i]!);
-        const own = d.codes[codes[i]!]!;
-        if (siblings === undefined || own.children.length > 0 || all.length <= siblings.limit + 2) return all;
-        const moved = [...codes];
-        const ranked = all
-          .filter((c) => c !== codes[i] && c !== own.parent)
-          .map((c) => {
-            moved[i] = c;
-            return [c, siblings.score(this.cellOf[t]![table.index(moved)]!)] as const;
-          })
-          .sort((a, b) => a[1] - b[1] || a[0] - b[0])
-          .slice(0, siblings.limit)
-          .map(([c]) => c);
-        return [codes[i]!, own.parent, ...ranked];
-      });
+      const sets = table.dimensions.map((d, i) => neighbourhood(d, codes[i]!));
       const walk = (d: number, acc: number[]): void => {
         if (d === sets.length) {
           found.add(this.cellOf[t]![table.index(acc)]!);

@@ -1,4 +1,5 @@
-import type { Highs } from 'highs';
+import type { Highs, Model } from 'highs';
+import { attackIntervals } from './attack.js';
 import { createModel, loadSolver, outcome } from './solver.js';
 import type { Protection, SuppressionProblem } from './problem.js';
 
@@ -20,8 +21,6 @@ export interface SecondaryResult {
 }
 
 const FLOW_EPSILON = 1e-7;
-/** Siblings per dimension in the first, small protection LP. */
-const SIBLINGS_FIRST = 4;
 
 /**
  * Secondary suppression by protection LPs (the Fischetti–Salazar heuristic,
@@ -42,38 +41,67 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
   const n = problem.system.cellCount;
   const suppressed = new Uint8Array(n);
   for (const cell of problem.primary.keys()) suppressed[cell] = 1;
-  const scratch = new Scratch(n, problem.system.relationCount);
   const order = [...problem.primary.entries()].sort(([a, pa], [b, pb]) => pb.width - pa.width || problem.value[a]! - problem.value[b]! || a - b);
   const secondary: number[] = [];
+  const models = new ModelCache(highs, problem);
   let lpSolves = 0;
-  let everything: Int32Array | undefined;
-  for (const [cell, protection] of order) {
-    if (protection.width <= 0) continue;
-    const directions = directionsFor(problem, cell, protection);
-    if (directions.length === 0) {
-      throw new UnprotectableCellError(cell, `its value cannot move ${protection.width} in either direction (it is ${problem.value[cell]} and at most ${problem.upper[cell]})`);
-    }
-    let added: number[] | undefined;
-    const score = (c: number): number => (suppressed[c] === 1 ? 0 : problem.weight[c]!) + (problem.value[c]! < protection.width ? 1e12 : 0);
-    const regions = [problem.system.region(cell, { limit: SIBLINGS_FIRST, score }), problem.system.region(cell), undefined];
-    for (const region of regions) {
-      const cells = region ?? (everything ??= Int32Array.from({ length: n }, (_, i) => i));
-      for (const direction of directions) {
-        lpSolves++;
-        added = solveProtection(highs, problem, cells, suppressed, cell, direction, protection.width, scratch);
-        if (added !== undefined) break;
+  try {
+    for (const [cell, protection] of order) {
+      if (protection.width <= 0) continue;
+      const directions = directionsFor(problem, cell, protection);
+      if (directions.length === 0) {
+        throw new UnprotectableCellError(cell, `its value cannot move ${protection.width} in either direction (it is ${problem.value[cell]} and at most ${problem.upper[cell]})`);
       }
-      if (added !== undefined || region === undefined || region.length === n) break;
+      if (directions.some((d) => protectedByHypercube(problem, cell, d, protection.width, suppressed))) continue;
+      let added: number[] | undefined;
+      for (const region of [problem.system.region(cell), undefined]) {
+        const model = models.get(region);
+        for (const direction of directions) {
+          lpSolves++;
+          added = model.solve(suppressed, cell, direction, protection.width);
+          if (added !== undefined) break;
+        }
+        if (added !== undefined || region === undefined || region.length === n) break;
+      }
+      if (added === undefined) {
+        throw new UnprotectableCellError(cell, `no set of extra suppressions lets it move by ${protection.width} while the published cells stay consistent`);
+      }
+      for (const c of added) {
+        suppressed[c] = 1;
+        secondary.push(c);
+      }
     }
-    if (added === undefined) {
-      throw new UnprotectableCellError(cell, `no set of extra suppressions lets it move by ${protection.width} while the published cells stay consistent`);
-    }
-    for (const c of added) {
-      suppressed[c] = 1;
-      secondary.push(c);
-    }
+  } finally {
+    models.dispose();
   }
-  return { suppressed, secondary, lpSolves };
+  const kept = await removeRedundant(problem, suppressed, secondary);
+  return { suppressed, secondary: kept, lpSolves };
+}
+
+/** Cleanup is one interval attack per secondary cell: done where that stays cheap. */
+const CLEANUP_BUDGET = 60_000;
+
+/**
+ * The greedy pass can leave suppressions that a later pattern made
+ * unnecessary. Try to publish each secondary cell again, most informative
+ * (heaviest) first, and keep it published when every primary cell still has
+ * its protection by the interval attack.
+ */
+async function removeRedundant(problem: SuppressionProblem, suppressed: Uint8Array, secondary: readonly number[]): Promise<number[]> {
+  if (secondary.length === 0 || secondary.length * problem.system.cellCount > CLEANUP_BUDGET) return [...secondary];
+  const primaries = new Set([...problem.primary.entries()].filter(([, p]) => p.width > 0).map(([c]) => c));
+  const kept = new Set(secondary);
+  for (const cell of [...secondary].sort((a, b) => problem.weight[b]! - problem.weight[a]! || a - b)) {
+    suppressed[cell] = 0;
+    const intervals = await attackIntervals(problem, suppressed, primaries);
+    const stillSafe = [...primaries].every((p) => {
+      const interval = intervals.get(p);
+      return interval !== undefined && interval.hi - interval.lo + 1e-6 >= problem.primary.get(p)!.width;
+    });
+    if (stillSafe) kept.delete(cell);
+    else suppressed[cell] = 1;
+  }
+  return secondary.filter((c) => kept.has(c));
 }
 
 function directionsFor(problem: SuppressionProblem, cell: number, protection: Protection): ('up' | 'down')[] {
@@ -83,47 +111,138 @@ function directionsFor(problem: SuppressionProblem, cell: number, protection: Pr
   return order.filter((d) => (d === 'up' ? canUp : canDown));
 }
 
-class Scratch {
-  readonly local: Int32Array;
-  readonly row: Int32Array;
-  constructor(cells: number, relations: number) {
-    this.local = new Int32Array(cells).fill(-1);
-    this.row = new Int32Array(relations).fill(-1);
+/**
+ * A cheap proof that a cell is already protected, tried before any LP: a
+ * fully suppressed box around it. In each dimension the cell is paired with a
+ * sibling (moving opposite ways) or with its whole chain of parents (moving
+ * together); every corner of the product moves by ±width, which keeps every
+ * relation balanced. Only leaf codes, and only cells that sit in one table
+ * (a linked cell's other tables would have to balance too).
+ */
+function protectedByHypercube(problem: SuppressionProblem, target: number, direction: 'up' | 'down', width: number, suppressed: Uint8Array): boolean {
+  const { system } = problem;
+  if (system.occurrenceCount(target) !== 1) return false;
+  const [t, local] = system.home[target]!;
+  const table = system.tables[t]!;
+  const cellOf = system.cellOf[t]!;
+  const codes = table.codesOf(local);
+  const options: { codes: number[]; signs: number[] }[][] = [];
+  for (let d = 0; d < codes.length; d++) {
+    const dimension = table.dimensions[d]!;
+    const own = dimension.codes[codes[d]!]!;
+    if (own.children.length > 0) return false;
+    const axis = (code: number) => {
+      const moved = [...codes];
+      moved[d] = code;
+      return cellOf[table.index(moved)]!;
+    };
+    const choices: { codes: number[]; signs: number[] }[] = [];
+    const chain = [codes[d]!];
+    for (let c = own.parent; c !== -1; c = dimension.codes[c]!.parent) chain.push(c);
+    if (chain.slice(1).every((c) => suppressed[axis(c)] === 1)) choices.push({ codes: chain, signs: chain.map(() => 1) });
+    for (const sibling of own.parent === -1 ? [] : dimension.codes[own.parent]!.children) {
+      if (sibling !== codes[d] && suppressed[axis(sibling)] === 1) choices.push({ codes: [codes[d]!, sibling], signs: [1, -1] });
+    }
+    if (choices.length === 0) return false;
+    options.push(choices);
+  }
+  const sign = direction === 'up' ? 1 : -1;
+  const cornerOk = (corners: number[], cornerSign: number): boolean => {
+    const cell = cellOf[table.index(corners)]!;
+    if (suppressed[cell] !== 1 || system.occurrenceCount(cell) !== 1) return false;
+    const move = sign * cornerSign * width;
+    return move > 0 ? problem.upper[cell]! - problem.value[cell]! >= move : problem.value[cell]! >= -move;
+  };
+  const tryChoice = (d: number, chosen: { codes: number[]; signs: number[] }[]): boolean => {
+    if (d === options.length) {
+      const walk = (e: number, acc: number[], s: number): boolean => {
+        if (e === chosen.length) return cornerOk(acc, s);
+        const choice = chosen[e]!;
+        for (let i = 0; i < choice.codes.length; i++) {
+          acc[e] = choice.codes[i]!;
+          if (!walk(e + 1, acc, s * choice.signs[i]!)) return false;
+        }
+        return true;
+      };
+      return walk(0, [], 1);
+    }
+    for (const choice of options[d]!) {
+      chosen.push(choice);
+      if (tryChoice(d + 1, chosen)) return true;
+      chosen.pop();
+    }
+    return false;
+  };
+  return tryChoice(0, []);
+}
+
+/**
+ * Protection LPs over one set of cells, kept alive between primary cells:
+ * the leaf cells of one municipality share the same neighbourhood, so their
+ * LPs differ only in the target's bounds and in the costs of cells
+ * suppressed meanwhile, and HiGHS re-solves from the previous basis.
+ */
+class ModelCache {
+  private readonly models = new Map<string, ProtectionModel>();
+  private static readonly LIMIT = 12;
+
+  constructor(
+    private readonly highs: Highs,
+    private readonly problem: SuppressionProblem,
+  ) {}
+
+  get(region: Int32Array | undefined): ProtectionModel {
+    const cells = region ?? Int32Array.from({ length: this.problem.system.cellCount }, (_, i) => i);
+    const key = region === undefined ? 'all' : cells.join(',');
+    let model = this.models.get(key);
+    if (model !== undefined) {
+      // Most recently used last.
+      this.models.delete(key);
+      this.models.set(key, model);
+      return model;
+    }
+    if (this.models.size >= ModelCache.LIMIT) {
+      const [oldestKey, oldest] = this.models.entries().next().value as [string, ProtectionModel];
+      oldest.dispose();
+      this.models.delete(oldestKey);
+    }
+    model = new ProtectionModel(this.highs, this.problem, cells);
+    this.models.set(key, model);
+    return model;
+  }
+
+  dispose(): void {
+    for (const model of this.models.values()) model.dispose();
+    this.models.clear();
   }
 }
 
-/** Cells (not yet suppressed) that the cheapest pattern for `target` moves, or undefined when none exists within `cells`. */
-function solveProtection(
-  highs: Highs,
-  problem: SuppressionProblem,
-  cells: Int32Array,
-  suppressed: Uint8Array,
-  target: number,
-  direction: 'up' | 'down',
-  width: number,
-  scratch: Scratch,
-): number[] | undefined {
-  const { system, value, upper, weight } = problem;
-  const m = cells.length;
-  const rows: number[] = [];
-  cells.forEach((c, i) => {
-    scratch.local[c] = i;
-    for (let k = system.cellStarts[c]!; k < system.cellStarts[c + 1]!; k++) {
-      const r = system.cellRelations[k]!;
-      if (scratch.row[r] === -1) {
-        scratch.row[r] = rows.length;
-        rows.push(r);
+class ProtectionModel {
+  private readonly model: Model;
+  private readonly local = new Map<number, number>();
+  /** Cells whose cost is already 0 in the model (suppressed when last solved). */
+  private readonly free: Uint8Array;
+
+  constructor(
+    private readonly highs: Highs,
+    private readonly problem: SuppressionProblem,
+    private readonly cells: Int32Array,
+  ) {
+    const { system, value, upper, weight } = problem;
+    const m = cells.length;
+    this.free = new Uint8Array(m);
+    const rowOf = new Map<number, number>();
+    cells.forEach((c, i) => {
+      this.local.set(c, i);
+      for (let k = system.cellStarts[c]!; k < system.cellStarts[c + 1]!; k++) {
+        const r = system.cellRelations[k]!;
+        if (!rowOf.has(r)) rowOf.set(r, rowOf.size);
       }
-    }
-  });
-  try {
-    // Columns 0..m-1 move a cell up, m..2m-1 move it down.
-    const starts = new Int32Array(2 * m + 1);
+    });
+    // Columns 0..m-1 move a cell up, m..2m-1 move it down; every relation touching the region stays balanced.
     let nnz = 0;
-    for (let i = 0; i < m; i++) {
-      const c = cells[i]!;
-      nnz += system.cellStarts[c + 1]! - system.cellStarts[c]!;
-    }
+    for (const c of cells) nnz += system.cellStarts[c + 1]! - system.cellStarts[c]!;
+    const starts = new Int32Array(2 * m + 1);
     const indices = new Int32Array(2 * nnz);
     const values = new Float64Array(2 * nnz);
     let at = 0;
@@ -132,7 +251,7 @@ function solveProtection(
       for (let i = 0; i < m; i++) {
         const c = cells[i]!;
         for (let k = system.cellStarts[c]!; k < system.cellStarts[c + 1]!; k++) {
-          indices[at] = scratch.row[system.cellRelations[k]!]!;
+          indices[at] = rowOf.get(system.cellRelations[k]!)!;
           values[at] = sign * system.cellCoefs[k]!;
           at++;
         }
@@ -140,57 +259,61 @@ function solveProtection(
       }
     }
     const cost = new Float64Array(2 * m);
-    const lower = new Float64Array(2 * m);
     const up = new Float64Array(2 * m);
     for (let i = 0; i < m; i++) {
       const c = cells[i]!;
-      const unitCost = suppressed[c] === 1 ? 0 : weight[c]! / width;
-      cost[i] = unitCost;
-      cost[m + i] = unitCost;
+      // Per unit of movement; a pattern moves each of its cells by about the protection width, so only ratios matter.
+      cost[i] = weight[c]!;
+      cost[m + i] = weight[c]!;
       const headroom = upper[c]! - value[c]!;
       up[i] = Number.isFinite(headroom) ? Math.max(0, headroom) : highs.infinity;
       up[m + i] = Math.max(0, value[c]!);
     }
-    const t = scratch.local[target]!;
-    if (direction === 'up') {
-      lower[t] = width;
-      up[t] = width;
-      up[m + t] = 0;
-    } else {
-      lower[m + t] = width;
-      up[m + t] = width;
-      up[t] = 0;
+    const zeros = new Float64Array(rowOf.size);
+    this.model = createModel(highs, { numCols: 2 * m, numRows: rowOf.size, colCost: cost, colLower: new Float64Array(2 * m), colUpper: up, rowLower: zeros, rowUpper: zeros, starts, indices, values });
+  }
+
+  /** Cells (not yet suppressed) that the cheapest pattern moving `target` by `width` needs, or undefined when none exists here. */
+  solve(suppressed: Uint8Array, target: number, direction: 'up' | 'down', width: number): number[] | undefined {
+    const { value, upper } = this.problem;
+    const m = this.cells.length;
+    for (let i = 0; i < m; i++) {
+      if (this.free[i] === 0 && suppressed[this.cells[i]!] === 1) {
+        this.free[i] = 1;
+        this.model.changeColCost(i, 0);
+        this.model.changeColCost(m + i, 0);
+      }
     }
-    const zeros = new Float64Array(rows.length);
-    const model = createModel(highs, {
-      numCols: 2 * m,
-      numRows: rows.length,
-      colCost: cost,
-      colLower: lower,
-      colUpper: up,
-      rowLower: zeros,
-      rowUpper: zeros,
-      starts,
-      indices,
-      values,
-    });
+    const t = this.local.get(target)!;
+    const headroom = upper[target]! - value[target]!;
+    const upUpper = Number.isFinite(headroom) ? Math.max(0, headroom) : this.highs.infinity;
+    const downUpper = Math.max(0, value[target]!);
+    if (direction === 'up') {
+      this.model.changeColBounds(t, width, width);
+      this.model.changeColBounds(m + t, 0, 0);
+    } else {
+      this.model.changeColBounds(t, 0, 0);
+      this.model.changeColBounds(m + t, width, width);
+    }
     try {
-      model.run();
-      const result = outcome(highs, model);
+      this.model.run();
+      const result = outcome(this.highs, this.model);
       if (result === 'infeasible') return undefined;
-      if (result !== 'optimal') throw new Error(`protection LP for ${system.describe(target)} ended with solver status ${result}`);
-      const flow = model.getSolution().colValue;
+      if (result !== 'optimal') throw new Error(`protection LP for ${this.problem.system.describe(target)} ended with solver status ${result}`);
+      const flow = this.model.getSolution().colValue;
       const added: number[] = [];
       for (let i = 0; i < m; i++) {
-        const c = cells[i]!;
+        const c = this.cells[i]!;
         if (suppressed[c] !== 1 && flow[i]! + flow[m + i]! > FLOW_EPSILON * Math.max(1, width)) added.push(c);
       }
       return added;
     } finally {
-      model.dispose();
+      this.model.changeColBounds(t, 0, upUpper);
+      this.model.changeColBounds(m + t, 0, downUpper);
     }
-  } finally {
-    for (const c of cells) scratch.local[c] = -1;
-    for (const r of rows) scratch.row[r] = -1;
+  }
+
+  dispose(): void {
+    this.model.dispose();
   }
 }

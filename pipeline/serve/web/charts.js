@@ -13,7 +13,7 @@ export function label(value) {
   const text = String(value);
   if (NAMES[text]) return NAMES[text];
   if (/^[a-z][a-z0-9_]*$/.test(text)) {
-    const spaced = text.replace(/_/g, ' ').replace(/\bvs\b/, 'vs.');
+    const spaced = text.replace(/([0-9]+)_([0-9]+)/g, '$1–$2').replace(/_/g, ' ').replace(/\bvs\b/, 'vs.');
     return spaced.charAt(0).toUpperCase() + spaced.slice(1);
   }
   return text;
@@ -93,7 +93,10 @@ function barChart(table, rows, measure, filters) {
   const xs = sortValues(new Set(selected.map((r) => r[xDim])));
   const series = seriesDim === null ? [null] : sortValues(new Set(selected.map((r) => r[seriesDim])));
   const published = selected.filter((r) => !isSuppressed(r, measure) && typeof r[measure] === 'number').map((r) => r[measure]);
-  const placeholder = published.length > 0 ? Math.max(...published) : 1;
+  // A suppressed cell is drawn as a hatched column up to the top of the axis,
+  // so it reads as "unknown" and never as a value near some published bar.
+  const axis = niceAxis(published.length > 0 ? Math.max(...published, 0) * 1.05 : 1);
+  const placeholder = axis.max;
   const datasets = series.map((s, i) => {
     const cells = xs.map((x) => selected.find((r) => r[xDim] === x && (s === null || r[seriesDim] === s)));
     const suppressed = cells.map((c) => c !== undefined && isSuppressed(c, measure));
@@ -123,9 +126,21 @@ function barChart(table, rows, measure, filters) {
           return ds.suppressed[ctx.dataIndex] ? `${ds.label}: suppressed (disclosure control)` : `${ds.label}: ${formatNumber(ctx.parsed.y)}`;
         },
         anySuppressed,
+        yAxis: axis,
       }),
     },
   };
+}
+
+/** An axis top and tick step (1, 2 or 5 × 10^k) with at most 8 steps. */
+function niceAxis(value) {
+  if (!(value > 0)) return { max: 1, step: 0.2 };
+  const power = 10 ** Math.floor(Math.log10(value));
+  for (const unit of [0.1, 0.2, 0.5, 1, 2, 5, 10]) {
+    const step = unit * power;
+    if (value / step <= 8) return { max: Math.ceil(value / step) * step, step };
+  }
+  return { max: value, step: value / 8 };
 }
 
 function intervalChart(table, rows, ci) {
@@ -135,7 +150,8 @@ function intervalChart(table, rows, ci) {
   if (selected.length === 0) return undefined;
   // Label each interval by the dimensions that tell the rows apart.
   const varying = dims.filter((d) => new Set(selected.map((r) => r[d])).size > 1);
-  const labels = selected.map((r) => (varying.length > 0 ? varying : dims).map((d) => label(r[d])).join(' · '));
+  // Multi-line labels (one line per dimension) stay readable on narrow charts.
+  const labels = selected.map((r) => (varying.length > 0 ? varying : dims).map((d) => label(r[d])));
   const suppressed = selected.map((r) => isSuppressed(r, ci.estimate) || isSuppressed(r, ci.low) || isSuppressed(r, ci.high));
   const bounds = selected.flatMap((r, i) => (suppressed[i] ? [] : [r[ci.low], r[ci.high], 0]));
   const lo = Math.min(...bounds, 0);
@@ -185,6 +201,7 @@ function intervalChart(table, rows, ci) {
         },
         anySuppressed,
         zeroLine: true,
+        flatLabels: true,
       }),
     },
   };
@@ -195,17 +212,18 @@ function describe(table, measure) {
   return column && column.description ? column.description : label(measure);
 }
 
-function baseOptions({ tooltip, anySuppressed, zeroLine = false }) {
+function baseOptions({ tooltip, anySuppressed, zeroLine = false, flatLabels = false, yAxis }) {
   return {
     responsive: true,
     maintainAspectRatio: false,
     animation: false,
     interaction: { mode: 'nearest', intersect: true },
     scales: {
-      x: { grid: { display: false }, ticks: { color: '#1b1b1b' } },
+      x: { grid: { display: false }, ticks: flatLabels ? { color: '#1b1b1b', maxRotation: 0, autoSkip: false, font: { size: 11 } } : { color: '#1b1b1b' } },
       y: {
         beginAtZero: true,
-        ticks: { color: '#1b1b1b', callback: (v) => formatNumber(v) },
+        ...(yAxis === undefined ? {} : { max: yAxis.max }),
+        ticks: { color: '#1b1b1b', callback: (v) => formatNumber(v), ...(yAxis === undefined ? {} : { stepSize: yAxis.step }) },
         grid: { color: (ctx) => (zeroLine && ctx.tick && ctx.tick.value === 0 ? '#1b1b1b' : '#e3e7ec') },
       },
     },

@@ -1,0 +1,64 @@
+import { Duck } from '../core/duckdb.js';
+import { StageOutput } from '../core/stageOutput.js';
+import type { StageInput } from '../core/stageInput.js';
+import type { Rules } from '../../schemas/rules.js';
+import type { BundleTable } from './bundleTable.js';
+import type { DisclosureLogEntry, TableLoss } from './releaseTables.js';
+import { renderReport } from './report.js';
+import { DisclosureLogWriter, writeBundleTables, writeCatalogue } from './writeBundle.js';
+
+export interface PublishRequest {
+  readonly stage: 'release' | 'protect';
+  readonly outDir: string;
+  readonly parameters: Record<string, unknown>;
+  readonly rules: Rules;
+  readonly rulesFile: string;
+  readonly tables: readonly BundleTable[];
+  readonly loss: Readonly<Record<string, TableLoss>>;
+  readonly log: readonly DisclosureLogEntry[];
+  readonly attack: { suppressedCells: number; exactlyRecoverable: number; narrowedBelowProtection: number };
+  readonly lpSolves: number;
+  readonly stageInput?: StageInput;
+  readonly inputFile?: string;
+  readonly title: string;
+}
+
+/**
+ * Write the bundle (tables, catalogue, report, manifest) atomically through
+ * StageOutput, then put the disclosure log beside it. The manifest carries
+ * the loss per table but never which suppressions were primary.
+ */
+export async function publishBundle(request: PublishRequest): Promise<{ outDir: string; logDir: string }> {
+  const output = await StageOutput.create({ stage: request.stage, outDir: request.outDir, parameters: request.parameters, definitions: [{ name: 'disclosure-rules', version: request.rules.format }] });
+  let logWriter: DisclosureLogWriter | undefined;
+  try {
+    if (request.stageInput !== undefined) output.addStageInput(request.stageInput);
+    if (request.inputFile !== undefined) await output.addInputFile(request.inputFile);
+    await output.addInputFile(request.rulesFile);
+    const duck = await Duck.open({ tempDirectory: output.scratchDir, threads: 1 });
+    try {
+      await writeBundleTables(output, duck, request.tables);
+    } finally {
+      duck.close();
+    }
+    await writeCatalogue(output, request.tables);
+    const publicLoss = Object.fromEntries(
+      Object.entries(request.loss).map(([name, l]) => [name, { cells: l.cells, suppressedValues: l.suppressedValues, personsSuppressed: l.personsSuppressed, personsTotal: l.personsTotal }]),
+    );
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(await output.file('report.html'), renderReport({ title: request.title, createdAt: new Date().toISOString(), tables: request.tables, loss: publicLoss }));
+    output.setSummary('disclosure', { rules: request.rules, loss: publicLoss });
+    logWriter = await DisclosureLogWriter.prepare(request.outDir, request.log, {
+      loss: request.loss,
+      attack: request.attack,
+      lpSolves: request.lpSolves,
+    });
+    await output.commit();
+  } catch (error) {
+    await output.abandon();
+    await logWriter?.abandon();
+    throw error;
+  }
+  await logWriter.commit();
+  return { outDir: output.outDir, logDir: logWriter.target };
+}
