@@ -58,17 +58,29 @@ export function hashLines(hmac: PrecomputedHmac, lines: Uint8Array): { output: B
   const output = Buffer.allocUnsafe(lastEnd + count * 33);
   let o = 0;
   let start = 0;
+  // Lines go through the hasher two at a time (two interleaved compressions run faster than one after the other).
+  let pending = -1;
+  let pendingStart = 0;
+  let pendingEnd = 0;
   while (start < lastEnd) {
     const newline = lines.indexOf(NEWLINE, start);
     let end = newline;
     if (end > start && lines[end - 1] === CARRIAGE_RETURN) end--;
     for (let i = start; i < end; i++) output[o++] = lines[i]!;
     output[o++] = TAB;
-    hmac.hex16Into(lines, start, end, output, o);
+    if (pending === -1) {
+      pending = o;
+      pendingStart = start;
+      pendingEnd = end;
+    } else {
+      hmac.hex16PairInto(lines, pendingStart, pendingEnd, start, end, output, pending, o);
+      pending = -1;
+    }
     o += 32;
     output[o++] = NEWLINE;
     start = newline + 1;
   }
+  if (pending !== -1) hmac.hex16Into(lines, pendingStart, pendingEnd, output, pending);
   return { output: output.subarray(0, o), consumed: lastEnd, count };
 }
 

@@ -82,6 +82,9 @@ describe('the primary rules, recomputed from released values', () => {
       magnitude: { minContributors: 5, dominance: { n: 2, kPercent: 85 }, pPercent: 15 },
     };
     expect(rulesFrom(rulesFile, 'file')).toMatchObject({ minFrequency: 15, zerosAreSensitive: true, rateNumerator: 12, rateDenominator: 20, rateComplement: 11, minContributors: 5, dominanceK: 0.85, pPercent: 0.15, protectionLevel: 15 });
+    // Rounded values: to base 5 the truth lies within ±2; a midpoint-6 value of 9 stands for 7–12.
+    expect(rulesFrom({ rounding: { method: 'base', base: 5 } }, 'file')).toMatchObject({ roundingBelow: 2, roundingAbove: 2 });
+    expect(rulesFrom({ rounding: { method: 'midpoint6' } }, 'file')).toMatchObject({ roundingBelow: 2, roundingAbove: 3 });
   });
 
   it('flags a published count of 1 to 9, not 0 and not 10', () => {

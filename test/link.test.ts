@@ -128,13 +128,13 @@ beforeAll(async () => {
   }, { clients: { rows: 6, bsn: 3, bsn_repaired: 1, fallback: 3, invalid_bsn: 2, missing_bsn: 1, duplicates: 1 } });
   utrechtDir = await writeUtrecht(join(root, 'pseudo', 'utrecht'), sourceKey);
   linked = await runLink({ keyFile: ttpKey.file, project: 'alpha', inputs: [rotterdamDir, holderDir, utrechtDir], out: join(root, 'linked-alpha') });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-describe('link: matching municipal records to the holder', () => {
+describe('link: matching municipal records to the holder', { timeout: 120_000 }, () => {
   it('links on P1, on a unique F1, and leaves an ambiguous F1 unlinked', async () => {
     const clients = await rows(join(linked.outDir, 'clients.parquet'), 'SELECT rid, municipality, district FROM t ORDER BY municipality, district');
     expect(clients).toEqual([
@@ -179,7 +179,7 @@ describe('link: matching municipal records to the holder', () => {
   });
 });
 
-describe('link: what leaves the TTP', () => {
+describe('link: what leaves the TTP', { timeout: 120_000 }, () => {
   it('keeps persons and jobs only of persons in municipal data, with the contract columns', async () => {
     const persons = await rows(join(linked.outDir, 'persons.parquet'));
     expect(persons.map((p) => p['rid']).sort()).toEqual([ridOf('alpha', A), ridOf('alpha', B), ridOf('alpha', D)].sort());
@@ -232,7 +232,7 @@ describe('link: what leaves the TTP', () => {
   });
 });
 
-describe('link: project pseudonyms', () => {
+describe('link: project pseudonyms', { timeout: 120_000 }, () => {
   it('gives the same person different RIDs under two project ids and byte-identical output under the same id', async () => {
     const beta = await runLink({ keyFile: ttpKey.file, project: 'beta', inputs: [holderDir, rotterdamDir, utrechtDir], out: join(root, 'linked-beta') });
     const again = await runLink({ keyFile: ttpKey.file, project: 'alpha', inputs: [utrechtDir, holderDir, rotterdamDir], out: join(root, 'linked-alpha-again') });
@@ -250,7 +250,7 @@ describe('link: project pseudonyms', () => {
   });
 });
 
-describe('link: refusals (nothing written)', () => {
+describe('link: refusals (nothing written)', { timeout: 120_000 }, () => {
   async function expectRefused(out: string, run: () => Promise<unknown>, code: string): Promise<void> {
     await expect(run()).rejects.toMatchObject({ code });
     const siblings = await readdir(join(root));
@@ -289,7 +289,7 @@ describe('link: refusals (nothing written)', () => {
   });
 });
 
-describe('link: edge cases', () => {
+describe('link: edge cases', { timeout: 120_000 }, () => {
   it('writes empty files and a zero report when no record links', async () => {
     const nobody = await writePseudonymized(join(root, 'pseudo', 'den_haag-nobody'), 'den_haag', sourceKey, {
       clients: [client(sourceKey, X, 'bsn', 'Escamp')],

@@ -34,13 +34,13 @@ beforeAll(async () => {
     benefits: [benefit(sourceKey, A, 'bsn'), benefit(sourceKey, X, 'bsn')],
   });
   foreignDir = await writePseudonymized(join(root, 'utrecht'), 'utrecht', otherKey, { clients: [client(otherKey, A, 'bsn')] });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-describe('boldlink link (command line)', () => {
+describe('boldlink link (command line)', { timeout: 120_000 }, () => {
   it('links and prints the quality report with unique / multiple / none and no pseudonym', async () => {
     const out = join(root, 'linked');
     const result = await runBoldlink(['link', '--key', ttpKey.file, '--project', 'bold-2025', '--input', holderDir, rotterdamDir, '--out', out]);

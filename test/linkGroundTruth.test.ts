@@ -90,7 +90,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-describe('link against the generator\'s ground truth (tiny scale)', () => {
+describe('link against the generator\'s ground truth (tiny scale)', { timeout: 120_000 }, () => {
   it('links with 100% precision, and reports its recall', async () => {
     const [totals] = await duck.jsonRows<{ linked: number; correct: number }>('SELECT sum(linked)::INTEGER AS linked, sum(correct)::INTEGER AS correct FROM verified');
     expect(totals?.linked).toBeGreaterThan(0);

@@ -61,13 +61,13 @@ describe('boldlink metrics', () => {
     const result = await runBoldlink(['metrics', '--input', linked, '--out', join(root, 'x'), '--observation-end', '2021-02-30']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--observation-end');
-  });
+  }, 30_000);
 
   it('refuses a directory that is not a link output (exit 1), naming it', async () => {
     const result = await runBoldlink(['metrics', '--input', root, '--out', join(root, 'y')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('MANIFEST_MISSING');
-  });
+  }, 30_000);
 
   it('refuses a definitions file with a bad parameter, naming the file and the parameter', async () => {
     const bad = join(root, 'bad-definitions.json');
@@ -77,7 +77,7 @@ describe('boldlink metrics', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(bad);
     expect(result.stderr).toContain('spellGapDays');
-  });
+  }, 30_000);
 
   it('refuses first jobs in a year the minimum-wage reference lacks, rather than leave them unbanded', async () => {
     const early = join(root, 'linked-2012');
@@ -115,5 +115,5 @@ describe('boldlink metrics', () => {
     });
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.message).toContain('straddles');
-  });
+  }, 30_000);
 });

@@ -178,19 +178,19 @@ describe('benefit spells', () => {
       [2, '2019-05-02', '2019-06-30'],
     ]);
     expect(split[0]).toMatchObject({ outflow: true, revolving: true, durable: false });
-  });
+  }, 30_000);
 
   it('merges overlapping and nested periods and takes type and municipality from the longest period', async () => {
     expect(await onlySpell('overlap')).toMatchObject({ start_date: '2019-01-01', end_date: '2019-08-31', municipality: 'rotterdam', benefit_type: 'bijstand' });
     expect(await onlySpell('moved')).toMatchObject({ start_date: '2019-01-01', end_date: '2019-12-31', municipality: 'utrecht', benefit_type: 'ioaz' });
-  });
+  }, 30_000);
 
   it('leaves an ongoing spell without outflow and every outflow measure NULL; age on its start', async () => {
     expect(await onlySpell('ongoing')).toMatchObject({
       end_date: null, outflow: false, outflow_year: null, to_work: null, censored: null, revolving: null, durable: null,
       first_contract_type: null, first_hours: null, first_wage_band: null, first_lasted_12m: null, age: 24,
     });
-  });
+  }, 30_000);
 
   it('writes exactly the DESIGN.md columns of spells.parquet with their types', async () => {
     const { Duck } = await import('../pipeline/core/duckdb.js');
@@ -205,7 +205,7 @@ describe('benefit spells', () => {
     } finally {
       duck.close();
     }
-  });
+  }, 30_000);
 });
 
 describe('outflow to work', () => {
@@ -214,12 +214,12 @@ describe('outflow to work', () => {
     expect(await onlySpell('jobEplus31')).toMatchObject({ to_work: true, durable: false });
     // The job from E − 32 still runs on H, but durable outflow needs outflow to work.
     expect(await onlySpell('jobsOutsideWindow')).toMatchObject({ to_work: false, durable: false, first_contract_type: null });
-  });
+  }, 30_000);
 
   it('takes the job with more hours as first when two start the same day, then the lower employer_id', async () => {
     expect(await onlySpell('sameDayMoreHours')).toMatchObject({ first_contract_type: 'permanent', first_hours: 32 });
     expect(await onlySpell('sameDaySameHours')).toMatchObject({ first_contract_type: 'on_call', first_hours: 24 });
-  });
+  }, 30_000);
 });
 
 describe('revolving door and durable outflow', () => {
@@ -228,17 +228,17 @@ describe('revolving door and durable outflow', () => {
     expect(first365).toMatchObject({ end_date: E, to_work: true, revolving: true, durable: false });
     const [first366] = await spellsOf('return366');
     expect(first366).toMatchObject({ end_date: E, to_work: true, revolving: false, durable: true });
-  });
+  }, 30_000);
 
   it('needs a job covering day H: ending on H covers it, ending the day before does not', async () => {
     expect(await onlySpell('jobEndsOnH')).toMatchObject({ to_work: true, revolving: false, durable: true, first_lasted_12m: false });
     expect(await onlySpell('jobEndsBeforeH')).toMatchObject({ to_work: true, revolving: false, durable: false, first_lasted_12m: false });
-  });
+  }, 30_000);
 
   it('censors an outflow whose H runs past T (no revolving/durable verdict), but not one with H = T', async () => {
     expect(await onlySpell('censored')).toMatchObject({ outflow: true, censored: true, to_work: true, revolving: null, durable: null, first_lasted_12m: null });
     expect(await onlySpell('horizonIsT')).toMatchObject({ outflow: true, censored: false, to_work: true, revolving: false, durable: true, first_lasted_12m: null });
-  });
+  }, 30_000);
 });
 
 describe('job quality and age', () => {
@@ -247,18 +247,18 @@ describe('job quality and age', () => {
     expect((await onlySpell('jobEplus31')).first_wage_band).toBe('near'); // 9.59
     expect((await onlySpell('jobEminus31')).first_wage_band).toBe('near'); // 10.54
     expect((await onlySpell('sameDaySameHours')).first_wage_band).toBe('above'); // 10.55
-  });
+  }, 30_000);
 
   it('calls a job lasted when it ends 12 months after its start or runs 12 months by T', async () => {
     expect((await onlySpell('sameDayMoreHours')).first_lasted_12m).toBe(true); // 2018-07-15 … 2019-07-15
     expect((await onlySpell('jobEminus31')).first_lasted_12m).toBe(true); // no end, started 2018
     expect((await onlySpell('jobEplus31')).first_lasted_12m).toBe(false);
-  });
+  }, 30_000);
 
   it('takes age in whole years on E from the first day of the birth month', async () => {
     expect((await onlySpell('jobEminus31')).age).toBe(37); // born July 1980, E in June 2018
     expect((await onlySpell('jobEplus31')).age).toBe(38); // born June 1980
-  });
+  }, 30_000);
 
   it('counts part-time below 35 hours and small jobs below 12 in the outflow tables', async () => {
     const [row] = await readParquet<Record<string, number>>(join(out, 'tables', 'outflow_by_year_municipality.parquet'), "outflow_year = '2018' AND municipality = 'Total'");
@@ -269,7 +269,7 @@ describe('job quality and age', () => {
       first_small_job: 1,
       first_wage_below: 1, first_wage_near: 2, first_wage_above: 5,
     });
-  });
+  }, 30_000);
 });
 
 describe('ladder step and programme arm of a spell', () => {
@@ -278,7 +278,7 @@ describe('ladder step and programme arm of a spell', () => {
     expect(rows[0]?.['spells']).toBe(1);
     const two = await readParquet<Record<string, string | number>>(join(out, 'tables', 'outflow_by_year_ladder_step.parquet'), "outflow_year = '2018' AND ladder_step = '2'");
     expect(two[0]?.['spells']).toBe(0);
-  });
+  }, 30_000);
 });
 
 describe('effects', () => {
@@ -295,13 +295,13 @@ describe('effects', () => {
     expect(cohort2020?.ci_high).toBeCloseTo(0.5 + 1.959963984540054 * se, 12);
     // Pooled: c5 (assigned 2023, spell still running at T) is censored, counted apart.
     expect(rows.find((r) => r.cohort === 'Total')).toMatchObject({ n_treatment: 4, n_control: 4, censored_control: 1 });
-  });
+  }, 30_000);
 
   it('compares ages 25–26 with 27–28 at spell start for the youth desk', async () => {
     const [row] = await readParquet<EffectRow>(join(out, 'effects.parquet'), "design = 'age_discontinuity' AND cohort = '2020' AND outcome = 'ended_within_12m'");
     expect(row).toMatchObject({ comparison: 'youth_desk_27', group_treatment: '25-26', group_control: '27-28', n_treatment: 2, x_treatment: 1, n_control: 2, x_control: 2, difference: -0.5 });
     expect(row?.standard_error).toBeCloseTo(Math.sqrt(0.25 / 2), 12);
-  });
+  }, 30_000);
 
   it('counts assignments not on benefit in the assignment table but not in the effect', async () => {
     const [row] = await readParquet<Record<string, string | number>>(
@@ -309,7 +309,7 @@ describe('effects', () => {
       "programme = 'werkloont' AND cohort = '2020' AND arm = 'treatment'",
     );
     expect(row).toMatchObject({ assigned: 5, on_benefit: 4, ended_known: 4, ended_within_12m: 3, durable_known: 4, durable_outflow: 0 });
-  });
+  }, 30_000);
 });
 
 describe('the manifest', () => {
@@ -320,5 +320,5 @@ describe('the manifest', () => {
     expect(manifest.definitions[0]?.version).toMatch(/^bold-default@[0-9a-f]{12}$/);
     expect(manifest.outputs.map((f) => f.path)).toEqual(expect.arrayContaining(['spells.parquet', 'effects.parquet', 'tables.json', 'tables/outflow_by_year_municipality.parquet']));
     expect(JSON.stringify(manifest)).not.toContain(rid('gap31'));
-  });
+  }, 30_000);
 });

@@ -92,7 +92,7 @@ describe('metrics against the generator ground truth (tiny, clean data)', () => 
     expect(Number(await duck.scalar('SELECT count(*) FROM measured_spells'))).toBe(total);
     expect(Number(await duck.scalar('SELECT count(*) FROM (SELECT * FROM truth_spells EXCEPT ALL SELECT * FROM measured_spells)'))).toBe(0);
     expect(Number(await duck.scalar('SELECT count(*) FROM (SELECT * FROM measured_spells EXCEPT ALL SELECT * FROM truth_spells)'))).toBe(0);
-  });
+  }, 60_000);
 
   it('gives the truth totals and counts by outflow year, municipality, sex, household type, benefit type and age group', async () => {
     const select = (dim: string, tableName: string, other: string) =>
@@ -108,7 +108,7 @@ describe('metrics against the generator ground truth (tiny, clean data)', () => 
     expect(ages).toEqual(pick(truth.byAgeGroup, 'age_group'));
     const [all] = await counts(`SELECT spells::INTEGER AS outflows, durable::INTEGER AS durable, censored::INTEGER AS censored FROM ${table('outflow_by_year_municipality')} WHERE outflow_year = 'Total' AND municipality = 'Total'`);
     expect(all).toEqual({ outflows: truth.totals['outflows'], durable: truth.totals['durable'], censored: truth.totals['censored'] });
-  });
+  }, 60_000);
 
   it('gives the truth programme cells and youth-desk groups for ending within 12 months', async () => {
     const cells = await counts(`SELECT programme, cohort, arm, on_benefit::INTEGER AS assigned, ended_within_12m::INTEGER AS ended_within_12m, ended_censored::INTEGER AS censored
@@ -119,7 +119,7 @@ describe('metrics against the generator ground truth (tiny, clean data)', () => 
       FROM read_parquet(${sqlString(join(root, 'metrics', 'effects.parquet'))}) WHERE design = 'age_discontinuity' AND cohort = 'Total' AND outcome = 'ended_within_12m'`);
     const [young, old] = truth.youthDesk;
     expect(youth).toEqual([{ group_treatment: young?.age_group, nt: young?.known_12m, xt: young?.ended_within_12m, ct: young?.censored_12m, group_control: old?.age_group, nc: old?.known_12m, xc: old?.ended_within_12m, cc: old?.censored_12m }]);
-  });
+  }, 60_000);
 
   it('has the planted programme effect inside the 95% interval of the pooled estimate', async () => {
     const planted = truth.programme.target.treatment - truth.programme.target.control;
@@ -128,6 +128,6 @@ describe('metrics against the generator ground truth (tiny, clean data)', () => 
     );
     expect(row?.ci_low).toBeLessThan(planted);
     expect(row?.ci_high).toBeGreaterThan(planted);
-  });
+  }, 60_000);
 });
 

@@ -92,7 +92,7 @@ describe('tables.json and the table files', () => {
       for (const m of table.measures ?? []) expect(types[m.column], `${table.name}.${m.column}`).toBe(m.kind === 'count' ? 'BIGINT' : 'DOUBLE');
       for (const m of table.measures ?? []) expect(m.description.length, `${table.name}.${m.column} description`).toBeGreaterThan(10);
     }
-  });
+  }, 60_000);
 
   it('holds every combination of values and Total once, children only below their own parent', async () => {
     for (const table of aggregateTables()) {
@@ -113,7 +113,7 @@ describe('tables.json and the table files', () => {
         expect(orphans, `${table.name}: ${child} without its ${parent}`).toBe(0);
       }
     }
-  });
+  }, 60_000);
 
   it('adds up: the values of each dimension sum to its Total for every combination of the others', async () => {
     for (const table of aggregateTables()) {
@@ -137,7 +137,7 @@ describe('tables.json and the table files', () => {
         }
       }
     }
-  });
+  }, 60_000);
 
   it('never has a rate numerator above its denominator, and means within their contributions', async () => {
     for (const table of aggregateTables()) {
@@ -156,7 +156,7 @@ describe('tables.json and the table files', () => {
         }
       }
     }
-  });
+  }, 60_000);
 
   it('counts the same outflows in every outflow table and matches the manifest summary', async () => {
     const totals = manifest.summary['totals'] as Record<string, number>;
@@ -167,7 +167,7 @@ describe('tables.json and the table files', () => {
     }
     expect(totals['outflows']).toBeGreaterThan(50);
     expect(totals['censored']).toBeGreaterThan(0);
-  });
+  }, 60_000);
 
   it('takes T as the latest date in the linked benefit and job data when none is given', async () => {
     expect(manifest.parameters['observationEndSource']).toBe('latest date in the linked data');
@@ -176,7 +176,7 @@ describe('tables.json and the table files', () => {
         SELECT max(greatest(start_date, coalesce(end_date, start_date))) AS d FROM read_parquet(${sqlString(join(root, 'linked', 'benefits.parquet'))})
         UNION ALL SELECT max(greatest(start_date, coalesce(end_date, start_date))) FROM read_parquet(${sqlString(join(root, 'linked', 'jobs.parquet'))}))`);
     expect(manifest.parameters['observationEnd']).toBe(latest.toString());
-  });
+  }, 60_000);
 
   it('describes effects.parquet in tables.json with its groups and estimates', async () => {
     const effects = catalogue.tables.find((t) => t.kind === 'effects');
@@ -184,5 +184,5 @@ describe('tables.json and the table files', () => {
     const columns = await duck.jsonRows<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(join(out, 'effects.parquet'))})`);
     expect(columns.map((c) => c.column_name)).toContain('ci_high');
     expect((await stat(join(out, 'effects.parquet'))).size).toBeGreaterThan(0);
-  });
+  }, 60_000);
 });

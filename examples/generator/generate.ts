@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
@@ -151,9 +151,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       await copy('SELECT * FROM truth_assignment ORDER BY person_id, assigned_on', 'truth/assignments.parquet');
       await copy('SELECT * FROM truth_affected ORDER BY person_id, spell_no', 'truth/affected_spells.parquet');
       const metrics = await truthMetrics(duck, observationEnd);
-      const metricsPath = await output.file('truth/metrics.json');
-      await mkdir(join(metricsPath, '..'), { recursive: true });
-      await writeFile(metricsPath, `${JSON.stringify(metrics, null, 2)}\n`);
+      await writeFile(await output.file('truth/metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
     });
 
     const counts = await duck.jsonRows<{ persons: number; recipients: number; spells: number; jobs: number }>(

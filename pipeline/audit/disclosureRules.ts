@@ -33,13 +33,16 @@ export interface DisclosureRules {
   readonly protectionLevel: number;
   /** When cells are rounded: to this base (the attacker knows the true value within half of it). */
   readonly roundingBase: number;
+  /** How far below and above a rounded value the true value can lie (OpenSAFELY midpoint-6: 3 stands for 1–6). */
+  readonly roundingBelow: number;
+  readonly roundingAbove: number;
 }
 
 export const DESIGN_DEFAULTS = { minFrequency: 10, dominanceN: 2, dominanceK: 0.9, pPercent: 0.1, roundingBase: 5 } as const;
 
 const RATE_MINIMUM = ['rates.minimum', 'rates.min', 'rates.threshold', 'rates.minCount', 'rates.minFrequency', 'rate.threshold', 'rate.min', 'rateMinimum', 'rateThreshold', 'minRateCount'];
 
-const CANDIDATES: Record<keyof Omit<DisclosureRules, 'source' | 'zerosAreSensitive'>, readonly string[]> = {
+const CANDIDATES: Record<keyof Omit<DisclosureRules, 'source' | 'zerosAreSensitive' | 'roundingBelow' | 'roundingAbove'>, readonly string[]> = {
   minFrequency: ['minFrequency', 'frequency.minPersons', 'frequency.threshold', 'frequency.minFrequency', 'frequency.min', 'counts.minFrequency', 'counts.threshold', 'counts.min', 'frequencyThreshold', 'threshold', 'minCount', 'minPersons'],
   rateNumerator: ['rates.minNumerator', 'rate.minNumerator', ...RATE_MINIMUM],
   rateDenominator: ['rates.minDenominator', 'rate.minDenominator', ...RATE_MINIMUM],
@@ -77,8 +80,14 @@ export function rulesFrom(document: unknown, source: string): DisclosureRules {
     dominanceK: asFraction(pick(document, CANDIDATES.dominanceK) ?? DESIGN_DEFAULTS.dominanceK),
     pPercent: asFraction(pick(document, CANDIDATES.pPercent) ?? DESIGN_DEFAULTS.pPercent),
     protectionLevel: pick(document, CANDIDATES.protectionLevel) ?? minFrequency,
-    roundingBase: pick(document, CANDIDATES.roundingBase) ?? DESIGN_DEFAULTS.roundingBase,
+    ...roundingOf(document),
   };
+}
+
+function roundingOf(document: unknown): Pick<DisclosureRules, 'roundingBase' | 'roundingBelow' | 'roundingAbove'> {
+  if (at(document, 'rounding.method') === 'midpoint6') return { roundingBase: 6, roundingBelow: 2, roundingAbove: 3 };
+  const base = pick(document, CANDIDATES.roundingBase) ?? DESIGN_DEFAULTS.roundingBase;
+  return { roundingBase: base, roundingBelow: Math.floor(base / 2), roundingAbove: Math.floor(base / 2) };
 }
 
 /** The rules the release says it applied: an embedded rules object, or a rules file it names. */

@@ -38,6 +38,8 @@ interface ScannedFile {
   /** Relative to its stage directory (or disclosure-log folder). */
   readonly inStage: string;
   readonly area: Area;
+  /** Aggregates (tables, effects, the disclosure log): their numbers are counts and sums, and a national count has 8 digits. */
+  readonly aggregate: boolean;
 }
 
 export async function checkIdentifierLeakage(workspace: Workspace, duck: Duck): Promise<CheckResult> {
@@ -87,7 +89,10 @@ async function filesToScan(workspace: Workspace): Promise<ScannedFile[]> {
   for (const dir of workspace.stageDirs) {
     const area = dir.stage === null ? 'release' : AREA_OF_STAGE[dir.stage];
     if (area === undefined) continue; // generate: synthetic raw source data, BSNs by design
-    for (const file of [MANIFEST_NAME, ...dir.files]) files.push({ absPath: join(dir.absDir, file), name: workspaceFile(dir, file), inStage: file, area });
+    for (const file of [MANIFEST_NAME, ...dir.files]) {
+      const aggregate = area === 'release' || file.startsWith('tables/') || (dir.stage === 'metrics' && file !== 'spells.parquet');
+      files.push({ absPath: join(dir.absDir, file), name: workspaceFile(dir, file), inStage: file, area, aggregate });
+    }
   }
   // The internal disclosure log stays in the secure environment: no identifiers there either.
   for (const logDir of workspace.disclosureLogDirs) {
@@ -95,7 +100,7 @@ async function filesToScan(workspace: Workspace): Promise<ScannedFile[]> {
       if (!file.isFile()) continue;
       const absPath = join(file.parentPath, file.name);
       const inStage = absPath.slice(join(workspace.root, logDir).length + 1).split('\\').join('/');
-      files.push({ absPath, name: `${logDir}/${inStage}`, inStage, area: 'linked' });
+      files.push({ absPath, name: `${logDir}/${inStage}`, inStage, area: 'linked', aggregate: true });
     }
   }
   return files;
@@ -159,14 +164,13 @@ async function scanColumns(duck: Duck, file: ScannedFile): Promise<FileColumns |
     const source = kind === 'json' ? `read_json(${sqlString(path)}, format = 'array', maximum_object_size = 1073741824)` : tableSource(path, kind);
     const described = await describe(duck, source);
     if (described !== null) {
-      const aggregate = file.inStage.startsWith('tables/');
       const all: ScanColumn[] = [];
       for (const c of described) {
         const ident = sqlIdent(c.name);
         if (NOT_SCANNED.test(c.type)) continue;
         const numeric = INTEGER.test(c.type) || FRACTIONAL.test(c.type);
         // Counts, sums and means of an aggregate table are not identifiers, and a national count has 8 digits.
-        if (numeric && aggregate) continue;
+        if (numeric && file.aggregate) continue;
         if (FRACTIONAL.test(c.type)) {
           // Only a whole number can be a BSN stored as a number; '12345678.5' is a wage sum, not an identifier.
           all.push({ name: c.name, text: `CASE WHEN ${ident} = trunc(${ident}) AND abs(${ident}) < 1e9 THEN CAST(CAST(${ident} AS BIGINT) AS VARCHAR) END` });

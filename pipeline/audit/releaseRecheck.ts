@@ -179,7 +179,6 @@ async function attackerFindings(tables: readonly ReleasedTable[], rules: Disclos
     }
   }
 
-  const halfBase = Math.floor(rules.roundingBase / 2);
   const bounds = new Map<string, CellBounds>();
   const targets: string[] = [];
   for (const [key, list] of occurrences) {
@@ -192,7 +191,7 @@ async function attackerFindings(tables: readonly ReleasedTable[], rules: Disclos
     const fixed = published[0]?.value;
     const rounded = list.find((o) => o.status === 'rounded' && o.value !== null)?.value;
     if (fixed !== undefined && fixed !== null) bounds.set(key, { lower: fixed, upper: fixed });
-    else if (rounded !== undefined && rounded !== null) bounds.set(key, { lower: Math.max(0, rounded - halfBase), upper: rounded + halfBase });
+    else if (rounded !== undefined && rounded !== null) bounds.set(key, { lower: Math.max(0, rounded - rules.roundingBelow), upper: rounded + rules.roundingAbove });
     else bounds.set(key, { lower: 0, upper: Infinity });
     if (list.some((o) => o.status === 'suppressed')) targets.push(key);
   }

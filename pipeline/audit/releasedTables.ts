@@ -73,7 +73,7 @@ export type MeasureDescription = z.infer<typeof measureDescription>;
 
 const catalogue = z.object({ tables: z.array(tableDescription) }).loose();
 
-/** Table descriptions by name, from a stage directory's tables.json (null when it has none or it is unreadable). */
+/** Table descriptions by name, from a stage directory's tables.json (empty when it has none or it is unreadable). */
 export async function readCatalogue(dir: StageDir): Promise<Map<string, TableDescription>> {
   const found = new Map<string, TableDescription>();
   if (!dir.files.includes('tables.json')) return found;

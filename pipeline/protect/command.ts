@@ -85,6 +85,7 @@ export async function runProtect(options: ProtectOptions): Promise<{ outDir: str
     log: result.log,
     attack: result.attack,
     lpSolves: result.lpSolves,
+    boundsRelaxed: result.boundsRelaxed,
     inputFile: file,
     title: `boldlink protect: ${basename(file)}`,
   });

@@ -54,6 +54,7 @@ export async function runRelease(options: ReleaseOptions): Promise<{ outDir: str
     log: logEntries,
     attack: result.attack,
     lpSolves: result.lpSolves,
+    boundsRelaxed: result.boundsRelaxed,
     stageInput: input,
     title: 'boldlink release: outflow, durable outflow and job quality',
   });

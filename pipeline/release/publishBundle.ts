@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { Duck } from '../core/duckdb.js';
 import { StageOutput } from '../core/stageOutput.js';
 import type { StageInput } from '../core/stageInput.js';
@@ -18,6 +19,7 @@ export interface PublishRequest {
   readonly log: readonly DisclosureLogEntry[];
   readonly attack: { suppressedCells: number; exactlyRecoverable: number; narrowedBelowProtection: number };
   readonly lpSolves: number;
+  readonly boundsRelaxed: readonly string[];
   readonly stageInput?: StageInput;
   readonly inputFile?: string;
   readonly title: string;
@@ -45,13 +47,13 @@ export async function publishBundle(request: PublishRequest): Promise<{ outDir: 
     const publicLoss = Object.fromEntries(
       Object.entries(request.loss).map(([name, l]) => [name, { cells: l.cells, suppressedValues: l.suppressedValues, personsSuppressed: l.personsSuppressed, personsTotal: l.personsTotal }]),
     );
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(await output.file('report.html'), renderReport({ title: request.title, createdAt: new Date().toISOString(), tables: request.tables, loss: publicLoss }));
     output.setSummary('disclosure', { rules: request.rules, loss: publicLoss });
     logWriter = await DisclosureLogWriter.prepare(request.outDir, request.log, {
       loss: request.loss,
       attack: request.attack,
       lpSolves: request.lpSolves,
+      boundsRelaxed: request.boundsRelaxed,
     });
     await output.commit();
   } catch (error) {

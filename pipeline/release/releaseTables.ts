@@ -65,6 +65,8 @@ export interface ReleaseResult {
   readonly loss: Readonly<Record<string, TableLoss>>;
   readonly lpSolves: number;
   readonly attack: { readonly suppressedCells: number; readonly exactlyRecoverable: number; readonly narrowedBelowProtection: number };
+  /** Measures (population:column) protected without their denominator's bound, because no pattern existed with it. */
+  readonly boundsRelaxed: readonly string[];
 }
 
 interface PreparedTable {
@@ -89,6 +91,7 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
   const published = new Map<string, (number | null)[]>();
   const log: DisclosureLogEntry[] = [];
   let lpSolves = 0;
+  const boundsRelaxed: string[] = [];
   const attack = { suppressedCells: 0, exactlyRecoverable: 0, narrowedBelowProtection: 0 };
   const key = (table: string, column: string) => `${table}\u0000${column}`;
 
@@ -109,7 +112,7 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
       const get = (column: string) => table.data.get(column)?.[local];
       let finding: PrimaryFinding | undefined;
       if (measure.kind === 'count') {
-        const persons = measure === firstCount(table.loaded.spec) ? get('persons') : undefined;
+        const persons = measure.column === firstCount(table.loaded.spec)?.column ? get('persons') : undefined;
         finding = countFinding(v, persons === undefined || Number.isNaN(persons) ? undefined : persons, rules);
         if (measure.rate !== undefined) {
           const denominator = get(measure.rate.denominator) ?? 0;
@@ -140,7 +143,15 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
     const suppressionProblem: SuppressionProblem = { system, value, upper, weight: defaultWeights(value), primary, ...(rounded ? { publishedRange: { lo, hi } } : {}) };
     let outcome;
     try {
-      outcome = await protectCells(suppressionProblem);
+      try {
+        outcome = await protectCells(suppressionProblem);
+      } catch (error) {
+        // A published denominator bounds its numerator; in small tables those bounds can leave no room for any
+        // pattern. Then protect the numerator as an additive table of its own (as tau-ARGUS and sdcTable do), and say so.
+        if (!(error instanceof ProtectionRefusal) || !upper.some((u) => Number.isFinite(u))) throw error;
+        boundsRelaxed.push(`${tables[0]!.loaded.spec.population}:${measure.column}`);
+        outcome = await protectCells({ ...suppressionProblem, upper: new Float64Array(system.cellCount).fill(Number.POSITIVE_INFINITY) });
+      }
     } catch (error) {
       if (error instanceof ProtectionRefusal) {
         throw new DataError('RELEASE_REFUSED', `Release refused: ${error.cellName}, column '${measure.column}': ${error.why}. Nothing was written.`, [
@@ -213,7 +224,7 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
   });
   const loss: Record<string, TableLoss> = {};
   for (const table of tablesOut) loss[table.spec.name] = lossOf(table, prepared.find((p) => p.loaded.spec.name === table.spec.name)!, log);
-  return { tables: tablesOut, log, loss, lpSolves, attack };
+  return { tables: tablesOut, log, loss, lpSolves, attack, boundsRelaxed };
 }
 
 function nz(v: number | undefined): number {
@@ -253,25 +264,22 @@ function prepareTable(loaded: LoadedTable): PreparedTable {
   }
   const groups = dimensionGroups(spec.dimensions, spec.hierarchies);
   const builders = groups.map((g) => new DimensionBuilder(g));
-  const rowCodes: number[][] = [];
   loaded.rows.forEach((row, i) => {
-    rowCodes.push(
-      groups.map((group, d) => {
-        const values = group.map((c) => {
-          const v = row[c];
-          if (v === null || v === undefined) throw DataError.single('RELEASE_TABLE', { file: loaded.file, row: i + 1, column: c, rule: 'dimension.null', message: 'dimension value is NULL (expected a value or Total)' });
-          return String(v);
-        });
-        try {
-          return builders[d]!.add(values);
-        } catch (error) {
-          if (error instanceof HierarchyShapeError) {
-            throw DataError.single('RELEASE_TABLE', { file: loaded.file, row: i + 1, column: group.join('>'), rule: 'dimension.hierarchy', message: `${error.message}; a hierarchy row must be (parent, child), (parent, Total) or (Total, Total)` });
-          }
-          throw error;
+    groups.forEach((group, d) => {
+      const values = group.map((c) => {
+        const v = row[c];
+        if (v === null || v === undefined) throw DataError.single('RELEASE_TABLE', { file: loaded.file, row: i + 1, column: c, rule: 'dimension.null', message: 'dimension value is NULL (expected a value or Total)' });
+        return String(v);
+      });
+      try {
+        builders[d]!.add(values);
+      } catch (error) {
+        if (error instanceof HierarchyShapeError) {
+          throw DataError.single('RELEASE_TABLE', { file: loaded.file, row: i + 1, column: group.join('>'), rule: 'dimension.hierarchy', message: `${error.message}; a hierarchy row must be (parent, child), (parent, Total) or (Total, Total)` });
         }
-      }),
-    );
+        throw error;
+      }
+    });
   });
   const dimensions = builders.map((b) => b.build());
   const layout = new TableLayout(spec.name, dimensions);
@@ -296,7 +304,6 @@ function prepareTable(loaded: LoadedTable): PreparedTable {
   const seen = new Uint8Array(layout.size);
   loaded.rows.forEach((row, i) => {
     const codes = groups.map((group, d) => codeIndex[d]!.get(group.map((c) => String(row[c])).join('\u0000'))!);
-    void rowCodes;
     const local = layout.index(codes);
     if (seen[local] === 1) throw DataError.single('RELEASE_TABLE', { file: loaded.file, row: i + 1, rule: 'table.duplicate', message: `duplicate row for cell (${layout.describe(local)})` });
     seen[local] = 1;

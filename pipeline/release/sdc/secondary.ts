@@ -48,27 +48,40 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
   try {
     for (const [cell, protection] of order) {
       if (protection.width <= 0) continue;
-      const directions = directionsFor(problem, cell, protection);
-      if (directions.length === 0) {
-        throw new UnprotectableCellError(cell, `its value cannot move ${protection.width} in either direction (it is ${problem.value[cell]} and at most ${problem.upper[cell]})`);
+      const plans = plansFor(problem, cell, protection);
+      if (plans.length === 0) {
+        throw new UnprotectableCellError(cell, `its value ${problem.value[cell]} cannot move ${protection.width} within [0, ${problem.upper[cell]}]`);
       }
-      if (directions.some((d) => protectedByHypercube(problem, cell, d, protection.width, suppressed))) continue;
-      let added: number[] | undefined;
-      for (const region of [problem.system.region(cell), undefined]) {
-        const model = models.get(region);
-        for (const direction of directions) {
-          lpSolves++;
-          added = model.solve(suppressed, cell, direction, protection.width);
-          if (added !== undefined) break;
+      let protectedNow = false;
+      for (const plan of plans) {
+        if (plan.length === 1 && protectedByHypercube(problem, cell, plan[0]!.direction, plan[0]!.amount, suppressed)) {
+          protectedNow = true;
+          break;
         }
-        if (added !== undefined || region === undefined || region.length === n) break;
+        let planWorks = true;
+        for (const step of plan) {
+          let added: number[] | undefined;
+          for (const region of [problem.system.region(cell), undefined]) {
+            lpSolves++;
+            added = models.get(region).solve(suppressed, cell, step.direction, step.amount);
+            if (added !== undefined || region === undefined || region.length === n) break;
+          }
+          if (added === undefined) {
+            planWorks = false;
+            break;
+          }
+          for (const c of added) {
+            suppressed[c] = 1;
+            secondary.push(c);
+          }
+        }
+        if (planWorks) {
+          protectedNow = true;
+          break;
+        }
       }
-      if (added === undefined) {
+      if (!protectedNow) {
         throw new UnprotectableCellError(cell, `no set of extra suppressions lets it move by ${protection.width} while the published cells stay consistent`);
-      }
-      for (const c of added) {
-        suppressed[c] = 1;
-        secondary.push(c);
       }
     }
   } finally {
@@ -104,11 +117,27 @@ async function removeRedundant(problem: SuppressionProblem, suppressed: Uint8Arr
   return secondary.filter((c) => kept.has(c));
 }
 
-function directionsFor(problem: SuppressionProblem, cell: number, protection: Protection): ('up' | 'down')[] {
-  const canUp = problem.upper[cell]! - problem.value[cell]! >= protection.width;
-  const canDown = problem.value[cell]! >= protection.width;
+interface Step {
+  readonly direction: 'up' | 'down';
+  readonly amount: number;
+}
+
+/**
+ * Ways to give a cell an interval of the protection width: all of it
+ * upwards or downwards (preferred order first), or — when a bound such as a
+ * published denominator leaves too little room on either side — part up and
+ * the rest down, each proved by its own alternative table.
+ */
+function plansFor(problem: SuppressionProblem, cell: number, protection: Protection): Step[][] {
+  const width = protection.width;
+  const room = { up: problem.upper[cell]! - problem.value[cell]!, down: problem.value[cell]! };
   const order: ('up' | 'down')[] = protection.prefer === 'up' ? ['up', 'down'] : ['down', 'up'];
-  return order.filter((d) => (d === 'up' ? canUp : canDown));
+  const plans: Step[][] = order.filter((d) => room[d] >= width).map((d) => [{ direction: d, amount: width }]);
+  if (plans.length === 0 && room.up + room.down >= width) {
+    const up = Math.min(room.up, width);
+    plans.push(up >= width ? [{ direction: 'up', amount: width }] : [{ direction: 'up', amount: up }, { direction: 'down', amount: width - up }].filter((s) => s.amount > 0) as Step[]);
+  }
+  return plans;
 }
 
 /**
