@@ -48,39 +48,33 @@ const CARRIAGE_RETURN = 0x0d;
  * the number of input bytes consumed.
  */
 export function hashLines(hmac: PrecomputedHmac, lines: Uint8Array): { output: Buffer; consumed: number; count: number } {
+  // Byte loops in JS rather than indexOf per line: a native call per 10-byte line costs more than the scan.
   let count = 0;
   let lastEnd = 0;
-  for (let i = lines.indexOf(NEWLINE); i !== -1; i = lines.indexOf(NEWLINE, i + 1)) {
-    count++;
-    lastEnd = i + 1;
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] === NEWLINE) {
+      count++;
+      lastEnd = i + 1;
+    }
   }
   // Each output line is its input line plus a tab and 32 hex characters.
   const output = Buffer.allocUnsafe(lastEnd + count * 33);
   let o = 0;
   let start = 0;
-  // Lines go through the hasher two at a time (two interleaved compressions run faster than one after the other).
-  let pending = -1;
-  let pendingStart = 0;
-  let pendingEnd = 0;
   while (start < lastEnd) {
-    const newline = lines.indexOf(NEWLINE, start);
+    let newline = start;
+    while (lines[newline] !== NEWLINE) output[o++] = lines[newline++]!;
     let end = newline;
-    if (end > start && lines[end - 1] === CARRIAGE_RETURN) end--;
-    for (let i = start; i < end; i++) output[o++] = lines[i]!;
-    output[o++] = TAB;
-    if (pending === -1) {
-      pending = o;
-      pendingStart = start;
-      pendingEnd = end;
-    } else {
-      hmac.hex16PairInto(lines, pendingStart, pendingEnd, start, end, output, pending, o);
-      pending = -1;
+    if (end > start && lines[end - 1] === CARRIAGE_RETURN) {
+      end--;
+      o--;
     }
+    output[o++] = TAB;
+    hmac.hex16Into(lines, start, end, output, o);
     o += 32;
     output[o++] = NEWLINE;
     start = newline + 1;
   }
-  if (pending !== -1) hmac.hex16Into(lines, pendingStart, pendingEnd, output, pending);
   return { output: output.subarray(0, o), consumed: lastEnd, count };
 }
 

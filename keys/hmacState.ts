@@ -43,11 +43,8 @@ const compressOuter: Compression = buildCompression([...Array.from({ length: 8 }
 
 /** A one-block message of at most 15 bytes plus its 0x80 marker ("bsn:" + 9 digits): words 4–14 are zero. */
 const SHORT_SHAPE = [...Array.from({ length: 4 }, () => 'var' as const), ...Array.from({ length: 11 }, () => 0), 'var' as const];
-const OUTER_SHAPE = [...Array.from({ length: 8 }, () => 'var' as const), 0x80000000 | 0, 0, 0, 0, 0, 0, 0, 768];
 const compressShort: Compression = buildCompression(SHORT_SHAPE);
-const compressShortPair: PairCompression = buildPairCompression(SHORT_SHAPE);
-const compressOuterPair: PairCompression = buildPairCompression(OUTER_SHAPE);
-const compressPair: PairCompression = buildPairCompression(Array.from({ length: 16 }, () => 'var' as const));
+
 
 /**
  * Generate the unrolled compression for a block whose words are either
@@ -58,20 +55,6 @@ function buildCompression(shape: readonly ('var' | number)[]): Compression {
   const lane = compressionLane(shape, '');
   // Generated from the constants above only; no input reaches this code.
   return new Function('state', 'w', [...lane.setup, ...lane.rounds.flat(), ...lane.finish].join('\n')) as Compression;
-}
-
-type PairCompression = (stateA: Int32Array, wA: Int32Array, stateB: Int32Array, wB: Int32Array) => void;
-
-/**
- * Two independent compressions interleaved round by round. SHA-256's rounds
- * form one long dependency chain; two chains side by side let the CPU overlap
- * them, which is where most of the batch hasher's speed comes from.
- */
-function buildPairCompression(shape: readonly ('var' | number)[]): PairCompression {
-  const a = compressionLane(shape, 'A');
-  const b = compressionLane(shape, 'B');
-  const rounds = a.rounds.flatMap((round, i) => [...round, ...b.rounds[i]!]);
-  return new Function('stateA', 'wA', 'stateB', 'wB', [...a.setup, ...b.setup, ...rounds, ...a.finish, ...b.finish].join('\n')) as PairCompression;
 }
 
 /** The statements of one compression whose variables carry `suffix`, reading `state<suffix>` and `w<suffix>`. */
@@ -157,9 +140,6 @@ export class PrecomputedHmac {
   private readonly outer = new Int32Array(8);
   private readonly state = new Int32Array(8);
   private readonly w = new Int32Array(64);
-  /** Second lane for hashing two messages at once. */
-  private readonly stateB = new Int32Array(8);
-  private readonly wB = new Int32Array(64);
   /** Message block(s) being assembled: prefix ‖ message ‖ padding. */
   private block: Uint8Array = new Uint8Array(128);
   private readonly prefix: Uint8Array;
@@ -214,67 +194,7 @@ export class PrecomputedHmac {
       state[i] = outer[i]!;
     }
     compressOuter(state, w);
-    for (let i = 0; i < 4; i++) {
-      const word = state[i]!;
-      const o = outOffset + i * 8;
-      out[o] = HEX[(word >>> 28) & 15]!;
-      out[o + 1] = HEX[(word >>> 24) & 15]!;
-      out[o + 2] = HEX[(word >>> 20) & 15]!;
-      out[o + 3] = HEX[(word >>> 16) & 15]!;
-      out[o + 4] = HEX[(word >>> 12) & 15]!;
-      out[o + 5] = HEX[(word >>> 8) & 15]!;
-      out[o + 6] = HEX[(word >>> 4) & 15]!;
-      out[o + 7] = HEX[word & 15]!;
-    }
-  }
-
-  /**
-   * Two messages at once (prefix ‖ bytes[startA, endA) and prefix ‖ bytes[startB, endB)), their hex16
-   * written at `outA` and `outB`: the same results as two `hex16Into` calls, in less time.
-   */
-  hex16PairInto(bytes: Uint8Array, startA: number, endA: number, startB: number, endB: number, out: Uint8Array, outA: number, outB: number): void {
-    const prefixLength = this.prefix.length;
-    const lengthA = prefixLength + (endA - startA);
-    const lengthB = prefixLength + (endB - startB);
-    if (lengthA > 55 || lengthB > 55) {
-      this.hex16Into(bytes, startA, endA, out, outA);
-      this.hex16Into(bytes, startB, endB, out, outB);
-      return;
-    }
-    const stateA = this.state;
-    const stateB = this.stateB;
-    const wA = this.w;
-    const wB = this.wB;
-    const inner = this.inner;
-    const outer = this.outer;
-    const prefixWords = this.prefixWords;
-    for (let i = 0; i < 8; i++) {
-      stateA[i] = inner[i]!;
-      stateB[i] = inner[i]!;
-    }
-    for (let i = 0; i < 16; i++) {
-      wA[i] = prefixWords[i]!;
-      wB[i] = prefixWords[i]!;
-    }
-    let p = prefixLength;
-    for (let i = startA; i < endA; i++, p++) wA[p >> 2]! |= bytes[i]! << (24 - ((p & 3) << 3));
-    wA[p >> 2]! |= 0x80 << (24 - ((p & 3) << 3));
-    wA[15] = (64 + lengthA) * 8;
-    p = prefixLength;
-    for (let i = startB; i < endB; i++, p++) wB[p >> 2]! |= bytes[i]! << (24 - ((p & 3) << 3));
-    wB[p >> 2]! |= 0x80 << (24 - ((p & 3) << 3));
-    wB[15] = (64 + lengthB) * 8;
-    if (lengthA <= 15 && lengthB <= 15) compressShortPair(stateA, wA, stateB, wB);
-    else compressPair(stateA, wA, stateB, wB);
-    for (let i = 0; i < 8; i++) {
-      wA[i] = stateA[i]!;
-      stateA[i] = outer[i]!;
-      wB[i] = stateB[i]!;
-      stateB[i] = outer[i]!;
-    }
-    compressOuterPair(stateA, wA, stateB, wB);
-    writeHex16(stateA, out, outA);
-    writeHex16(stateB, out, outB);
+    writeHex16(state, out, outOffset);
   }
 
   /** Inner hash of a message longer than one block can hold (rare: long fallback fields). */

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoadedKey } from '../keys/keyFile.js';
+import { createKeyFile, LoadedKey } from '../keys/keyFile.js';
 import { projectKey, researchPseudonym, sourcePseudonym } from '../keys/pseudonyms.js';
 import { Duck, sqlString } from '../pipeline/core/duckdb.js';
 import { projectPath } from '../pipeline/core/projectPath.js';
@@ -13,8 +13,8 @@ import { runBoldlink } from './support/cli.js';
 
 /*
  * The whole chain a TTP sees, against the generator's ground truth (tiny
- * scale): generate → keys new → pseudonymize (four municipalities and the
- * holder) → link. The truth knows which person every exported row belongs to,
+ * scale): generate → pseudonymize (four municipalities and the holder, with
+ * one source key) → link, each through the CLI. The truth knows which person every exported row belongs to,
  * so we can compute each person's true RID and check every linked row.
  */
 const PROJECT = 'truth-check';
@@ -36,18 +36,19 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'boldlink-linktruth-'));
   const gen = join(root, 'gen');
   await boldlink(['generate', '--scale', 'tiny', '--seed', '11', '--out', gen]);
-  await boldlink(['keys', 'new', '--role', 'source', '--out', join(root, 'source.key')]);
-  await boldlink(['keys', 'new', '--role', 'ttp', '--out', join(root, 'ttp.key')]);
-  const pseudonymized: string[] = [];
-  for (const municipality of MUNICIPALITIES) {
-    const dir = join(gen, 'gemeente', municipality);
-    const files = (await readdir(dir)).filter((f) => f.endsWith('.csv')).map((f) => join(dir, f));
-    const out = join(root, 'pseudo', municipality);
-    await boldlink(['pseudonymize', '--key', join(root, 'source.key'), '--source', municipality, '--mapping', projectPath('examples/mappings/gemeente.json'), '--input', ...files, '--out', out]);
-    pseudonymized.push(out);
-  }
+  await createKeyFile(join(root, 'source.key'), 'source', 'truth-source');
+  await createKeyFile(join(root, 'ttp.key'), 'ttp', 'truth-ttp');
+  // The sources pseudonymize independently (as they would, each at home), so in parallel.
   const holder = join(root, 'pseudo', 'cbs');
-  await boldlink(['pseudonymize', '--key', join(root, 'source.key'), '--source', 'cbs', '--input', join(gen, 'microdata', 'persons.parquet'), join(gen, 'microdata', 'jobs.parquet'), '--out', holder]);
+  const pseudonymized = MUNICIPALITIES.map((m) => join(root, 'pseudo', m));
+  await Promise.all([
+    boldlink(['pseudonymize', '--key', join(root, 'source.key'), '--source', 'cbs', '--input', join(gen, 'microdata', 'persons.parquet'), join(gen, 'microdata', 'jobs.parquet'), '--out', holder]),
+    ...MUNICIPALITIES.map(async (municipality, i) => {
+      const dir = join(gen, 'gemeente', municipality);
+      const files = (await readdir(dir)).filter((f) => f.endsWith('.csv')).map((f) => join(dir, f));
+      await boldlink(['pseudonymize', '--key', join(root, 'source.key'), '--source', municipality, '--mapping', projectPath('examples/mappings/gemeente.json'), '--input', ...files, '--out', pseudonymized[i]!]);
+    }),
+  ]);
   linkedDir = join(root, 'linked');
   await boldlink(['link', '--key', join(root, 'ttp.key'), '--project', PROJECT, '--input', holder, ...pseudonymized, '--out', linkedDir]);
   report = JSON.parse(await readFile(join(linkedDir, 'linkage-report.json'), 'utf8')) as LinkageReport;

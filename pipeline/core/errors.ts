@@ -128,7 +128,9 @@ export function formatIssue(issue: DataIssue): string {
 export function outputErrorFrom(error: unknown, target: string): BoldlinkError {
   if (error instanceof BoldlinkError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
+  // DuckDB reports a full disk in its own words, without an errno code.
+  const duckDiskFull = /no space left on device|disk quota exceeded/i.test((error as Error | undefined)?.message ?? '');
+  if (code === 'ENOSPC' || code === 'EDQUOT' || duckDiskFull) {
     return new OutputError('DISK_FULL', `The disk is full while writing ${target}; free space (or point --out/TMPDIR elsewhere) and rerun. Nothing partial was kept.`, { cause: error });
   }
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {

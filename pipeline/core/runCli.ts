@@ -70,6 +70,18 @@ function reportError(error: unknown): ExitCode {
     process.stderr.write(`${scrubIdentifiers(lines.join('\n'))}\n`);
     return error.exitCode;
   }
+  if (isDiskFull(error)) {
+    const path = (error as NodeJS.ErrnoException).path;
+    process.stderr.write(
+      `${scrubIdentifiers(`boldlink: The disk is full${path === undefined ? '' : ` while writing ${path}`}; free space (or point --out/TMPDIR elsewhere) and rerun. Nothing partial was kept. [DISK_FULL]`)}\n`,
+    );
+    return 1;
+  }
+  const access = fileAccessProblem(error);
+  if (access !== undefined) {
+    process.stderr.write(`${scrubIdentifiers(`boldlink: ${access} Nothing partial was kept. [FILE_ACCESS]`)}\n`);
+    return 1;
+  }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(
     `${scrubIdentifiers(`boldlink: internal error: ${message}. Nothing partial was kept. Please report this with BOLDLINK_LOG_LEVEL=debug output.`)}\n`,
@@ -78,4 +90,31 @@ function reportError(error: unknown): ExitCode {
     process.stderr.write(`${scrubIdentifiers(error.stack)}\n`);
   }
   return 1;
+}
+
+const ACCESS_PROBLEMS: Readonly<Record<string, string>> = {
+  ENOENT: 'does not exist',
+  EISDIR: 'is a folder, not a file',
+  ENOTDIR: 'is not a folder (or a part of its path is a file)',
+  EACCES: 'cannot be read or written with your permissions',
+  EPERM: 'cannot be read or written with your permissions',
+};
+
+/**
+ * A file named on the command line that is missing, a folder, or unreadable,
+ * reaching here as a bare Node error: say which path, not "internal error".
+ */
+function fileAccessProblem(error: unknown): string | undefined {
+  const e = error as NodeJS.ErrnoException | undefined;
+  if (!(error instanceof Error) || typeof e?.code !== 'string' || typeof e.path !== 'string') return undefined;
+  const what = ACCESS_PROBLEMS[e.code];
+  return what === undefined ? undefined : `${e.path} ${what} (${e.code}); check the path and rerun.`;
+}
+
+/** Out of space, from Node (ENOSPC/EDQUOT) or from DuckDB writing Parquet or spill files (its own message). */
+function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  const message = error instanceof Error ? error.message : String(error);
+  return /no space left on device|disk quota exceeded/i.test(message);
 }

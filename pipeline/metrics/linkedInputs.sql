@@ -1,3 +1,7 @@
+-- Every output below has an ORDER BY over a unique key, so DuckDB need not keep
+-- insertion order, which lets large intermediate results stream and spill.
+SET preserve_insertion_order = false;
+
 -- The link output (docs/contracts.md, "link → metrics") as views. Each row gets
 -- the first rule it breaks, or NULL; rows that break one are set apart in
 -- inputIssues (file, row, column, rule) and counted, never silently dropped.
@@ -52,7 +56,8 @@ CREATE OR REPLACE TEMP VIEW benefitPeriods AS SELECT * EXCLUDE (source_row, rule
 CREATE OR REPLACE TEMP VIEW linkedJobs AS SELECT * EXCLUDE (source_row, rule) FROM jobRows WHERE rule IS NULL;
 CREATE OR REPLACE TEMP VIEW linkedInterventions AS SELECT * EXCLUDE (source_row, rule) FROM interventionRows WHERE rule IS NULL;
 
-CREATE OR REPLACE TEMP TABLE inputIssues AS
+-- A view: it is read only for the accounting and the quarantine file, after the metrics.
+CREATE OR REPLACE TEMP VIEW inputIssues AS
 SELECT file, source_row AS row, split_part(rule, '.', 1) AS "column", rule FROM (
   SELECT 'clients.parquet' AS file, source_row, rule FROM clientRows WHERE rule IS NOT NULL
   UNION ALL SELECT 'persons.parquet', source_row, rule FROM personRows WHERE rule IS NOT NULL

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import iconv from 'iconv-lite';
@@ -47,6 +47,10 @@ export const STRPTIME_FORMAT: Record<CsvDialect['dateFormat'], string> = {
 };
 
 export async function loadInputFile(duck: Duck, path: string, index: number, label: string, mapping: MappingFile | undefined, scratchDir: string): Promise<InputFile> {
+  const kind = await stat(path).then((s) => (s.isFile() ? 'file' : 'not a file'), () => 'missing');
+  if (kind !== 'file') {
+    throw DataError.single('INPUT_MISSING', { file: label, rule: 'file.read', message: kind === 'missing' ? `${path} does not exist or cannot be read` : `${path} is a folder, not a CSV or Parquet file` });
+  }
   const extension = extname(path).toLowerCase();
   if (extension === '.parquet') return loadParquet(duck, path, index, label, mapping);
   if (extension === '.csv' || extension === '.txt') return loadCsv(duck, path, index, label, mapping, scratchDir);
@@ -135,6 +139,11 @@ async function loadCsv(duck: Duck, path: string, index: number, label: string, m
   await pipeline(createReadStream(path), iconv.decodeStream(encoding), iconv.encodeStream('utf-8'), numbering, createWriteStream(readable, { mode: 0o600 }));
   const dataLines = numbering.lines;
   const headers = (await readHeader(readable, dialect, label)).slice(1);
+  // Two columns with one name: which one holds the BSN (or the date) would be a guess.
+  const repeated = headers.filter((h, i) => h !== '' && headers.indexOf(h) !== i);
+  if (repeated.length > 0) {
+    throw DataError.single('INPUT_HEADER', { file: label, column: repeated[0]!, rule: 'file.header', message: `the header names column '${repeated[0]!}' more than once; rename or remove the extra column` });
+  }
   const recognised = recognise(headers, mapping, label);
   const raw = `raw_${index}`;
   const rejects = `rejects_${index}`;

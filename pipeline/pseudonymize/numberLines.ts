@@ -12,6 +12,8 @@ import { Transform, type TransformCallback } from 'node:stream';
 export class NumberLines extends Transform {
   private next = 0;
   private atLineStart = true;
+  /** A chunk ended in CR: dropped if the next one starts with LF (a CRLF split across chunks). */
+  private pendingCr = false;
   /** Data lines seen (the header excluded). */
   lines = 0;
 
@@ -22,6 +24,9 @@ export class NumberLines extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     const parts: Buffer[] = [];
     let start = 0;
+    // Line ends become LF: DuckDB's CSV reader fails on a file mixing CRLF and LF (Excel edits of LF exports).
+    if (this.pendingCr && chunk[0] !== 0x0a) parts.push(Buffer.from([0x0d]));
+    this.pendingCr = false;
     while (start < chunk.length) {
       if (this.atLineStart) {
         parts.push(Buffer.from(`${this.next === 0 ? 'row_no' : String(this.next)}${this.delimiter}`, 'utf8'));
@@ -31,13 +36,18 @@ export class NumberLines extends Transform {
       }
       const newline = chunk.indexOf(0x0a, start);
       if (newline === -1) {
-        parts.push(chunk.subarray(start));
+        this.pendingCr = chunk[chunk.length - 1] === 0x0d;
+        parts.push(chunk.subarray(start, this.pendingCr ? chunk.length - 1 : chunk.length));
         break;
       }
-      parts.push(chunk.subarray(start, newline + 1));
+      parts.push(newline > start && chunk[newline - 1] === 0x0d ? Buffer.concat([chunk.subarray(start, newline - 1), Buffer.from([0x0a])]) : chunk.subarray(start, newline + 1));
       start = newline + 1;
       this.atLineStart = true;
     }
     done(null, Buffer.concat(parts));
+  }
+
+  override _flush(done: TransformCallback): void {
+    done(null, this.pendingCr ? Buffer.from([0x0d]) : undefined);
   }
 }

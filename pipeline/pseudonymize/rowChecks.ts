@@ -126,7 +126,9 @@ export function deriveChecks(table: CanonicalTable, sources: ReadonlyMap<string,
         // Decimal comma: digits with optional thousands dots and a comma; a lone '.' is ambiguous, so refused.
         const shape = dialect.decimalComma ? '^-?([0-9]+|[0-9]{1,3}(\\.[0-9]{3})+)(,[0-9]+)?$' : '^-?[0-9]+(\\.[0-9]+)?$';
         value = inner.type === 'integer' ? `TRY_CAST(${normalised} AS BIGINT)` : `TRY_CAST(${normalised} AS DOUBLE)`;
-        conditions.push({ when: `NOT regexp_matches(${v}, ${sqlString(shape)}) OR ${value} IS NULL`, rule: 'number.format' });
+        // A whole number with a fraction (ladder step 3,5) is refused, not rounded by the cast.
+        const fraction = inner.type === 'integer' ? ` OR TRY_CAST(${normalised} AS DOUBLE) <> ${value}` : '';
+        conditions.push({ when: `NOT regexp_matches(${v}, ${sqlString(shape)}) OR ${value} IS NULL${fraction}`, rule: 'number.format' });
       } else if (inner.type === 'integer') {
         value = `CAST(${raw} AS BIGINT)`;
         conditions.push({ when: `CAST(${raw} AS DOUBLE) <> ROUND(CAST(${raw} AS DOUBLE))`, rule: 'number.format' });

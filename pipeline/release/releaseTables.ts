@@ -164,8 +164,9 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
     const secondary = new Set(outcome.secondary);
     for (const [cell, interval] of outcome.intervals) {
       attack.suppressedCells++;
-      if (interval.hi - interval.lo < 1e-6) attack.exactlyRecoverable++;
       const need = primary.get(cell)?.width ?? 0;
+      // A cell that needs no protection (a mean without contributors) may well be known exactly: it hides nothing.
+      if (interval.hi - interval.lo < 1e-6 && !(primary.has(cell) && need === 0)) attack.exactlyRecoverable++;
       if (interval.hi - interval.lo + 1e-6 < need) attack.narrowedBelowProtection++;
     }
     for (const table of tables) {

@@ -1,5 +1,5 @@
 import { TableLayout } from './cellSystem.js';
-import { DimensionBuilder, TOTAL } from './dimension.js';
+import { DimensionBuilder } from './dimension.js';
 
 export interface InnerCell {
   /** One value per column, in the order of the flattened dimension groups. */
@@ -69,9 +69,4 @@ function spansOf(groups: readonly (readonly string[])[]): [number, number][] {
     at += g.length;
     return span;
   });
-}
-
-/** Is this local cell an inner cell (no Total in any column)? */
-export function isInner(layout: TableLayout, local: number): boolean {
-  return !layout.valuesOf(local).includes(TOTAL);
 }

@@ -91,8 +91,8 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
   return { suppressed, secondary: kept, lpSolves };
 }
 
-/** Cleanup is one interval attack per secondary cell: done where that stays cheap. */
-const CLEANUP_BUDGET = 60_000;
+/** Cleanup costs an attack on every primary cell per secondary cell: done where that stays cheap. */
+const CLEANUP_BUDGET = 3_000;
 
 /**
  * The greedy pass can leave suppressions that a later pattern made
@@ -101,8 +101,8 @@ const CLEANUP_BUDGET = 60_000;
  * its protection by the interval attack.
  */
 async function removeRedundant(problem: SuppressionProblem, suppressed: Uint8Array, secondary: readonly number[]): Promise<number[]> {
-  if (secondary.length === 0 || secondary.length * problem.system.cellCount > CLEANUP_BUDGET) return [...secondary];
   const primaries = new Set([...problem.primary.entries()].filter(([, p]) => p.width > 0).map(([c]) => c));
+  if (secondary.length === 0 || secondary.length * primaries.size > CLEANUP_BUDGET) return [...secondary];
   const kept = new Set(secondary);
   for (const cell of [...secondary].sort((a, b) => problem.weight[b]! - problem.weight[a]! || a - b)) {
     suppressed[cell] = 0;
