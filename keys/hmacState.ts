@@ -98,8 +98,9 @@ function compressionLane(shape: readonly ('var' | number)[], suffix: string): { 
     const [a, b, c, d, e, f, g, h] = v as [string, string, string, string, string, string, string, string];
     const w = word[i]!;
     const k = typeof w === 'number' ? String((ROUND_CONSTANTS[i]! + w) | 0) : `${ROUND_CONSTANTS[i]} + ${w}`;
+    const scheduled = schedule[i];
     rounds.push([
-      ...(schedule[i] !== undefined ? [schedule[i]] : []),
+      ...(scheduled !== undefined ? [scheduled] : []),
       `${t1} = (${h} + (((${e} >>> 6) | (${e} << 26)) ^ ((${e} >>> 11) | (${e} << 21)) ^ ((${e} >>> 25) | (${e} << 7))) + ((${e} & ${f}) ^ (~${e} & ${g})) + ${k}) | 0;`,
       `${t2} = ((((${a} >>> 2) | (${a} << 30)) ^ ((${a} >>> 13) | (${a} << 19)) ^ ((${a} >>> 22) | (${a} << 10))) + ((${a} & ${b}) ^ (${a} & ${c}) ^ (${b} & ${c}))) | 0;`,
       `${d} = (${d} + ${t1}) | 0;`,

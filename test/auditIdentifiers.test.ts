@@ -43,7 +43,13 @@ describe("the audit's BSN test in SQL", () => {
   });
 
   it('does not take dates, amounts, failing numbers or hex pseudonyms for BSNs', async () => {
-    expect(await bsnValues(['2019-05-01', '01-05-2019', '1234567.82', '123456789', 'ab3f123456782deadbeef0123456789ab', '00000000', '000000000', '12345678'])).toEqual([[], [], [], [], [], [], [], []]);
+    const notBsns = ['2019-05-01', '01-05-2019', '01.05.2019', '1234567.82', '123456789', 'ab3f123456782deadbeef0123456789ab', '00000000', '000000000', '12345678'];
+    expect(await bsnValues(notBsns)).toEqual(notBsns.map(() => []));
+  });
+
+  it('does not join neighbouring numbers into a BSN: an age band beside a year, a year range', async () => {
+    // 18-26 2016 and 2015-2024 would give 18262016 and 20152024, both "valid" once padded with a zero.
+    expect(await bsnValues(['<title>18-26 2016: suppressed</title>', 'jaren 2015-2024'])).toEqual([[], []]);
   });
 
   it('finds pseudonym-shaped values (32 hex) but not checksums (64 hex)', async () => {

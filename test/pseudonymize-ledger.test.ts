@@ -19,12 +19,13 @@ import { runBoldlink } from './support/cli.js';
  * quarantined (invalid or missing BSN), or quarantined at its row and column —
  * and nothing else is quarantined.
  */
-const MUNICIPALITIES = ['rotterdam', 'amsterdam', 'utrecht', 'den_haag'];
+// With seed 1 these two hold every defect kind the generator makes (checked by the first test).
+const MUNICIPALITIES = ['rotterdam', 'den_haag'];
 
 interface LedgerEntry { source: string; file: string; row: number | null; column: string | null; kind: string }
 interface QuarantineRow { file: string; row: number; column: string; rule: string }
 
-describe('pseudonymize on the generator output, against its defect ledger', { timeout: 180_000 }, () => {
+describe('pseudonymize on the generator output, against its defect ledger', { timeout: 300_000 }, () => {
   let dir: string;
   let ledger: LedgerEntry[];
   const quarantine = new Map<string, QuarantineRow[]>();
@@ -58,9 +59,11 @@ describe('pseudonymize on the generator output, against its defect ledger', { ti
       }));
     }
     const duck = await Duck.open({ threads: 1 });
-    ledger = (await duck.jsonRows<LedgerEntry>(`SELECT source, file, row, "column", kind FROM read_parquet(${sqlString(join(dir, 'gen', 'truth', 'ledger.parquet'))}) ORDER BY ALL`)).map((e) => ({ ...e, row: e.row === null ? null : Number(e.row) }));
+    ledger = (await duck.jsonRows<LedgerEntry>(`SELECT source, file, row, "column", kind FROM read_parquet(${sqlString(join(dir, 'gen', 'truth', 'ledger.parquet'))}) ORDER BY ALL`))
+      .map((e) => ({ ...e, row: e.row === null ? null : Number(e.row) }))
+      .filter((e) => e.source === 'microdata' || MUNICIPALITIES.includes(e.source));
     duck.close();
-  }, 180_000);
+  }, 300_000);
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
@@ -69,7 +72,9 @@ describe('pseudonymize on the generator output, against its defect ledger', { ti
 
   it('the ledger holds defects of many kinds (so this test means something)', () => {
     const kinds = new Set(ledger.map((e) => e.kind));
-    for (const kind of ['lost_leading_zero', 'bsn_spaces', 'bsn_dots', 'wrong_elfproef', 'duplicate_row', 'unknown_code', 'stray_quote', 'empty_line']) expect(kinds, kind).toContain(kind);
+    for (const kind of ['lost_leading_zero', 'bsn_spaces', 'bsn_dots', 'wrong_elfproef', 'missing_bsn', 'end_before_start', 'unparsable_date', 'unknown_code', 'stray_quote', 'duplicate_row', 'empty_line', 'byte_order_mark']) {
+      expect(kinds, kind).toContain(kind);
+    }
   });
 
   it('repairable defects (lost leading zero, spaces, dots) are repaired, not quarantined', () => {

@@ -130,15 +130,15 @@ describe('property: after suppression no primary cell can be narrowed below its 
           if (v > 0 && v < THRESHOLD) expect(outcome.suppressed[c]).toBe(1);
         }
       }),
-      { numRuns: 25, seed: 42 },
+      { numRuns: 15, seed: 42 },
     );
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('information loss against the exact MIP optimum', () => {
   it('stays close to the optimum on small random tables (ratio reported)', async () => {
     const ratios: number[] = [];
-    const samples = fc.sample(randomTable.filter((cells) => cells.length <= 12), { numRuns: 8, seed: 7 });
+    const samples = fc.sample(randomTable.filter((cells) => cells.length <= 12), { numRuns: 6, seed: 7 });
     for (const cells of samples) {
       const { problem } = countProblem([['row'], ['col'], ['layer']], cells);
       if (problem.primary.size === 0) continue;
@@ -154,5 +154,5 @@ describe('information loss against the exact MIP optimum', () => {
     const mean = ratios.reduce((s, r) => s + r, 0) / ratios.length;
     console.log(`information loss heuristic / MIP optimum over ${ratios.length} tables: mean ${mean.toFixed(3)}, max ${Math.max(...ratios).toFixed(3)}`);
     expect(ratios.length).toBeGreaterThan(0);
-  }, 60_000);
+  }, 120_000);
 });

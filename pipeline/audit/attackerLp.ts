@@ -42,7 +42,14 @@ async function loadHighs(): Promise<Highs> {
   return loaded;
 }
 
-export async function attackerIntervals(bounds: ReadonlyMap<string, CellBounds>, equations: readonly Equation[], targets: readonly string[]): Promise<LpOutcome> {
+/**
+ * `enough`: a width that settles a cell as protected. Every solution HiGHS
+ * finds is a table the attacker cannot rule out, so once the values a cell
+ * took across those solutions span `enough`, its own two programmes are
+ * skipped and its interval is reported as that (narrower, still sufficient)
+ * span. Without it, every target's interval is exact.
+ */
+export async function attackerIntervals(bounds: ReadonlyMap<string, CellBounds>, equations: readonly Equation[], targets: readonly string[], enough = Infinity): Promise<LpOutcome> {
   const isFixed = (key: string) => {
     const b = bounds.get(key);
     return b !== undefined && b.upper - b.lower <= TOLERANCE;
@@ -107,7 +114,7 @@ export async function attackerIntervals(bounds: ReadonlyMap<string, CellBounds>,
   }
   for (const [root, systemTargets] of targetsBySystem) {
     const system = systemOf.get(root) ?? [];
-    const solved = solveSystem(highs, system, bounds, systemTargets);
+    const solved = solveSystem(highs, system, bounds, systemTargets, enough);
     programmesSolved += solved.programmes;
     if (solved.intervals === null) {
       inconsistent.push({ origin: system[0]?.origin ?? 'released table', cells: systemTargets });
@@ -123,7 +130,7 @@ export async function attackerIntervals(bounds: ReadonlyMap<string, CellBounds>,
  * objective changes between programmes, so each solve starts from the last
  * basis instead of re-reading the model. Null when the system has no solution.
  */
-function solveSystem(highs: Highs, system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>, targets: readonly string[]): { intervals: Map<string, Interval> | null; programmes: number } {
+function solveSystem(highs: Highs, system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>, targets: readonly string[], enough: number): { intervals: Map<string, Interval> | null; programmes: number } {
   const { text, names } = lpText(system, bounds);
   const model = highs.createModel({ format: 'lp', data: text });
   let programmes = 0;
@@ -132,11 +139,36 @@ function solveSystem(highs: Highs, system: readonly { vars: { key: string; coeff
     const { minimize, maximize } = highs.constants.objectiveSense;
     const status = highs.constants.modelStatus;
     const intervals = new Map<string, Interval>();
+    const colOf = new Map<string, number>();
+    for (const target of targets) {
+      const name = names.get(target);
+      if (name !== undefined) colOf.set(target, model.getColByName(name));
+    }
+    // The lowest and highest value each target took in any solution found so far.
+    const seen = new Map<number, { low: number; high: number }>();
+    const remember = () => {
+      const values = model.getSolution().colValue;
+      for (const col of colOf.values()) {
+        const v = values[col];
+        if (v === undefined) continue;
+        const range = seen.get(col);
+        if (range === undefined) seen.set(col, { low: v, high: v });
+        else {
+          range.low = Math.min(range.low, v);
+          range.high = Math.max(range.high, v);
+        }
+      }
+    };
     let previous: number | undefined;
     for (const target of targets) {
       const name = names.get(target);
-      if (name === undefined) continue;
-      const col = model.getColByName(name);
+      const col = colOf.get(target);
+      if (name === undefined || col === undefined) continue;
+      const known = seen.get(col);
+      if (known !== undefined && known.high - known.low >= enough) {
+        intervals.set(target, { min: known.low, max: known.high });
+        continue;
+      }
       if (previous !== undefined) model.changeColCost(previous, 0);
       model.changeColCost(col, 1);
       previous = col;
@@ -145,7 +177,10 @@ function solveSystem(highs: Highs, system: readonly { vars: { key: string; coeff
         model.run();
         programmes++;
         const code = model.getModelStatus();
-        if (code === status.optimal) return model.getObjectiveValue();
+        if (code === status.optimal) {
+          remember();
+          return model.getObjectiveValue();
+        }
         if (code === status.infeasible) return 'infeasible';
         if (code === status.unbounded) return sense === maximize ? Infinity : -Infinity;
         // Presolve could not tell infeasible from unbounded, or stopped early: settle it with a fresh solve without presolve.

@@ -20,16 +20,19 @@ CREATE OR REPLACE MACRO audit_bsn_like(d) AS
 CREATE OR REPLACE MACRO audit_unhexed(cell) AS
   regexp_replace(cell, '[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}|[0-9A-Fa-f]{16,}', ' ', 'g');
 
--- Candidate BSNs in a cell: every bare digit run, and digit groups written with
--- separators (123 456 782, 1234.56.782, 123-45-6782) joined up; dates and
--- decimal numbers are not identifiers.
+-- Candidate BSNs in a cell: every bare digit run, and a BSN written in groups
+-- (123 456 782, 1234.56.782, 123-45-6782): three or four groups of 2–4 digits
+-- with one kind of separator. Looser shapes are not taken: an age band next to
+-- a year ('18-26 2016'), a year range ('2015-2024') or a date ('01.05.2019')
+-- would otherwise read as an 8-digit number.
 CREATE OR REPLACE MACRO audit_digit_candidates(text) AS
   list_concat(
     regexp_extract_all(text, '[0-9]+'),
     list_transform(
       list_filter(
         regexp_extract_all(text, '[0-9]+(?:[ .\-][0-9]+)+'),
-        t -> NOT regexp_full_match(t, '[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{2}-[0-9]{2}-[0-9]{4}|[0-9]+\.[0-9]+')
+        t -> regexp_full_match(t, '[0-9]{2,4}(?:\.[0-9]{2,4}){2,3}|[0-9]{2,4}(?: [0-9]{2,4}){2,3}|[0-9]{2,4}(?:-[0-9]{2,4}){2,3}')
+          AND NOT regexp_full_match(t, '[0-9]{4}[ .\-][0-9]{2}[ .\-][0-9]{2}|[0-9]{2}[ .\-][0-9]{2}[ .\-][0-9]{4}')
       ),
       t -> regexp_replace(t, '[ .\-]', '', 'g')
     )

@@ -75,7 +75,7 @@ export async function checkRelease(workspace: Workspace, duck: Duck): Promise<Re
       covered: [
         `${bundles.length} release bundle(s), ${tablesChecked} tables, ${cellsChecked} cells`,
         `rules from ${rules.source}: counts ≥ ${rules.minFrequency}${rules.zerosAreSensitive ? ' (zeros sensitive)' : ''}; rates' numerator ≥ ${rules.rateNumerator}, denominator ≥ ${rules.rateDenominator}, complement ≥ ${rules.rateComplement}; means ≥ ${rules.minContributors} contributors, (n,k) = (${rules.dominanceN}, ${Math.round(rules.dominanceK * 100)}%), p = ${Math.round(rules.pPercent * 100)}%; protection level ${rules.protectionLevel}`,
-        `${suppressedCells} suppressed cells, each bounded by the attacker's linear programmes (${programmes} programmes solved with HiGHS)`,
+        `${suppressedCells} suppressed cells, each bounded by the attacker's linear programmes (${programmes} solved with HiGHS; a cell already seen to move by the protection level across earlier solutions needs none of its own)`,
         metrics === undefined ? 'no metrics output in the workspace: counts of persons and mean-value contributors could not be checked' : `persons and mean-value contributors checked against the metrics output ${metrics.relDir}`,
       ],
     },
@@ -196,7 +196,7 @@ async function attackerFindings(tables: readonly ReleasedTable[], rules: Disclos
     if (list.some((o) => o.status === 'suppressed')) targets.push(key);
   }
 
-  const outcome = await attackerIntervals(bounds, equations, targets);
+  const outcome = await attackerIntervals(bounds, equations, targets, rules.protectionLevel);
   for (const bad of outcome.inconsistent) {
     const first = bad.cells.map((k) => occurrences.get(k)?.[0]).find((o) => o !== undefined);
     found.push(

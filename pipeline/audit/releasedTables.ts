@@ -131,7 +131,8 @@ export async function readReleasedTable(duck: Duck, dir: StageDir, name: string,
         const role = describedRole(c.column_name);
         const kind = description?.measures?.find((m) => m.column === c.column_name)?.kind ?? (role === 'count' || role === 'value' ? (role === 'count' ? 'count' : 'value') : undefined);
         measures.push({ column: c.column_name, additive: kind !== undefined ? kind === 'count' : INTEGER_TYPE.test(c.column_type) });
-      } else if (describedDims !== undefined ? describedDims.includes(c.column_name) : !NUMERIC_TYPE.test(c.column_type)) {
+      } else if (describedDims?.includes(c.column_name) === true || describedRole(c.column_name) === 'dimension' || !NUMERIC_TYPE.test(c.column_type)) {
+        // Dimensions, and text labels beside them (an effects table's group names): never values.
         dimensions.push(c.column_name);
       } else {
         unmarked.push(c.column_name);

@@ -61,6 +61,8 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
   const quarantineDir = quarantineDirFor(output.outDir);
   const quarantineFile = join(quarantineDir, 'quarantine.csv');
   const quarantineTemp = join(quarantineDir, `.quarantine.csv.tmp-${process.pid}`);
+  // Scratch files hold BSNs (distinct values, transcoded exports) until they are deleted: owner only.
+  await chmod(output.scratchDir, 0o700);
   const duck = await Duck.open({ tempDirectory: join(output.scratchDir, 'duckdb') });
   try {
     const labels = inputLabels(options.inputs);

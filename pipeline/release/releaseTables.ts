@@ -5,7 +5,7 @@ import { CellSystem, TableLayout } from './sdc/cellSystem.js';
 import { DimensionBuilder, HierarchyShapeError, TOTAL } from './sdc/dimension.js';
 import { countFinding, magnitudeFinding, rateFinding } from './sdc/primaryRules.js';
 import { defaultWeights, type SuppressionProblem } from './sdc/problem.js';
-import { protectCells, ProtectionRefusal, type PrimaryFinding } from './sdc/protect.js';
+import { protectCells, ProtectionRefusal, verifyPattern, type PrimaryFinding } from './sdc/protect.js';
 import { roundCount, roundingPreimage } from './sdc/rounding.js';
 
 /** One aggregate table as read from the metrics stage: dimension values as strings, measures as numbers (NULL → null). */
@@ -92,6 +92,7 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
   const log: DisclosureLogEntry[] = [];
   let lpSolves = 0;
   const boundsRelaxed: string[] = [];
+  const attackHigh = new Map<string, Float64Array>();
   const attack = { suppressedCells: 0, exactlyRecoverable: 0, narrowedBelowProtection: 0 };
   const key = (table: string, column: string) => `${table}\u0000${column}`;
 
@@ -117,8 +118,11 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
         if (measure.rate !== undefined) {
           const denominator = get(measure.rate.denominator) ?? 0;
           finding ??= rateFinding(v, denominator, rules);
+          // The attacker bounds a numerator by its denominator: the published value, or the most the
+          // suppressed denominator can be by the attack on it.
           const denominatorStatus = status.get(key(table.loaded.spec.name, measure.rate.denominator))?.[local];
           if (denominatorStatus === 'published') upper[cell] = denominator;
+          else if (denominatorStatus === 'suppressed') upper[cell] = attackHigh.get(key(table.loaded.spec.name, measure.rate.denominator))?.[local] ?? Number.POSITIVE_INFINITY;
         }
         if (rounded) {
           const r = roundCount(v, rules.rounding);
@@ -149,8 +153,10 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
         // A published denominator bounds its numerator; in small tables those bounds can leave no room for any
         // pattern. Then protect the numerator as an additive table of its own (as tau-ARGUS and sdcTable do), and say so.
         if (!(error instanceof ProtectionRefusal) || !upper.some((u) => Number.isFinite(u))) throw error;
+        // The pattern is found without the bounds, but checked with them: a release an attacker could narrow is still refused.
         boundsRelaxed.push(`${tables[0]!.loaded.spec.population}:${measure.column}`);
-        outcome = await protectCells({ ...suppressionProblem, upper: new Float64Array(system.cellCount).fill(Number.POSITIVE_INFINITY) });
+        const relaxed = await protectCells({ ...suppressionProblem, upper: new Float64Array(system.cellCount).fill(Number.POSITIVE_INFINITY) });
+        outcome = { ...relaxed, intervals: await verifyPattern(suppressionProblem, relaxed.suppressed) };
       }
     } catch (error) {
       if (error instanceof ProtectionRefusal) {
@@ -204,6 +210,10 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
       }
       status.set(key(name, measure.column), statuses);
       published.set(key(name, measure.column), values);
+      attackHigh.set(
+        key(name, measure.column),
+        Float64Array.from({ length: table.layout.size }, (_, local) => outcome.intervals.get(cellOf[local]!)?.hi ?? Number.POSITIVE_INFINITY),
+      );
     }
   }
 

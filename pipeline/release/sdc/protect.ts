@@ -38,7 +38,13 @@ export async function protectCells(problem: SuppressionProblem): Promise<Protect
     }
     throw error;
   }
-  const intervals = await attackIntervals(problem, result.suppressed);
+  const intervals = await verifyPattern(problem, result.suppressed);
+  return { suppressed: result.suppressed, secondary: result.secondary, intervals, lpSolves: result.lpSolves };
+}
+
+/** The interval attack on a pattern; refuses (ProtectionRefusal) when a primary cell's interval is narrower than its protection level. */
+export async function verifyPattern(problem: SuppressionProblem, suppressed: Uint8Array): Promise<Map<number, Interval>> {
+  const intervals = await attackIntervals(problem, suppressed);
   for (const [cell, protection] of problem.primary) {
     const interval = intervals.get(cell);
     const width = interval === undefined ? 0 : interval.hi - interval.lo;
@@ -50,7 +56,7 @@ export async function protectCells(problem: SuppressionProblem): Promise<Protect
       );
     }
   }
-  return { suppressed: result.suppressed, secondary: result.secondary, intervals, lpSolves: result.lpSolves };
+  return intervals;
 }
 
 function fmt(n: number | undefined): string {
