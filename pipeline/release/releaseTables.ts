@@ -113,7 +113,8 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
       const get = (column: string) => table.data.get(column)?.[local];
       let finding: PrimaryFinding | undefined;
       if (measure.kind === 'count') {
-        const persons = measure.column === firstCount(table.loaded.spec)?.column ? get('persons') : undefined;
+        // The cell's persons bound the persons behind any count in it: a count is judged on the smaller of the two.
+        const persons = get('persons');
         finding = countFinding(v, persons === undefined || Number.isNaN(persons) ? undefined : persons, rules);
         if (measure.rate !== undefined) {
           const denominator = get(measure.rate.denominator) ?? 0;
