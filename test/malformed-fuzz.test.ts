@@ -50,7 +50,14 @@ function isCalendarDate(text: string): boolean {
   return d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day;
 }
 
-function lineAndFate(row: fc.Infer<typeof rowArb>, index: number): { line: string; fate: Fate } {
+interface RandomRow {
+  readonly bsn: string;
+  readonly birth: string;
+  readonly sex: string;
+  readonly shape: string;
+}
+
+function lineAndFate(row: RandomRow, index: number): { line: string; fate: Fate } {
   if (row.shape === 'empty') return { line: '', fate: { rule: 'row.empty', column: null } };
   // A unique house number per line, so no two lines are exact duplicates.
   const fields = [row.bsn, row.birth, row.sex, '3011 AB', String(index + 1), 'Centrum', 'Alleenstaand'];

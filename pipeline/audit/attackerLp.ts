@@ -188,6 +188,11 @@ function solveSystem(highs: Highs, system: readonly { vars: { key: string; coeff
       };
       const min = extreme(minimize);
       if (min === 'infeasible') return { intervals: null, programmes };
+      const reached = seen.get(col);
+      if (reached !== undefined && reached.high - min >= enough) {
+        intervals.set(target, { min, max: reached.high });
+        continue;
+      }
       const max = extreme(maximize);
       if (max === 'infeasible') return { intervals: null, programmes };
       intervals.set(target, { min, max });

@@ -46,8 +46,11 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
   const models = new ModelCache(highs, problem);
   let lpSolves = 0;
   try {
+    // Primary cells some earlier alternative table already moved by their full width: that table proves them
+    // protected too, and stays valid while suppression only grows.
+    const proven = new Set<number>();
     for (const [cell, protection] of order) {
-      if (protection.width <= 0) continue;
+      if (protection.width <= 0 || proven.has(cell)) continue;
       const plans = plansFor(problem, cell, protection);
       if (plans.length === 0) {
         throw new UnprotectableCellError(cell, `its value ${problem.value[cell]} cannot move ${protection.width} within [0, ${problem.upper[cell]}]`);
@@ -63,7 +66,7 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
           let added: number[] | undefined;
           for (const region of [problem.system.region(cell), undefined]) {
             lpSolves++;
-            added = models.get(region).solve(suppressed, cell, step.direction, step.amount);
+            added = models.get(region).solve(suppressed, cell, step.direction, step.amount, plan.length === 1 ? proven : undefined);
             if (added !== undefined || region === undefined || region.length === n) break;
           }
           if (added === undefined) {
@@ -303,7 +306,7 @@ class ProtectionModel {
   }
 
   /** Cells (not yet suppressed) that the cheapest pattern moving `target` by `width` needs, or undefined when none exists here. */
-  solve(suppressed: Uint8Array, target: number, direction: 'up' | 'down', width: number): number[] | undefined {
+  solve(suppressed: Uint8Array, target: number, direction: 'up' | 'down', width: number, proven?: Set<number>): number[] | undefined {
     const { value, upper } = this.problem;
     const m = this.cells.length;
     for (let i = 0; i < m; i++) {
@@ -334,6 +337,8 @@ class ProtectionModel {
       for (let i = 0; i < m; i++) {
         const c = this.cells[i]!;
         if (suppressed[c] !== 1 && flow[i]! + flow[m + i]! > FLOW_EPSILON * Math.max(1, width)) added.push(c);
+        const need = this.problem.primary.get(c)?.width;
+        if (proven !== undefined && need !== undefined && need > 0 && Math.abs(flow[i]! - flow[m + i]!) >= need - 1e-9) proven.add(c);
       }
       return added;
     } finally {
