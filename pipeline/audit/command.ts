@@ -1,11 +1,8 @@
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { parseCommandOptions } from '../core/commandOptions.js';
 import { AuditFindingError, UsageError } from '../core/errors.js';
-import { runAudit } from './audit.js';
-import { renderHtml } from './renderHtml.js';
-import { renderJson } from './renderJson.js';
-import { renderText } from './renderText.js';
 
 const auditOptions = z.object({
   workspace: z.string().min(1),
@@ -25,12 +22,13 @@ export function registerAudit(program: Command): void {
       '\nPrints the report on stdout (text, JSON or a self-contained HTML page) and exits 1 when there is any finding, 0 when clean.\n\nExamples:\n  boldlink audit --workspace run --keys keys\n  boldlink audit --workspace run --keys keys --format html > audit.html',
     )
     .action(async (raw: unknown) => {
-      const parsed = auditOptions.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new UsageError(`--${String(issue?.path[0] ?? 'option')}: ${issue?.message ?? 'invalid'} (use text, json or html).`);
-      }
-      const { workspace, keys, format } = parsed.data;
+      const { workspace, keys, format } = parseCommandOptions(auditOptions, raw, (option, message) => `${option}: ${message} (use text, json or html).`);
+      const [{ runAudit }, { renderHtml }, { renderJson }, { renderText }] = await Promise.all([
+        import('./audit.js'),
+        import('./renderHtml.js'),
+        import('./renderJson.js'),
+        import('./renderText.js'),
+      ]);
       await requireDirectory(workspace, '--workspace');
       if (keys !== undefined) await requireDirectory(keys, '--keys');
       const report = await runAudit({ workspace, ...(keys !== undefined ? { keysDir: keys } : {}) });

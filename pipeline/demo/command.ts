@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { UsageError } from '../core/errors.js';
-import { runDemo } from './runDemo.js';
+import { parseCommandOptions } from '../core/commandOptions.js';
 
 const demoOptions = z.object({
   scale: z.enum(['tiny', 'small', 'city', 'national']),
@@ -19,13 +18,10 @@ export function registerDemo(program: Command): void {
     .option('--seed <n>', 'generator seed', '20260101')
     .option('--project <id>', 'project id for the research pseudonyms', 'bold-participatiewet')
     .action(async (raw: Record<string, unknown>) => {
-      const parsed = demoOptions.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new UsageError(`demo: --${String(issue?.path[0] ?? '')}: ${issue?.message ?? 'invalid'}`);
-      }
+      const options = parseCommandOptions(demoOptions, raw);
+      const { runDemo } = await import('./runDemo.js');
       const say = (line: string) => process.stdout.write(`${line}\n`);
-      const result = await runDemo(parsed.data, say);
+      const result = await runDemo(options, say);
       say('');
       say('Outflow by year (secure environment, before disclosure control):');
       say('  year  outflows  to work  durable  censored');

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { UsageError } from '../core/errors.js';
-import { formatLinkageReport } from './linkageReport.js';
-import { runLink } from './link.js';
+import { parseCommandOptions } from '../core/commandOptions.js';
 
 /** A project id goes into the project key (HKDF info) and the manifest: keep it a plain, readable name. */
 const linkOptions = z.object({
@@ -27,12 +25,9 @@ export function registerLink(program: Command): void {
       '\nWrites clients, benefits, interventions, persons and jobs (Parquet, people known by RID only) and linkage-report.json;\nprints the linkage quality report (unique / multiple / none per source and file).\n\nExample:\n  boldlink link --key ttp.key --project bold-2025 --input pseudo/cbs pseudo/rotterdam pseudo/utrecht --out linked',
     )
     .action(async (raw: unknown) => {
-      const parsed = linkOptions.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new UsageError(`--${String(issue?.path[0] ?? 'option').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue?.message ?? 'invalid'}.`);
-      }
-      const { key, project, input, out, memoryLimit } = parsed.data;
+      const { key, project, input, out, memoryLimit } = parseCommandOptions(linkOptions, raw, (option, message) => `${option}: ${message}.`);
+      // Loaded on use, so that every other subcommand starts without the link stage's modules.
+      const [{ runLink }, { formatLinkageReport }] = await Promise.all([import('./link.js'), import('./linkageReport.js')]);
       const result = await runLink({ keyFile: key, project, inputs: input, out, ...(memoryLimit === undefined ? {} : { memoryLimit }) });
       process.stdout.write(formatLinkageReport(result.report, result.reportPath));
     });

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { UsageError } from '../core/errors.js';
-import { runMetrics } from './runMetrics.js';
+import { parseCommandOptions } from '../core/commandOptions.js';
 
 const isoDate = z
   .string()
@@ -29,13 +28,10 @@ export function registerMetrics(program: Command): void {
     .option('--definitions <file>', 'metric definitions file (default: examples/definitions.json)')
     .option('--observation-end <date>', 'YYYY-MM-DD; default: the definitions file, else the latest date in the linked data')
     .action(async (raw: unknown) => {
-      const parsed = metricsOptions.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const option = issue?.path[0] === 'observationEnd' ? '--observation-end' : `--${String(issue?.path[0] ?? '')}`;
-        throw new UsageError(`${option}: ${option === '--observation-end' ? 'expected a calendar date written YYYY-MM-DD' : (issue?.message ?? 'invalid')}`);
-      }
-      const o = parsed.data;
+      const o = parseCommandOptions(metricsOptions, raw, (option, message) =>
+        `${option}: ${option === '--observation-end' ? 'expected a calendar date written YYYY-MM-DD' : message}`,
+      );
+      const { runMetrics } = await import('./runMetrics.js');
       const manifest = await runMetrics({
         input: o.input,
         out: o.out,

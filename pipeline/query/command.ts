@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { parseCommandOptions } from '../core/commandOptions.js';
 import { UsageError } from '../core/errors.js';
-import { DEFAULT_LIMITS, ReleaseDatabase } from './releaseDatabase.js';
-import { ReleaseBundle } from './releaseBundle.js';
-import { toArrow, toCsv, toJsonBody, toTextTable } from './resultFormat.js';
+import { DEFAULT_LIMITS } from './queryLimits.js';
 
 const options = z.object({
   release: z.string().min(1),
@@ -22,10 +21,13 @@ export function registerQuery(program: Command): void {
     .option('--timeout <seconds>', 'stop a query running longer than this', String(DEFAULT_LIMITS.timeoutMs / 1000))
     .argument('<sql>', 'one SELECT statement')
     .action(async (sql: string, raw: unknown) => {
-      const parsed = options.safeParse(raw);
-      if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? 'invalid options');
-      const { release, format, maxRows, timeout } = parsed.data;
+      const { release, format, maxRows, timeout } = parseCommandOptions(options, raw, (_option, message) => message);
       if (format === 'arrow' && process.stdout.isTTY === true) throw new UsageError('--format arrow writes binary: redirect it to a file (> result.arrows).');
+      const [{ ReleaseDatabase }, { ReleaseBundle }, { toArrow, toCsv, toJsonBody, toTextTable }] = await Promise.all([
+        import('./releaseDatabase.js'),
+        import('./releaseBundle.js'),
+        import('./resultFormat.js'),
+      ]);
       const database = await ReleaseDatabase.open(await ReleaseBundle.open(release));
       try {
         const result = await database.query(sql, { maxRows, timeoutMs: timeout * 1000 });

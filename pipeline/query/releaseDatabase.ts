@@ -23,14 +23,9 @@ export interface LoadedTable {
   readonly rows: readonly (readonly Cell[])[];
 }
 
-export interface QueryLimits {
-  /** More rows than this is refused (RESULT_TOO_LARGE) rather than cut silently. */
-  readonly maxRows: number;
-  /** Wall time after which the query is interrupted (QUERY_TIMEOUT). */
-  readonly timeoutMs: number;
-}
+import { DEFAULT_LIMITS, type QueryLimits } from './queryLimits.js';
 
-export const DEFAULT_LIMITS: QueryLimits = { maxRows: 100_000, timeoutMs: 10_000 };
+export { DEFAULT_LIMITS, type QueryLimits };
 
 /**
  * An in-memory DuckDB that holds the bundle's tables and nothing else. The

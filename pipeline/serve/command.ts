@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { UsageError } from '../core/errors.js';
+import { parseCommandOptions } from '../core/commandOptions.js';
 import { log } from '../core/log.js';
-import { DEFAULT_LIMITS, ReleaseDatabase } from '../query/releaseDatabase.js';
-import { ReleaseBundle } from '../query/releaseBundle.js';
-import { startServer } from './server.js';
+import { DEFAULT_LIMITS } from '../query/queryLimits.js';
 
 const options = z.object({
   release: z.string().min(1),
@@ -29,9 +27,12 @@ export function registerServe(program: Command): void {
     .option('--max-rows <n>', 'refuse results with more rows than this', String(DEFAULT_LIMITS.maxRows))
     .option('--timeout <seconds>', 'stop a query running longer than this', String(DEFAULT_LIMITS.timeoutMs / 1000))
     .action(async (raw: unknown) => {
-      const parsed = options.safeParse(raw);
-      if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? 'invalid options');
-      const o = parsed.data;
+      const o = parseCommandOptions(options, raw, (_option, message) => message);
+      const [{ ReleaseDatabase }, { ReleaseBundle }, { startServer }] = await Promise.all([
+        import('../query/releaseDatabase.js'),
+        import('../query/releaseBundle.js'),
+        import('./server.js'),
+      ]);
       const database = await ReleaseDatabase.open(await ReleaseBundle.open(o.release));
       const running = await startServer({
         database,

@@ -7,7 +7,8 @@ import { queryRequest, TABLE_NAME_PATTERN, type ApiTable, type OutputFormat } fr
 import { BoldlinkError } from '../core/errors.js';
 import { besideModule, projectPath } from '../core/projectPath.js';
 import { QueryFailedError, QueryLimitError, QueryRefusedError } from '../query/errors.js';
-import { DEFAULT_LIMITS, type QueryLimits, type ReleaseDatabase } from '../query/releaseDatabase.js';
+import { DEFAULT_LIMITS, type QueryLimits } from '../query/queryLimits.js';
+import type { ReleaseDatabase } from '../query/releaseDatabase.js';
 import { toArrow, toCsv, toJsonBody, type TabularResult } from '../query/resultFormat.js';
 import { TOKENS_FORMAT } from '../../schemas/tokens.js';
 import { log } from '../core/log.js';

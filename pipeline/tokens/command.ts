@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { addToken, readTokensFile } from './tokenStore.js';
 
 export function registerTokens(program: Command): void {
   const tokens = program.command('tokens').description('Manage researchers\' access tokens for `boldlink serve`.');
@@ -9,6 +8,7 @@ export function registerTokens(program: Command): void {
     .requiredOption('--name <name>', 'researcher name')
     .requiredOption('--file <file>', 'tokens file (created with mode 0600 if missing)')
     .action(async (options: { name: string; file: string }) => {
+      const { addToken } = await import('./tokenStore.js');
       const token = await addToken(options.file, options.name);
       process.stdout.write(`${token}\n`);
       process.stderr.write(`boldlink: token for '${options.name}' added to ${options.file}. It is shown only this once: hand it to the researcher over a secure channel.\n`);
@@ -18,6 +18,7 @@ export function registerTokens(program: Command): void {
     .description('List the researchers in a tokens file (names and creation dates; no token or hash).')
     .requiredOption('--file <file>', 'tokens file')
     .action(async (options: { file: string }) => {
+      const { readTokensFile } = await import('./tokenStore.js');
       const file = await readTokensFile(options.file);
       for (const entry of file.tokens) process.stdout.write(`${entry.name}\t${entry.created}\n`);
     });
