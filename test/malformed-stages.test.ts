@@ -84,6 +84,14 @@ const CASES: readonly StageCase[] = [
   { name: 'link: a folder that is no stage output at all', exit: 1, code: 'MANIFEST_MISSING', mentions: ['gemeente'], prepare: async (dir, run) => linkArgs(run, join(run.raw, 'gemeente'), join(dir, 'out')) },
   { name: 'link: a source key instead of the TTP key', exit: 1, code: 'KEY_ROLE', mentions: ['k_src.key'], prepare: async (dir, run) => ['link', '--key', run.sourceKey, '--project', 'p', '--input', run.pseudonymized['rotterdam']!, run.pseudonymized[HOLDER_SOURCE]!, '--out', join(dir, 'out')] },
   { name: 'link: a project id with a slash', exit: 2, code: 'USAGE', mentions: ['--project'], prepare: async (dir, run) => ['link', '--key', run.ttpKey, '--project', '../other', '--input', run.pseudonymized['rotterdam']!, run.pseudonymized[HOLDER_SOURCE]!, '--out', join(dir, 'out')] },
+  { name: 'link: --out is one of its own inputs', exit: 1, code: 'OUTPUT_IS_INPUT', mentions: ['rotterdam'], prepare: async (dir, run) => {
+    const r = await copyStage(run.pseudonymized['rotterdam']!, dir, 'rotterdam');
+    return linkArgs(run, r, r);
+  } },
+  { name: 'metrics: --out is its own input', exit: 1, code: 'OUTPUT_IS_INPUT', mentions: ['linked'], prepare: async (dir, run) => {
+    const l = await copyStage(run.linked, dir, 'linked');
+    return ['metrics', '--input', l, '--out', l];
+  } },
   { name: 'metrics: a linked output with a changed Parquet file', exit: 1, code: 'MANIFEST_MISMATCH', mentions: ['jobs.parquet'], prepare: async (dir, run) => {
     const l = await copyStage(run.linked, dir, 'linked');
     await flipByte(join(l, 'jobs.parquet'), 50);

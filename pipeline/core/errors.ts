@@ -103,7 +103,7 @@ export class LockError extends BoldlinkError {
 export class OutputError extends BoldlinkError {
   readonly exitCode = 1 as const;
   constructor(
-    readonly code: 'OUTPUT_WRITE' | 'OUTPUT_EXISTS' | 'DISK_FULL',
+    readonly code: 'OUTPUT_WRITE' | 'OUTPUT_EXISTS' | 'OUTPUT_IS_INPUT' | 'DISK_FULL',
     message: string,
     options?: { cause?: unknown },
   ) {

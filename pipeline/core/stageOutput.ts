@@ -1,5 +1,5 @@
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { MANIFEST_FORMAT, manifest as manifestSchema, type Manifest, type ManifestFile, type ManifestInput, type ManifestKey, type RowAccounting, type StageName } from '../../schemas/manifest.js';
 import { Duck, parquetRowCount } from './duckdb.js';
 import { OutputError, outputErrorFrom } from './errors.js';
@@ -83,12 +83,14 @@ export class StageOutput {
 
   /** Record a raw input file (not a stage directory) with its checksum. */
   async addInputFile(path: string, rows: number | null = null): Promise<void> {
+    this.refuseInputInsideOutput(path);
     const digest = await digestFile(path);
     this.inputs.push({ path, sha256: digest.sha256, bytes: digest.bytes, rows });
   }
 
   /** Record an input stage directory by its manifest's checksum. */
   addStageInput(input: StageInput): void {
+    this.refuseInputInsideOutput(input.dir);
     const rows = input.manifest.outputs.reduce((sum, f) => sum + (f.rows ?? 0), 0);
     this.inputs.push({ path: input.dir, sha256: input.manifestSha256, bytes: input.manifestBytes, rows, stage: input.manifest.stage, manifestSha256: input.manifestSha256 });
   }
@@ -113,6 +115,7 @@ export class StageOutput {
   async commit(): Promise<Manifest> {
     if (this.finished) throw new Error('StageOutput already finished');
     try {
+      for (const input of this.inputs) this.refuseInputInsideOutput(input.path);
       const outputs = await this.describeOutputs();
       const manifest: Manifest = manifestSchema.parse({
         format: MANIFEST_FORMAT,
@@ -138,6 +141,14 @@ export class StageOutput {
       throw outputErrorFrom(error, this.outDir);
     } finally {
       await this.finish();
+    }
+  }
+
+  /** `--out` naming an input (or a folder holding one) would replace that input with this output when it commits. */
+  private refuseInputInsideOutput(path: string): void {
+    const input = resolve(path);
+    if (input === this.outDir || input.startsWith(`${this.outDir}${sep}`)) {
+      throw new OutputError('OUTPUT_IS_INPUT', `--out ${this.outDir} is, or holds, the input ${input}; writing there would replace it. Choose another --out.`);
     }
   }
 

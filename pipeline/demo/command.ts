@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseCommandOptions } from '../core/commandOptions.js';
+import { AuditFindingError } from '../core/errors.js';
+import { printSummary } from './summary.js';
 
 const demoOptions = z.object({
   scale: z.enum(['tiny', 'small', 'city', 'national']),
@@ -22,17 +24,7 @@ export function registerDemo(program: Command): void {
       const { runDemo } = await import('./runDemo.js');
       const say = (line: string) => process.stdout.write(`${line}\n`);
       const result = await runDemo(options, say);
-      say('');
-      say('Outflow by year (secure environment, before disclosure control):');
-      say('  year  outflows  to work  durable  censored');
-      for (const row of result.headline.byYear) {
-        const pct = (x: number | null) => (x === null ? '   –' : `${(x * 100).toFixed(1)}%`.padStart(6));
-        say(`  ${row.year}  ${String(row.outflows).padStart(8)}  ${pct(row.toWorkShare)}  ${pct(row.durableShare)}  ${String(row.censored).padStart(8)}`);
-      }
-      say('');
-      say(`Release bundle:  ${result.workspace.release}`);
-      say(`Report:          ${result.workspace.release}/report.html`);
-      say(`Audit report:    ${result.workspace.auditReport}`);
-      say(`Done in ${result.seconds.toFixed(1)} s.`);
+      printSummary(result, say);
+      if (!result.auditPassed) throw new AuditFindingError(`The privacy officer's audit of the demo run found problems; see ${result.workspace.auditReport}.`);
     });
 }

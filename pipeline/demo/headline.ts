@@ -3,33 +3,71 @@ import { join } from 'node:path';
 import { Duck, sqlString } from '../core/duckdb.js';
 import type { DemoWorkspace } from './workspace.js';
 
-export interface Headline {
-  readonly byYear: readonly { year: string; outflows: number; toWorkShare: number | null; durableShare: number | null; censored: number }[];
+/** A released figure: a number, or null with the reason it is not shown. */
+export interface ReleasedValue {
+  readonly value: number | null;
+  readonly status: string;
 }
 
-/** Headline outflow figures by year, from the secure environment's per-spell table. */
+export interface YearHeadline {
+  readonly year: string;
+  readonly outflows: ReleasedValue;
+  readonly toWork: ReleasedValue;
+  readonly durable: ReleasedValue;
+  readonly uncensored: ReleasedValue;
+}
+
+export interface Headline {
+  readonly linkage: readonly { source: string; records: number; linked: number; share: number }[];
+  readonly linkedPersons: number;
+  readonly byYear: readonly YearHeadline[];
+  readonly cells: number;
+  readonly suppressedValues: number;
+}
+
+interface LinkageReport {
+  benefitRecordsWithLinkedPerson: { bySource: { source: string; records: number; linked: number; share: number }[] };
+  persons: { linked: number };
+}
+
+interface ReleaseManifest {
+  summary: { disclosure?: { loss?: Record<string, { cells: number; suppressedValues: number }> } };
+}
+
+/**
+ * What the demo prints at the end: linkage rates from the TTP's quality
+ * report, and outflow figures from the *released* table (after disclosure
+ * control), so the demo shows only what may leave the secure environment.
+ */
 export async function headlineFigures(ws: DemoWorkspace): Promise<Headline> {
-  const duck = await Duck.open({ threads: 2 });
+  const linkage = JSON.parse(await readFile(join(ws.linked, 'linkage-report.json'), 'utf8')) as LinkageReport;
+  const release = JSON.parse(await readFile(join(ws.release, 'manifest.json'), 'utf8')) as ReleaseManifest;
+  const loss = Object.values(release.summary.disclosure?.loss ?? {});
+  const duck = await Duck.open({ threads: 1 });
   try {
-    const byYear = await duck.jsonRows<{ year: string; outflows: number; toWorkShare: number | null; durableShare: number | null; censored: number }>(`
-      WITH outflows AS (
-        SELECT * FROM read_parquet(${sqlString(join(ws.metrics, 'spells.parquet'))}) WHERE outflow
-      )
-      SELECT
-        CAST(outflow_year AS VARCHAR) AS year,
-        CAST(count(*) AS INTEGER) AS outflows,
-        round(avg(CASE WHEN to_work THEN 1 ELSE 0 END), 3) AS "toWorkShare",
-        round(avg(CASE WHEN durable THEN 1 WHEN NOT censored THEN 0 END), 3) AS "durableShare",
-        CAST(count(*) FILTER (WHERE censored) AS INTEGER) AS censored
-      FROM outflows
-      GROUP BY outflow_year
+    const rows = await duck.jsonRows<Record<string, string | number | null>>(`
+      SELECT outflow_year, spells, spells_status, to_work, to_work_status, durable, durable_status, uncensored, uncensored_status
+      FROM read_parquet(${sqlString(join(ws.release, 'tables', 'outflow_by_year_municipality.parquet'))})
+      WHERE municipality = 'Total' AND outflow_year <> 'Total'
       ORDER BY outflow_year`);
-    return { byYear };
+    const released = (row: Record<string, string | number | null>, column: string): ReleasedValue => ({
+      value: row[column] === null || row[column] === undefined ? null : Number(row[column]),
+      status: String(row[`${column}_status`]),
+    });
+    return {
+      linkage: linkage.benefitRecordsWithLinkedPerson.bySource,
+      linkedPersons: linkage.persons.linked,
+      byYear: rows.map((row) => ({
+        year: String(row['outflow_year']),
+        outflows: released(row, 'spells'),
+        toWork: released(row, 'to_work'),
+        durable: released(row, 'durable'),
+        uncensored: released(row, 'uncensored'),
+      })),
+      cells: loss.reduce((sum, t) => sum + t.cells, 0),
+      suppressedValues: loss.reduce((sum, t) => sum + t.suppressedValues, 0),
+    };
   } finally {
     duck.close();
   }
-}
-
-export async function readJson(path: string): Promise<unknown> {
-  return JSON.parse(await readFile(path, 'utf8'));
 }

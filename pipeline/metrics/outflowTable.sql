@@ -20,10 +20,11 @@ COPY (
       count(*) FILTER (WHERE u.first_lasted_12m) AS first_lasted_12m,
       count(*) FILTER (WHERE u.to_work AND u.first_lasted_12m IS NULL) AS first_lasted_censored,
       count(u.first_hourly_wage) AS wage_n,
-      sum(u.first_hourly_wage) AS wage_sum,
+      -- Summed as DECIMAL: a DOUBLE sum depends on the threads' order, and the same inputs must give byte-identical tables.
+      sum(u.first_hourly_wage::DECIMAL(18, 6))::DOUBLE AS wage_sum,
       max(u.first_hourly_wage, 2) AS wage_top,
       count(u.first_hours) AS hours_n,
-      sum(u.first_hours) AS hours_sum,
+      sum(u.first_hours::DECIMAL(18, 6))::DOUBLE AS hours_sum,
       max(u.first_hours, 2) AS hours_top
     FROM outflowUnits u
     GROUP BY GROUPING SETS (${groupingSets})

@@ -134,6 +134,14 @@ async function loadCsv(duck: Duck, path: string, index: number, label: string, m
   // 0x80–0x9F characters) and number the lines. A UTF-8 byte-order mark wins over the declared encoding: Excel's
   // "CSV UTF-8" export writes one.
   const encoding = (await startsWithUtf8Bom(path)) ? 'utf-8' : dialect.encoding;
+  // Read as Windows-1252, a UTF-8 header 'Reden beëindiging' matches no mapping and its column would be dropped unseen.
+  if (encoding === 'windows-1252' && (await isUtf8WithoutBom(path))) {
+    throw DataError.single('INPUT_ENCODING', {
+      file: label,
+      rule: 'file.encoding',
+      message: `the file is UTF-8 (without a byte-order mark) but the mapping declares windows-1252; set "encoding": "utf-8" under "csv" in the mapping file, or export as "CSV UTF-8"`,
+    });
+  }
   const readable = join(scratchDir, `input-${index}.numbered.csv`);
   const numbering = new NumberLines(dialect.delimiter);
   await pipeline(createReadStream(path), iconv.decodeStream(encoding), iconv.encodeStream('utf-8'), numbering, createWriteStream(readable, { mode: 0o600 }));
@@ -187,6 +195,27 @@ async function sniffCanonicalDialect(path: string): Promise<CsvDialect> {
   const first = await firstLine(path);
   const delimiter = first.includes(';') ? ';' : first.includes('\t') ? '\t' : ',';
   return { ...CANONICAL_CSV, delimiter, decimalComma: delimiter === ';' };
+}
+
+/** Non-ASCII bytes that all form valid UTF-8 sequences: text in Windows-1252 practically never does. */
+async function isUtf8WithoutBom(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    let sample = buffer.subarray(0, bytesRead);
+    if (!sample.some((b) => b >= 0x80)) return false;
+    // A full buffer may end inside a multi-byte character: cut back to the last ASCII byte.
+    if (bytesRead === buffer.length) sample = sample.subarray(0, sample.findLastIndex((b) => b < 0x80) + 1);
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(sample);
+      return true;
+    } catch {
+      return false;
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 async function startsWithUtf8Bom(path: string): Promise<boolean> {
