@@ -117,14 +117,20 @@ WITH keyed AS (
     CASE WHEN drawn_kind = 'lost_leading_zero' AND NOT (bsn LIKE '0%' AND bsn NOT LIKE '00%') THEN NULL ELSE drawn_kind END AS kind
   FROM keyed
 )
-SELECT row_number() OVER (ORDER BY person_id, job_no) AS row, person_id, kind,
-  CASE kind
-    WHEN 'lost_leading_zero' THEN substr(bsn, 2)
-    WHEN 'bsn_spaces' THEN substr(bsn, 1, 4) || ' ' || substr(bsn, 5, 2) || ' ' || substr(bsn, 7)
-    WHEN 'bsn_dots' THEN substr(bsn, 1, 4) || '.' || substr(bsn, 5, 2) || '.' || substr(bsn, 7)
-    ELSE bsn END AS bsn,
-  employer_id, start_date, end_date, contract_type, hours_per_week, hourly_wage
-FROM eligible;
+-- Rows are numbered by a streaming row_number() over the sorted jobs: a window
+-- ordered over all ~150M national job rows would have to fit in memory, a sort spills.
+SELECT row_number() OVER () AS row, *
+FROM (
+  SELECT person_id, kind,
+    CASE kind
+      WHEN 'lost_leading_zero' THEN substr(bsn, 2)
+      WHEN 'bsn_spaces' THEN substr(bsn, 1, 4) || ' ' || substr(bsn, 5, 2) || ' ' || substr(bsn, 7)
+      WHEN 'bsn_dots' THEN substr(bsn, 1, 4) || '.' || substr(bsn, 5, 2) || '.' || substr(bsn, 7)
+      ELSE bsn END AS bsn,
+    employer_id, start_date, end_date, contract_type, hours_per_week, hourly_wage
+  FROM eligible
+  ORDER BY person_id, job_no
+);
 
 CREATE OR REPLACE TABLE ledger AS
 SELECT source, file, row, defect_column(file, kind) AS "column", kind FROM export_row WHERE kind IS NOT NULL

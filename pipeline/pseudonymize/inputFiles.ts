@@ -174,13 +174,20 @@ async function loadCsv(duck: Duck, path: string, index: number, label: string, m
     lost AS (
       SELECT range AS row_no, 3 AS kind FROM range(1, ${dataLines + 1})
       WHERE range NOT IN (SELECT row_no FROM accepted WHERE row_no IS NOT NULL) AND range NOT IN (SELECT row_no FROM rejected WHERE row_no IS NOT NULL)
+    ),
+    -- Read, but not as exported: a quoted line break swallowed the next line (and its row number) into a value,
+    -- or bytes invalid in the encoding were decoded as U+FFFD.
+    damaged AS (
+      SELECT row_no, CASE WHEN strpos(line_text, chr(10)) > 0 THEN 3 ELSE 2 END AS kind
+      FROM (SELECT TRY_CAST(row_no AS BIGINT) AS row_no, concat_ws(chr(31), ${headers.map((_, i) => `c${i}`).join(', ')}) AS line_text FROM ${raw})
+      WHERE (strpos(line_text, chr(10)) > 0 OR strpos(line_text, chr(65533)) > 0) AND row_no NOT IN (SELECT row_no FROM rejected WHERE row_no IS NOT NULL)
     )
     SELECT row_no, CASE kind WHEN 0 THEN 'row.empty' WHEN 1 THEN 'row.columns' WHEN 2 THEN 'row.encoding' WHEN 3 THEN 'row.quote' ELSE 'row.parse' END AS rule
-    FROM (SELECT * FROM rejected UNION ALL SELECT * FROM lost) WHERE row_no BETWEEN 1 AND ${dataLines}`);
+    FROM (SELECT * FROM rejected UNION ALL SELECT * FROM lost UNION ALL SELECT * FROM damaged) WHERE row_no BETWEEN 1 AND ${dataLines}`);
   const headerIndex = new Map(headers.map((h, i) => [h, i]));
   const { columns, select } = projection(recognised, () => 'VARCHAR', (header) => `c${headerIndex.get(header) ?? -1}`);
   const relation = `src_${index}`;
-  await duck.run(`CREATE OR REPLACE TEMP TABLE ${relation} AS SELECT CAST(row_no AS BIGINT) AS row_no, ${select} FROM ${raw} WHERE TRY_CAST(row_no AS BIGINT) BETWEEN 1 AND ${dataLines} ORDER BY 1`);
+  await duck.run(`CREATE OR REPLACE TEMP TABLE ${relation} AS SELECT CAST(row_no AS BIGINT) AS row_no, ${select} FROM ${raw} WHERE TRY_CAST(row_no AS BIGINT) BETWEEN 1 AND ${dataLines} AND TRY_CAST(row_no AS BIGINT) NOT IN (SELECT row_no FROM ${rejects}) ORDER BY 1`);
   await duck.run(`DROP TABLE ${raw}`);
   await rm(readable, { force: true });
   return {

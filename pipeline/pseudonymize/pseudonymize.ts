@@ -73,7 +73,9 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
       files.push(file);
     }
     const byTable = (table: CanonicalTable) => files.filter((f) => f.table === table);
-    const bsnKey = (file: InputFile) => `COALESCE(TRIM(CAST(s.${sqlIdent(identifierColumn(file.table))} AS VARCHAR)), '')`;
+    // The BSN as delivered is the join key, untrimmed: trimming 5 million values costs more than the scan, and the
+    // canonicalisation strips whitespace from each distinct value anyway (bsn_ids carries the trimmed form).
+    const bsnKey = (file: InputFile) => `COALESCE(CAST(s.${sqlIdent(identifierColumn(file.table))} AS VARCHAR), '')`;
 
     // 1. Every distinct raw BSN: canonicalise, hash each valid one once.
     let stepStarted = process.hrtime.bigint();
@@ -88,7 +90,7 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
       rawValues: files.map((f) => `SELECT raw FROM bsn_counts_${f.index}`).join(' UNION ALL '),
     });
     await hashDistinct(duck, options.key.bytes(), P1_PREFIX, `SELECT DISTINCT bsn AS message FROM bsn_canonical WHERE bsn IS NOT NULL`, output.scratchDir, 'p1_hashes');
-    await duck.run(`CREATE OR REPLACE TEMP TABLE bsn_ids AS SELECT c.raw, c.status, h.pseudonym AS p1 FROM bsn_canonical c LEFT JOIN p1_hashes h ON h.message = c.bsn`);
+    await duck.run(`CREATE OR REPLACE TEMP TABLE bsn_ids AS SELECT c.raw, trim(c.raw) AS trimmed, c.status, h.pseudonym AS p1 FROM bsn_canonical c LEFT JOIN p1_hashes h ON h.message = c.bsn`);
     stepDone('bsn');
 
     // 2. Per file: exact duplicates, then the schema checks derived from schemas/inputs.ts.
@@ -138,10 +140,17 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
       if (tableFiles.length === 0) continue;
       const target = await output.file(`${table}.parquet`);
       const columns = OUTPUT_COLUMNS[table].join(', ');
-      const union = tableFiles.map((f) => `SELECT ${f.index} AS input_index, row_no AS input_row, ${columns} FROM fin_${f.index} WHERE row_no NOT IN (SELECT row_no FROM q_${f.index})`).join(' UNION ALL ');
       // Rows not quarantined (q_n holds every failing row, so the checks need not run twice), in input order,
-      // so the same inputs and key give byte-identical files.
-      await duck.run(`COPY (SELECT * EXCLUDE (input_index, input_row) FROM (${union}) ORDER BY input_index, input_row) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION zstd)`);
+      // so the same inputs and key give byte-identical files. One input file: a scan, filters and hash-join probes
+      // keep its order (preserve_insertion_order, on by default), so no sort of the whole table is needed;
+      // several files are interleaved by the union and sorted back.
+      const kept = (f: InputFile) => `FROM fin_${f.index} WHERE row_no NOT IN (SELECT row_no FROM q_${f.index})`;
+      const rows =
+        tableFiles.length === 1
+          ? `SELECT ${columns} ${kept(tableFiles[0]!)}`
+          : `SELECT * EXCLUDE (input_index, input_row) FROM (${tableFiles.map((f) => `SELECT ${f.index} AS input_index, row_no AS input_row, ${columns} ${kept(f)}`).join(' UNION ALL ')}) ORDER BY input_index, input_row`;
+      if (process.env["PZ_EXPLAIN"]) process.stderr.write((await duck.jsonRows<{explain_value: string}>(`EXPLAIN ANALYZE COPY (${rows}) TO ${sqlString(target + ".x")} (FORMAT parquet, COMPRESSION zstd)`)).map((r) => r.explain_value).join("\n"));
+      await duck.run(`COPY (${rows}) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION zstd)`);
       stepDone(`write ${table}`);
       tables[table] = await summarise(duck, target, tableFiles, accounting);
       stepDone(`summarise ${table}`);
@@ -210,9 +219,14 @@ async function readMapping(path: string): Promise<MappingFile> {
 /** Exact duplicate rows (all canonical columns equal): the first is kept, later ones listed in dup_<n>. Hash first, compare exactly only within colliding hashes. */
 async function findDuplicates(duck: Duck, file: InputFile): Promise<void> {
   const columns = [...file.columns.keys()].map((c) => `s.${sqlIdent(c)}`).join(', ');
+  await duck.run(`CREATE OR REPLACE TEMP TABLE dup_hashes_${file.index} AS SELECT hash(${columns}) AS h FROM ${file.relation} s GROUP BY 1 HAVING count(*) > 1`);
+  // Most files have no repeated row at all: then the second scan, for the exact comparison, is not needed.
+  if (Number(await duck.scalar<bigint>(`SELECT count(*) FROM dup_hashes_${file.index}`)) === 0) {
+    await duck.run(`CREATE OR REPLACE TEMP TABLE dup_${file.index} (row_no BIGINT)`);
+    return;
+  }
   await duck.run(`CREATE OR REPLACE TEMP TABLE dup_${file.index} AS
-    WITH repeatedHashes AS (SELECT hash(${columns}) AS h FROM ${file.relation} s GROUP BY 1 HAVING count(*) > 1),
-    candidates AS (SELECT s.* FROM ${file.relation} s WHERE hash(${columns}) IN (SELECT h FROM repeatedHashes)),
+    WITH candidates AS (SELECT s.* FROM ${file.relation} s WHERE hash(${columns}) IN (SELECT h FROM dup_hashes_${file.index})),
     numbered AS (SELECT s.row_no, row_number() OVER (PARTITION BY ${columns} ORDER BY s.row_no) AS copy FROM candidates s)
     SELECT row_no FROM numbered WHERE copy > 1`);
 }
@@ -230,7 +244,7 @@ async function createCheckedView(duck: Duck, file: InputFile, bsnKey: string): P
     ? `, strftime(${valueOf.get('birth_date')}, '%Y-%m-%d') || '|' || ${valueOf.get('sex')} || '|' || upper(regexp_replace(${valueOf.get('postcode')}, '\\s', '', 'g')) || '|' || ${valueOf.get('house_number')} AS fallback_message`
     : '';
   await duck.run(`CREATE OR REPLACE TEMP VIEW chk_${file.index} AS
-    SELECT s.row_no, ${bsnKey} AS bsn_raw, COALESCE(b.status, 'missing') AS bsn_status, b.p1,
+    SELECT s.row_no, COALESCE(b.trimmed, '') AS bsn_raw, COALESCE(b.status, 'missing') AS bsn_status, b.p1,
       ${checks.columns.map((c) => `${c.value} AS ${sqlIdent(c.name)}`).join(', ')},
       COALESCE(${failures.join(', ')}) AS failure${fallbackMessage}
     FROM ${file.relation} s LEFT JOIN bsn_ids b ON b.raw = ${bsnKey}`);
