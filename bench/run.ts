@@ -43,8 +43,9 @@ const rows = figures.map((f) => [
   f.ratio === undefined ? '' : `${fmt(f.ratio)}×`,
   f.target ?? '',
   f.met === undefined ? '' : f.met ? 'met' : 'NOT met',
+  f.note ?? '',
 ]);
-const header = ['issue', 'figure', 'value', 'reference (same run)', 'ratio', 'target', ''];
+const header = ['issue', 'figure', 'value', 'reference (same run)', 'ratio', 'target', '', 'note'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
 process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);

@@ -87,7 +87,8 @@ export const jobsRow = z
     end_date: date.nullable(),
     contract_type: z.enum(CONTRACT_TYPES),
     hours_per_week: z.number().min(0).max(168),
-    hourly_wage: z.number().min(0).max(10000),
+    // A wage of zero is an export error (a job pays something); zero hours is a real on-call contract (nulurencontract).
+    hourly_wage: z.number().min(0.01).max(10000),
   })
   .meta({ dateOrder: [['start_date', 'end_date']] });
 

@@ -160,6 +160,9 @@ const CASES: readonly MalformedCase[] = [
 
   // --- the holder's files: canonical CSV and Parquet ---
   { name: 'canonical CSV: negative hours per week', files: { 'jobs.csv': jobsCsv(JOB_1, '111222333,E2,2019-01-01,2019-06-30,agency,-20,12.25') }, mapping: 'none', expect: ok({ 'jobs.csv': 2 }, [['jobs.csv', 2, 'hours_per_week', 'number.range']]) },
+  { name: 'canonical CSV: an hourly wage of zero', files: { 'jobs.csv': jobsCsv(JOB_1, '111222333,E2,2019-01-01,2019-06-30,agency,20,0') }, mapping: 'none', expect: ok({ 'jobs.csv': 2 }, [['jobs.csv', 2, 'hourly_wage', 'number.range']]) },
+  { name: 'canonical CSV: zero hours (an on-call contract) is accepted', files: { 'jobs.csv': jobsCsv(JOB_1, '111222333,E2,2019-01-01,2019-06-30,on_call,0,12.25') }, mapping: 'none', expect: ok({ 'jobs.csv': 2 }) },
+  { name: 'Parquet: an hourly wage of 0.0', files: { 'jobs.parquet': { parquetSql: `SELECT * FROM (VALUES ${JOB_SQL_1}, ('111222333', 'E2', DATE '2019-01-01', NULL::DATE, 'agency', 12.0, 0.0)) AS ${JOBS_COLUMNS}` } }, mapping: 'none', expect: ok({ 'jobs.parquet': 2 }, [['jobs.parquet', 2, 'hourly_wage', 'number.range']]) },
   { name: 'canonical CSV: a decimal comma in a comma-separated file', files: { 'jobs.csv': jobsCsv(JOB_1, '111222333,E2,2019-01-01,2019-06-30,agency,20,"12,25"') }, mapping: 'none', expect: ok({ 'jobs.csv': 2 }, [['jobs.csv', 2, 'hourly_wage', 'number.format']]) },
   { name: 'canonical CSV: an unknown contract type (zzp)', files: { 'jobs.csv': jobsCsv(JOB_1, '111222333,E2,2019-01-01,2019-06-30,zzp,20,12.25') }, mapping: 'none', expect: ok({ 'jobs.csv': 2 }, [['jobs.csv', 2, 'contract_type', 'code.unknown']]) },
   { name: 'canonical CSV: a DD-MM-YYYY date where ISO is expected', files: { 'jobs.csv': jobsCsv(JOB_1, '111222333,E2,01-01-2019,,agency,20,12.25') }, mapping: 'none', expect: ok({ 'jobs.csv': 2 }, [['jobs.csv', 2, 'start_date', 'date.format']]) },

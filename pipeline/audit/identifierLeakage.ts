@@ -45,11 +45,14 @@ interface ScannedFile {
 export async function checkIdentifierLeakage(workspace: Workspace, duck: Duck): Promise<CheckResult> {
   await duck.run(await readFile(besideModule(import.meta.url, 'identifierMacros.sql'), 'utf8'));
   const files = await filesToScan(workspace);
+  const collecting = performance.now();
   await collectPseudonyms(workspace, duck);
+  log().debug({ ms: Math.round(performance.now() - collecting) }, 'audit: pseudonyms collected');
   const findings: Finding[] = [];
   let columnsScanned = 0;
   let notScanned = 0;
   for (const file of files) {
+    const started = performance.now();
     try {
       const columns = await scanColumns(duck, file);
       if (columns === null) {
@@ -57,8 +60,9 @@ export async function checkIdentifierLeakage(workspace: Workspace, duck: Duck): 
         continue;
       }
       columnsScanned += columns.all.length;
-      findings.push(...(await bsnFindings(duck, file, columns.all, columns.source, columns.isTable)));
-      if (file.area !== 'source' && columns.textual.length > 0) findings.push(...(await pseudonymFindings(duck, file, columns.textual, columns.source, columns.isTable)));
+      const pseudonymColumns = file.area === 'source' ? [] : columns.textual;
+      findings.push(...(await leakFindings(duck, file, columns, pseudonymColumns)));
+      log().debug({ file: file.name, columns: columns.all.length, ms: Math.round(performance.now() - started) }, 'audit: file scanned');
     } catch (error) {
       // A file the audit cannot read is a file it cannot vouch for; the reason may quote a cell, so it is not repeated.
       log().debug({ file: file.name, err: error }, 'audit: file could not be scanned');
@@ -133,6 +137,11 @@ async function collectPseudonyms(workspace: Workspace, duck: Duck): Promise<void
   await table('audit_source_p1', p1);
   await table('audit_source_f1', f1);
   await table('audit_link_rid', rid);
+  // One lookup table for the scan's single join; a value found in two sets keeps both marks.
+  await duck.run(`CREATE OR REPLACE TEMP TABLE audit_pseudonym AS
+    SELECT v, bool_or(kind = 'p1') AS is_p1, bool_or(kind = 'f1') AS is_f1, bool_or(kind = 'rid') AS is_rid
+    FROM (SELECT v, 'p1' AS kind FROM audit_source_p1 UNION ALL SELECT v, 'f1' FROM audit_source_f1 UNION ALL SELECT v, 'rid' FROM audit_link_rid)
+    GROUP BY v`);
 }
 
 interface ScanColumn {
@@ -161,9 +170,11 @@ async function scanColumns(duck: Duck, file: ScannedFile): Promise<FileColumns |
   const kind = fileKind(path);
   if (kind === 'binary') return null;
   if (kind === 'parquet' || kind === 'csv' || (kind === 'json' && (await isJsonArray(path)))) {
-    const source = kind === 'json' ? `read_json(${sqlString(path)}, format = 'array', maximum_object_size = 1073741824)` : tableSource(path, kind);
-    const described = await describe(duck, source);
-    if (described !== null) {
+    const reader = kind === 'json' ? `read_json(${sqlString(path)}, format = 'array', maximum_object_size = 1073741824)` : tableSource(path, kind);
+    // A CSV or JSON file is sniffed on every read; read it once into a table that both the DESCRIBE and the scan use.
+    const source = kind === 'parquet' ? reader : await materialized(duck, reader);
+    const described = source === null ? null : await describe(duck, source);
+    if (source !== null && described !== null) {
       const all: ScanColumn[] = [];
       for (const c of described) {
         const ident = sqlIdent(c.name);
@@ -202,6 +213,16 @@ async function scanColumns(duck: Duck, file: ScannedFile): Promise<FileColumns |
   return { source: textSource(path), isTable: false, all: column, textual: column };
 }
 
+/** The file read into the temporary table `audit_file`; null when it cannot be read as a table. */
+async function materialized(duck: Duck, reader: string): Promise<string | null> {
+  try {
+    await duck.run(`CREATE OR REPLACE TEMP TABLE audit_file AS SELECT * FROM ${reader}`);
+    return 'audit_file';
+  } catch {
+    return null;
+  }
+}
+
 async function isJsonArray(path: string): Promise<boolean> {
   const handle = await open(path, 'r');
   try {
@@ -235,43 +256,39 @@ async function jsonStringLeaves(path: string): Promise<string[] | null> {
   return leaves;
 }
 
-async function bsnFindings(duck: Duck, file: ScannedFile, columns: readonly ScanColumn[], source: string, isTable: boolean): Promise<Finding[]> {
-  if (columns.length === 0) return [];
-  const sql = fillSql(await readFile(besideModule(import.meta.url, 'bsnScan.sql'), 'utf8'), { cells: castSelect(columns, source) });
-  const rows = await duck.jsonRows<{ column_name: string; cells_nine_digits: number; cells_eight_digits: number }>(sql);
-  const found: Finding[] = [];
-  for (const row of rows) {
-    const column = columnLabel(row.column_name, isTable);
-    const extra = column === undefined ? {} : { column };
-    if (row.cells_nine_digits > 0) {
-      found.push(finding('leak', 'leak.bsn', file.name, `${row.cells_nine_digits} ${plural(row.cells_nine_digits, 'value holds', 'values hold')} a 9-digit number that passes the elfproef (a BSN).`, { ...extra, count: Number(row.cells_nine_digits) }));
-    }
-    if (row.cells_eight_digits > 0) {
-      found.push(finding('leak', 'leak.bsn-padded', file.name, `${row.cells_eight_digits} ${plural(row.cells_eight_digits, 'value holds', 'values hold')} an 8-digit number that passes the elfproef once its leading zero is restored (a BSN that lost its zero).`, { ...extra, count: Number(row.cells_eight_digits) }));
-    }
-  }
-  return found;
-}
+let leakScanSql: Promise<string> | undefined;
 
-async function pseudonymFindings(duck: Duck, file: ScannedFile, columns: readonly ScanColumn[], source: string, isTable: boolean): Promise<Finding[]> {
-  const sql = fillSql(await readFile(besideModule(import.meta.url, 'pseudonymScan.sql'), 'utf8'), { cells: castSelect(columns, source) });
-  const rows = await duck.jsonRows<{ column_name: string; p1_values: number; f1_values: number; rid_values: number; pseudonym_shaped: number }>(sql);
+/**
+ * BSN-like values in `columns.all` and source pseudonyms or RIDs in
+ * `pseudonymColumns`, in one read of the file (leakScan.sql).
+ */
+async function leakFindings(duck: Duck, file: ScannedFile, columns: FileColumns, pseudonymColumns: readonly ScanColumn[]): Promise<Finding[]> {
+  if (columns.all.length === 0 && pseudonymColumns.length === 0) return [];
+  // Each column once, under its own name; a column both searches cover is cast the same way for both.
+  const scanned = new Map<string, ScanColumn>();
+  for (const c of [...columns.all, ...pseudonymColumns]) if (!scanned.has(c.name)) scanned.set(c.name, c);
+  const nameList = (list: readonly ScanColumn[]) => `[${list.map((c) => sqlString(c.name)).join(', ')}]::VARCHAR[]`;
+  const sql = fillSql(await (leakScanSql ??= readFile(besideModule(import.meta.url, 'leakScan.sql'), 'utf8')), { cells: castSelect([...scanned.values()], columns.source), bsnColumns: nameList(columns.all), pseudonymColumns: nameList(pseudonymColumns) });
+  const rows = await duck.jsonRows<{ column_name: string; cells_nine_digits: number; cells_eight_digits: number; p1_values: number; f1_values: number; rid_values: number; pseudonym_shaped: number }>(sql);
   const found: Finding[] = [];
   const where = file.area === 'release' ? 'release' : 'linked';
   const what = file.area === 'release' ? 'released output' : 'linked data (past the sources)';
   for (const row of rows) {
-    const column = columnLabel(row.column_name, isTable);
+    const column = columnLabel(row.column_name, columns.isTable);
     const extra = column === undefined ? {} : { column };
     const add = (n: number, rule: string, message: string) => {
       if (n > 0) found.push(finding('leak', rule, file.name, message, { ...extra, count: Number(n) }));
     };
+    add(row.cells_nine_digits, 'leak.bsn', `${row.cells_nine_digits} ${plural(row.cells_nine_digits, 'value holds', 'values hold')} a 9-digit number that passes the elfproef (a BSN).`);
+    add(row.cells_eight_digits, 'leak.bsn-padded', `${row.cells_eight_digits} ${plural(row.cells_eight_digits, 'value holds', 'values hold')} an 8-digit number that passes the elfproef once its leading zero is restored (a BSN that lost its zero).`);
+    if (file.area === 'source') continue;
     add(row.p1_values, `leak.p1-in-${where}`, `${row.p1_values} source pseudonym (P1) ${plural(row.p1_values, 'value', 'values')} of the source outputs found in ${what}.`);
     add(row.f1_values, `leak.f1-in-${where}`, `${row.f1_values} fallback pseudonym (F1) ${plural(row.f1_values, 'value', 'values')} of the source outputs found in ${what}.`);
     if (file.area === 'release') {
       add(row.rid_values, 'leak.rid-in-release', `${row.rid_values} research pseudonym (RID) ${plural(row.rid_values, 'value', 'values')} of the link output found in the release.`);
       const unknown = row.pseudonym_shaped - row.p1_values - row.f1_values - row.rid_values;
       // A released table has no business holding pseudonym-shaped values at all, even ones this run did not make.
-      if (isTable) add(unknown, 'leak.pseudonym-shaped-in-release', `${unknown} ${plural(unknown, 'value', 'values')} shaped like a pseudonym (32 hex characters) in a released table.`);
+      if (columns.isTable) add(unknown, 'leak.pseudonym-shaped-in-release', `${unknown} ${plural(unknown, 'value', 'values')} shaped like a pseudonym (32 hex characters) in a released table.`);
     }
   }
   return found;

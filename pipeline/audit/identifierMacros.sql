@@ -45,3 +45,15 @@ CREATE OR REPLACE MACRO audit_bsn_values(cell) AS
 -- Pseudonym-shaped tokens in a cell: exactly 32 hex characters, lower-cased.
 CREATE OR REPLACE MACRO audit_hex32_values(cell) AS
   list_transform(list_filter(regexp_extract_all(cell, '[0-9A-Fa-f]{32,}'), t -> length(t) = 32), t -> lower(t));
+
+-- Whether a cell can hold a BSN-like value at all, cheaply, before the costly
+-- extraction above: every candidate has 8 or 9 digits of the cell, and a cell
+-- that is one hex run (a pseudonym, a checksum) is blanked out whole by
+-- audit_unhexed. Never false for a cell in which audit_bsn_values finds one.
+CREATE OR REPLACE MACRO audit_may_hold_bsn(cell) AS
+  regexp_matches(cell, '[0-9](?:[^0-9]*[0-9]){7}')
+  AND NOT regexp_full_match(cell, '[0-9A-Fa-f]{16,}');
+
+-- Whether a cell can hold a pseudonym-shaped token (32 hex characters).
+CREATE OR REPLACE MACRO audit_may_hold_hex32(cell) AS
+  length(cell) >= 32;

@@ -7,6 +7,7 @@ import { loadMetrics } from './loadMetrics.js';
 import { loadRules } from './loadRules.js';
 import { publishBundle } from './publishBundle.js';
 import { releaseEffects } from './releaseEffects.js';
+import { attackLpCount } from './sdc/attack.js';
 import { releaseTables, type DisclosureLogEntry } from './releaseTables.js';
 
 interface ReleaseOptions {
@@ -40,7 +41,17 @@ export async function runRelease(options: ReleaseOptions): Promise<{ outDir: str
   }
   const result = await releaseTables(metrics.tables, rules);
   const logEntries: DisclosureLogEntry[] = [...result.log];
-  const effects = metrics.effects.map((e) => releaseEffects(e, result.tables, rules, logEntries));
+  const effects = [];
+  let lpSolves = result.lpSolves;
+  const attack = { ...result.attack };
+  for (const e of metrics.effects) {
+    const released = await releaseEffects(e, result.tables, rules, logEntries);
+    effects.push(released.effects);
+    lpSolves += released.lpSolves;
+    attack.suppressedCells += released.attack.suppressedCells;
+    attack.exactlyRecoverable += released.attack.exactlyRecoverable;
+    attack.narrowedBelowProtection += released.attack.narrowedBelowProtection;
+  }
   const tables = [...result.tables.map(bundleFromAggregate), ...effects.map(bundleFromEffects)];
   const loss = { ...result.loss };
   const written = await publishBundle({
@@ -52,14 +63,14 @@ export async function runRelease(options: ReleaseOptions): Promise<{ outDir: str
     tables,
     loss,
     log: logEntries,
-    attack: result.attack,
-    lpSolves: result.lpSolves,
+    attack,
+    lpSolves,
     boundsRelaxed: result.boundsRelaxed,
     stageInput: input,
     title: 'boldlink release: outflow, durable outflow and job quality',
   });
   const suppressed = Object.values(loss).reduce((s, l) => s + l.suppressedValues, 0);
-  log().info({ tables: tables.length, suppressedValues: suppressed, lpSolves: result.lpSolves, seconds: (Date.now() - started) / 1000 }, 'release written');
+  log().info({ tables: tables.length, suppressedValues: suppressed, lpSolves, attackLps: attackLpCount(), seconds: (Date.now() - started) / 1000 }, 'release written');
   process.stdout.write(`Released ${tables.length} tables to ${written.outDir} (${suppressed} values suppressed; every suppressed cell passed the interval attack).\nDisclosure log (stays in the secure environment): ${written.logDir}\n`);
   return written;
 }

@@ -145,8 +145,10 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
       }
       if (finding !== undefined) primary.set(cell, finding);
     }
-    const suppressionProblem: SuppressionProblem = { system, value, upper, weight: defaultWeights(value), primary, ...(rounded ? { publishedRange: { lo, hi } } : {}) };
+    const isDenominator = tables.some((t) => t.loaded.spec.measures.some((m) => m.kind === 'count' && m.rate?.denominator === measure.column));
+    const suppressionProblem: SuppressionProblem = { system, value, upper, weight: defaultWeights(value), primary, exactHigh: isDenominator, ...(rounded ? { publishedRange: { lo, hi } } : {}) };
     let outcome;
+    const traceStart = Date.now();
     try {
       try {
         outcome = await protectCells(suppressionProblem);
@@ -168,6 +170,7 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
       throw error;
     }
     lpSolves += outcome.lpSolves;
+    if (process.env['BOLDLINK_SDC_TRACE'] === '1') process.stderr.write(`TRACE ${tables[0]!.loaded.spec.population}:${measure.column} cells=${system.cellCount} primary=${primary.size} secondary=${outcome.secondary.length} lps=${outcome.lpSolves} ms=${Date.now() - traceStart}\n`);
     const secondary = new Set(outcome.secondary);
     for (const [cell, interval] of outcome.intervals) {
       attack.suppressedCells++;

@@ -2,6 +2,12 @@ import type { Highs } from 'highs';
 import { createModel, loadSolver, outcome } from './solver.js';
 import type { SuppressionProblem } from './problem.js';
 
+/** Attacker LPs solved in this process (for the summary and benchmarks). */
+let solved = 0;
+export function attackLpCount(): number {
+  return solved;
+}
+
 export interface Interval {
   readonly lo: number;
   readonly hi: number;
@@ -10,11 +16,21 @@ export interface Interval {
 /**
  * The intruder's interval attack: for every suppressed cell, the smallest and
  * largest value it can take given every published cell, every additivity
- * relation, non-negativity and known upper bounds — two LPs per cell. Cells
- * that share no relation through suppressed (or rounded) cells cannot inform
- * each other, so each connected group is solved as its own small LP.
+ * relation, non-negativity and known upper bounds. Cells that share no
+ * relation through suppressed (or rounded) cells cannot inform each other, so
+ * each connected group is solved as its own small LP.
+ *
+ * Every LP solution is a table the attacker cannot rule out, and so is the
+ * true table: the range of values a cell takes across those tables lies
+ * inside its interval. A cell whose range is already as wide as it needs
+ * (its protection width; for a cell without one, the widest width of the
+ * problem) is proved safe without LPs of its own, and its reported interval
+ * is that range (a lower bound on the true interval's width). Any cell not
+ * proved so gets both LPs and its exact interval, so a narrow interval is
+ * always exact. `exact` solves both LPs for every cell; `exactHigh` at least
+ * the maximum (a denominator's maximum bounds its numerator later).
  */
-export async function attackIntervals(problem: SuppressionProblem, suppressed: Uint8Array, only?: ReadonlySet<number>): Promise<Map<number, Interval>> {
+export async function attackIntervals(problem: SuppressionProblem, suppressed: Uint8Array, only?: ReadonlySet<number>, options: { exact?: boolean; exactHigh?: boolean } = {}): Promise<Map<number, Interval>> {
   const highs = await loadSolver();
   const { system } = problem;
   const range = problem.publishedRange;
@@ -51,14 +67,17 @@ export async function attackIntervals(problem: SuppressionProblem, suppressed: U
     else group.push(c);
   }
   const intervals = new Map<number, Interval>();
+  let widest = 0;
+  for (const p of problem.primary.values()) widest = Math.max(widest, p.width);
+  const need = (c: number): number => (options.exact === true ? Number.POSITIVE_INFINITY : (problem.primary.get(c)?.width ?? widest));
   for (const cells of groups.values()) {
     if (!cells.some((c) => suppressed[c] === 1 && (only === undefined || only.has(c)))) continue;
-    solveGroup(highs, problem, cells, unknown, suppressed, intervals, only);
+    solveGroup(highs, problem, cells, unknown, suppressed, intervals, only, need, options.exactHigh === true);
   }
   return intervals;
 }
 
-function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], unknown: Uint8Array, suppressed: Uint8Array, out: Map<number, Interval>, only: ReadonlySet<number> | undefined): void {
+function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], unknown: Uint8Array, suppressed: Uint8Array, out: Map<number, Interval>, only: ReadonlySet<number> | undefined, need: (cell: number) => number, exactHigh: boolean): void {
   const { system, value, upper } = problem;
   const range = problem.publishedRange;
   const column = new Map<number, number>();
@@ -114,23 +133,59 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
   });
   // Only the objective changes between solves: the last basis stays feasible, so primal simplex restarts from it.
   model.options.set({ simplex_strategy: 4 });
+  // The true table is one the attacker cannot rule out: every range starts at the true value.
+  const seenLo = Float64Array.from(cells, (c) => value[c]!);
+  const seenHi = Float64Array.from(cells, (c) => value[c]!);
+  const observe = (): void => {
+    const solution = model.getSolution().colValue;
+    for (let j = 0; j < cells.length; j++) {
+      const v = solution[j]!;
+      if (v < seenLo[j]!) seenLo[j] = v;
+      if (v > seenHi[j]!) seenHi[j] = v;
+    }
+  };
+  const wideEnough = (i: number, c: number): boolean => {
+    const width = need(c);
+    return width > 0 && Number.isFinite(width) && seenHi[i]! - seenLo[i]! + 1e-9 >= width;
+  };
   try {
     const { maximize, minimize } = highs.constants.objectiveSense;
     cells.forEach((c, i) => {
       if (suppressed[c] !== 1 || (only !== undefined && !only.has(c))) return;
-      model.changeColCost(i, 1);
-      model.changeObjectiveSense(maximize);
-      model.run();
-      const hiOutcome = outcome(highs, model);
-      const hi = hiOutcome === 'unbounded' ? Number.POSITIVE_INFINITY : model.getObjectiveValue();
-      model.changeObjectiveSense(minimize);
-      model.run();
-      const lo = model.getObjectiveValue();
-      model.changeColCost(i, 0);
-      if (hiOutcome !== 'optimal' && hiOutcome !== 'unbounded') {
-        throw new Error(`interval attack on ${system.describe(c)} ended with solver status ${hiOutcome}`);
+      if (!exactHigh && wideEnough(i, c)) {
+        out.set(c, { lo: Math.max(0, seenLo[i]!), hi: seenHi[i]! });
+        return;
       }
-      out.set(c, { lo: Math.max(0, lo), hi });
+      model.changeColCost(i, 1);
+      try {
+        model.changeObjectiveSense(maximize);
+        solved++;
+        model.run();
+        const hiOutcome = outcome(highs, model);
+        if (hiOutcome !== 'optimal' && hiOutcome !== 'unbounded') {
+          throw new Error(`interval attack on ${system.describe(c)} ended with solver status ${hiOutcome}`);
+        }
+        if (hiOutcome === 'unbounded') {
+          seenHi[i] = Number.POSITIVE_INFINITY;
+        } else {
+          observe();
+          seenHi[i] = model.getObjectiveValue();
+          if (wideEnough(i, c)) {
+            out.set(c, { lo: Math.max(0, seenLo[i]!), hi: seenHi[i]! });
+            return;
+          }
+        }
+        model.changeObjectiveSense(minimize);
+        solved++;
+        model.run();
+        const loOutcome = outcome(highs, model);
+        if (loOutcome !== 'optimal') throw new Error(`interval attack on ${system.describe(c)} ended with solver status ${loOutcome}`);
+        observe();
+        const hi = hiOutcome === 'unbounded' ? Number.POSITIVE_INFINITY : seenHi[i]!;
+        out.set(c, { lo: Math.max(0, model.getObjectiveValue()), hi });
+      } finally {
+        model.changeColCost(i, 0);
+      }
     });
   } finally {
     model.dispose();

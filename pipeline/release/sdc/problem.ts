@@ -23,6 +23,12 @@ export interface SuppressionProblem {
    * interval (rounded cells): lower and upper bound. Absent: published means exact.
    */
   readonly publishedRange?: { readonly lo: Float64Array; readonly hi: Float64Array };
+  /**
+   * The final attack must report every suppressed cell's exact maximum (the
+   * measure is a denominator whose maximum bounds its numerator in a later
+   * problem), not just enough of its range to prove it protected.
+   */
+  readonly exactHigh?: boolean;
 }
 
 export function defaultWeights(value: Float64Array): Float64Array {
