@@ -1,4 +1,5 @@
-import type { Highs } from 'highs';
+import type { Highs, Model } from 'highs';
+import { log } from '../core/log.js';
 
 /**
  * The attacker's linear programmes (DESIGN.md, "Secondary suppression"): with
@@ -114,8 +115,10 @@ export async function attackerIntervals(bounds: ReadonlyMap<string, CellBounds>,
   }
   for (const [root, systemTargets] of targetsBySystem) {
     const system = systemOf.get(root) ?? [];
+    const started = performance.now();
     const solved = solveSystem(highs, system, bounds, systemTargets, enough);
     programmesSolved += solved.programmes;
+    log().debug({ equations: system.length, targets: systemTargets.length, programmes: solved.programmes, ms: Math.round(performance.now() - started) }, 'audit: attacker system solved');
     if (solved.intervals === null) {
       inconsistent.push({ origin: system[0]?.origin ?? 'released table', cells: systemTargets });
       continue;
@@ -159,12 +162,25 @@ function solveSystem(highs: Highs, system: readonly { vars: { key: string; coeff
         }
       }
     };
+    let unboundedAbove = new Set<string>();
+    if (Number.isFinite(enough) && colOf.size > 1) {
+      programmes += probe(highs, model, system, bounds, names, [...colOf.values()], enough, remember);
+      // A ray only proves a target unbounded once the system is known to have a solution at all.
+      if (seen.size > 0) {
+        unboundedAbove = targetsUnboundedAbove(highs, system, bounds, targets);
+        programmes++;
+      }
+    }
     let previous: number | undefined;
     for (const target of targets) {
       const name = names.get(target);
       const col = colOf.get(target);
       if (name === undefined || col === undefined) continue;
       const known = seen.get(col);
+      if (known !== undefined && unboundedAbove.has(target)) {
+        intervals.set(target, { min: known.low, max: Infinity });
+        continue;
+      }
       if (known !== undefined && known.high - known.low >= enough) {
         intervals.set(target, { min: known.low, max: known.high });
         continue;
@@ -186,6 +202,20 @@ function solveSystem(highs: Highs, system: readonly { vars: { key: string; coeff
         // Presolve could not tell infeasible from unbounded, or stopped early: settle it with a fresh solve without presolve.
         return solveOnce(highs, `${sense === maximize ? 'Maximize' : 'Minimize'}\n obj: ${name}\n${text.slice(text.indexOf('Subject To'))}`);
       };
+      if (known !== undefined) {
+        // The probes have pushed every target down already; the top is what is still unknown.
+        const max = extreme(maximize);
+        if (max === 'infeasible') return { intervals: null, programmes };
+        const low = seen.get(col)?.low ?? known.low;
+        if (max - low >= enough) {
+          intervals.set(target, { min: low, max });
+          continue;
+        }
+        const min = extreme(minimize);
+        if (min === 'infeasible') return { intervals: null, programmes };
+        intervals.set(target, { min, max });
+        continue;
+      }
       const min = extreme(minimize);
       if (min === 'infeasible') return { intervals: null, programmes };
       const reached = seen.get(col);
@@ -201,6 +231,93 @@ function solveSystem(highs: Highs, system: readonly { vars: { key: string; coeff
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * A few programmes over all targets at once — push them all up, then all down —
+ * so that most targets are already seen to move
+ * by `enough` before their own programmes. Cells without an upper bound get a
+ * temporary finite ceiling for these, so that the programmes have optimal
+ * solutions: a ceiling only shrinks the attacker's feasible set, so every
+ * solution found is still a table the attacker cannot rule out. The model's
+ * bounds and costs are restored afterwards. Returns the programmes solved.
+ */
+function probe(highs: Highs, model: Model, system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>, names: ReadonlyMap<string, string>, targetCols: readonly number[], enough: number, remember: () => void): number {
+  let largest = 0;
+  for (const eq of system) largest = Math.max(largest, Math.abs(eq.rhs));
+  for (const key of names.keys()) {
+    const b = bounds.get(key);
+    if (b !== undefined) largest = Math.max(largest, Math.abs(b.lower), Number.isFinite(b.upper) ? Math.abs(b.upper) : 0);
+  }
+  const ceiling = 2 * largest + 4 * enough + 100;
+  const unbounded: { col: number; lower: number }[] = [];
+  for (const [key, name] of names) {
+    const b = bounds.get(key) ?? { lower: 0, upper: Infinity };
+    if (Number.isFinite(b.upper)) continue;
+    const col = model.getColByName(name);
+    model.changeColBounds(col, b.lower, Math.max(ceiling, b.lower + 2 * enough));
+    unbounded.push({ col, lower: b.lower });
+  }
+  const { minimize, maximize } = highs.constants.objectiveSense;
+  const patterns: { sense: typeof minimize; weight: (i: number) => number }[] = [
+    { sense: maximize, weight: () => 1 },
+    { sense: minimize, weight: () => 1 },
+  ];
+  let programmes = 0;
+  try {
+    for (const pattern of patterns) {
+      targetCols.forEach((col, i) => model.changeColCost(col, pattern.weight(i)));
+      model.changeObjectiveSense(pattern.sense);
+      model.run();
+      programmes++;
+      if (model.getModelStatus() === highs.constants.modelStatus.optimal) remember();
+    }
+  } finally {
+    for (const col of targetCols) model.changeColCost(col, 0);
+    for (const { col, lower } of unbounded) model.changeColBounds(col, lower, Infinity);
+  }
+  return programmes;
+}
+
+/**
+ * The targets that can grow without limit, by one programme over directions
+ * rather than tables: a direction d with every equation still holding (Σ
+ * coefficient · d = 0), d ≥ 0 on cells without an upper bound and d = 0 on
+ * cells with one can be added to any solution any number of times. Directions
+ * add up, so one programme (maximise Σ min(d_t, 1)) finds a direction that
+ * raises every target that has one. Valid only for a system with a solution.
+ */
+function targetsUnboundedAbove(highs: Highs, system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>, targets: readonly string[]): Set<string> {
+  const names = new Map<string, string>();
+  const name = (key: string) => {
+    let n = names.get(key);
+    if (n === undefined) {
+      n = `d${names.size}`;
+      names.set(key, n);
+    }
+    return n;
+  };
+  const rows = system.map((eq, i) => ` c${i}: ${eq.vars.map((v, j) => `${v.coefficient < 0 ? '-' : j === 0 ? '' : '+'} ${Math.abs(v.coefficient)} ${name(v.key)}`).join(' ')} = 0`);
+  const inSystem = targets.filter((t) => names.has(t));
+  inSystem.forEach((t, i) => rows.push(` r${i}: z${i} - ${name(t)} <= 0`));
+  const boundLines = [...names].map(([key, n]) => (Number.isFinite(bounds.get(key)?.upper ?? Infinity) ? ` ${n} = 0` : ` ${n} >= 0`));
+  inSystem.forEach((_, i) => boundLines.push(` 0 <= z${i} <= 1`));
+  const text = `Maximize\n obj: ${inSystem.map((_, i) => `z${i}`).join(' + ') || '0 d0'}\nSubject To\n${rows.join('\n')}\nBounds\n${boundLines.join('\n')}\nEnd\n`;
+  const found = new Set<string>();
+  const model = highs.createModel({ format: 'lp', data: text });
+  try {
+    model.options.set({ output_flag: false });
+    model.run();
+    if (model.getModelStatus() !== highs.constants.modelStatus.optimal) return found;
+    const values = model.getSolution().colValue;
+    inSystem.forEach((t, i) => {
+      // z_t > 0 needs d_t > 0; half a unit leaves the solver's tolerances far behind.
+      if ((values[model.getColByName(`z${i}`)] ?? 0) > 0.5) found.add(t);
+    });
+  } finally {
+    model.dispose();
+  }
+  return found;
 }
 
 function lpText(system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>): { text: string; names: Map<string, string> } {

@@ -103,23 +103,40 @@ async function statusFindings(duck: Duck, bundle: StageDir, table: ReleasedTable
   for (const format of table.formats) {
     const ext = extname(format.rel).toLowerCase();
     const source = ext === '.parquet' ? tableSource(format.abs, 'parquet') : ext === '.csv' ? tableSource(format.abs, 'csv') : `read_json(${sqlString(format.abs)}, format = 'array')`;
-    for (const measure of table.measures) {
-      let leaked: number;
-      try {
-        leaked = Number(
-          await duck.scalar<bigint>(
-            `SELECT count(*) FROM ${source} WHERE CAST(${sqlIdent(`${measure.column}_status`)} AS VARCHAR) = 'suppressed' AND ${sqlIdent(measure.column)} IS NOT NULL AND trim(CAST(${sqlIdent(measure.column)} AS VARCHAR)) <> ''`,
-          ),
-        );
-      } catch {
-        continue; // this format lacks the columns or is not a table; readReleasedTable reported what it could not read
-      }
+    const leakedByColumn = await suppressedValuesPresent(duck, source, table.measures.map((m) => m.column));
+    for (const [column, leaked] of leakedByColumn) {
       if (leaked > 0) {
-        found.push(finding('release', 'release.suppressed-value-present', workspaceFile(bundle, format.rel), `${leaked} cells are marked suppressed but still carry their value.`, { column: measure.column, count: leaked }));
+        found.push(finding('release', 'release.suppressed-value-present', workspaceFile(bundle, format.rel), `${leaked} cells are marked suppressed but still carry their value.`, { column, count: leaked }));
       }
     }
   }
   return found;
+}
+
+/**
+ * Per value column of one format: the cells marked suppressed that still carry
+ * a value. One read of the file for all columns; when that fails (a format
+ * lacking some column), each column on its own, skipping those it lacks.
+ */
+async function suppressedValuesPresent(duck: Duck, source: string, columns: readonly string[]): Promise<Map<string, number>> {
+  const leakedIn = (column: string) => `CAST(${sqlIdent(`${column}_status`)} AS VARCHAR) = 'suppressed' AND ${sqlIdent(column)} IS NOT NULL AND trim(CAST(${sqlIdent(column)} AS VARCHAR)) <> ''`;
+  const counts = new Map<string, number>();
+  if (columns.length === 0) return counts;
+  try {
+    const rows = await duck.jsonRows<Record<string, number | string>>(`SELECT ${columns.map((c, i) => `count(*) FILTER (WHERE ${leakedIn(c)}) AS n${i}`).join(', ')} FROM ${source}`);
+    columns.forEach((c, i) => counts.set(c, Number(rows[0]?.[`n${i}`] ?? 0)));
+    return counts;
+  } catch {
+    // fall through: column by column
+  }
+  for (const column of columns) {
+    try {
+      counts.set(column, Number(await duck.scalar<bigint>(`SELECT count(*) FROM ${source} WHERE ${leakedIn(column)}`)));
+    } catch {
+      continue; // this format lacks the columns or is not a table; readReleasedTable reported what it could not read
+    }
+  }
+  return counts;
 }
 
 /** The metrics table behind a released table, by cell: its persons count and mean-value contributors (internal columns). */

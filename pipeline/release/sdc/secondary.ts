@@ -23,6 +23,17 @@ export interface SecondaryResult {
 const FLOW_EPSILON = 1e-7;
 
 /**
+ * Up to this many cells the protection LP is solved on the whole system
+ * straight away: measured on the metrics tables (about 600 linked cells), a
+ * cell's neighbourhood finds no pattern in four cases of ten (its linked
+ * margins are pinned by the other tables), so trying it first cost more LPs
+ * than it saved, and the whole system finds cheaper patterns.
+ */
+const WHOLE_SYSTEM_CELLS = 1_500;
+export const traceTimes = [0, 0];
+export const traceCounts = [0, 0, 0];
+
+/**
  * Secondary suppression by protection LPs (the Fischetti–Salazar heuristic,
  * as tau-ARGUS' "modular"/"optimal" methods build on): for each primary cell
  * in turn, find the cheapest alternative table that moves the cell by its
@@ -32,9 +43,10 @@ const FLOW_EPSILON = 1e-7;
  * itself the proof that the attacker's interval is at least that wide, and
  * suppressing more later only widens it.
  *
- * Each LP is first solved on the cell's neighbourhood (its siblings and
- * parents in every dimension), which is exact as a proof and small; only if
- * no pattern exists there is the whole system used.
+ * In large systems each LP is first solved on the cell's neighbourhood (its
+ * siblings and parents in every dimension), which is exact as a proof and
+ * small; only if no pattern exists there is the whole system used. Small
+ * systems are solved whole at once.
  */
 export async function secondarySuppression(problem: SuppressionProblem): Promise<SecondaryResult> {
   const highs = await loadSolver();
@@ -44,6 +56,7 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
   const order = [...problem.primary.entries()].sort(([a, pa], [b, pb]) => pb.width - pa.width || problem.value[a]! - problem.value[b]! || a - b);
   const secondary: number[] = [];
   const models = new ModelCache(highs, problem);
+  const wholeFirst = n <= WHOLE_SYSTEM_CELLS;
   let lpSolves = 0;
   try {
     // Primary cells some earlier alternative table already moved by their full width: that table proves them
@@ -64,9 +77,13 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
         let planWorks = true;
         for (const step of plan) {
           let added: number[] | undefined;
-          for (const region of [problem.system.region(cell), undefined]) {
+          for (const region of wholeFirst ? [undefined] : [problem.system.region(cell), undefined]) {
             lpSolves++;
+            const tq = performance.now();
             added = models.get(region).solve(suppressed, cell, step.direction, step.amount, plan.length === 1 ? proven : undefined);
+            traceTimes[region === undefined ? 1 : 0]! += performance.now() - tq;
+            traceCounts[region === undefined ? 1 : 0]!++;
+            if (region !== undefined && added === undefined) traceCounts[2]!++;
             if (added !== undefined || region === undefined || region.length === n) break;
           }
           if (added === undefined) {
@@ -90,7 +107,9 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
   } finally {
     models.dispose();
   }
+  const t0 = Date.now();
   const kept = await removeRedundant(problem, suppressed, secondary);
+  if (process.env['BOLDLINK_SDC_TRACE'] === '1') process.stderr.write(`TRACE   cleanup ${Date.now() - t0} ms (${secondary.length} secondary, ${models.built} models built, ${models.fullSolves} whole-system LPs)\n`);
   return { suppressed, secondary: kept, lpSolves };
 }
 
@@ -223,7 +242,11 @@ class ModelCache {
     private readonly problem: SuppressionProblem,
   ) {}
 
+  built = 0;
+  fullSolves = 0;
+
   get(region: Int32Array | undefined): ProtectionModel {
+    if (region === undefined) this.fullSolves++;
     const cells = region ?? Int32Array.from({ length: this.problem.system.cellCount }, (_, i) => i);
     const key = region === undefined ? 'all' : cells.join(',');
     let model = this.models.get(key);
@@ -238,6 +261,7 @@ class ModelCache {
       oldest.dispose();
       this.models.delete(oldestKey);
     }
+    this.built++;
     model = new ProtectionModel(this.highs, this.problem, cells);
     this.models.set(key, model);
     return model;
