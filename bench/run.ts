@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectPath } from '../pipeline/core/projectPath.js';
@@ -15,7 +15,7 @@ const only = process.env['BOLDLINK_BENCH_ONLY']?.split(',').map((s) => s.trim())
 const scale = process.env['BOLDLINK_BENCH_SCALE'] ?? 'city';
 
 const files = (await readdir(suitesDir)).filter((f) => f.endsWith('.js')).sort();
-const figures: (BenchFigure & { suite: string })[] = [];
+const figures: (BenchFigure & { suite: string; measuredAt: string })[] = [];
 const root = await mkdtemp(join(process.env['BOLDLINK_BENCH_TMP'] ?? tmpdir(), 'boldlink-bench-'));
 for (const file of files) {
   const suite = ((await import(join(suitesDir, file))) as { suite: BenchSuite }).suite;
@@ -24,10 +24,10 @@ for (const file of files) {
   await mkdir(workDir, { recursive: true });
   process.stderr.write(`bench: ${suite.name}\n`);
   try {
-    for (const figure of await suite.run({ workDir, scale, say: (m) => process.stderr.write(`  ${suite.name}: ${m}\n`) })) figures.push({ suite: suite.name, ...figure });
+    for (const figure of await suite.run({ workDir, scale, say: (m) => process.stderr.write(`  ${suite.name}: ${m}\n`) })) figures.push({ suite: suite.name, measuredAt: new Date().toISOString(), ...figure });
   } catch (error) {
     process.stderr.write(`bench: ${suite.name} failed: ${(error as Error).message}\n`);
-    figures.push({ suite: suite.name, issue: 0, name: `${suite.name} failed`, value: Number.NaN, unit: '', note: (error as Error).message });
+    figures.push({ suite: suite.name, measuredAt: new Date().toISOString(), issue: 0, name: `${suite.name} failed`, value: Number.NaN, unit: '', note: (error as Error).message });
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
@@ -49,5 +49,17 @@ const header = ['issue', 'figure', 'value', 'reference (same run)', 'ratio', 'ta
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
 process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
-await writeFile(projectPath('bench/results.json'), `${JSON.stringify({ measuredAt: new Date().toISOString(), scale, figures }, null, 2)}\n`);
+// A partial run (BOLDLINK_BENCH_ONLY) replaces only its own suites' figures in bench/results.json.
+const resultsPath = projectPath('bench/results.json');
+const ran = new Set(figures.map((f) => f.suite));
+let kept: unknown[] = [];
+if (only !== undefined) {
+  try {
+    const previous = JSON.parse(await readFile(resultsPath, 'utf8')) as { figures?: { suite?: string }[] };
+    kept = (previous.figures ?? []).filter((f) => f.suite !== undefined && !ran.has(f.suite));
+  } catch {
+    kept = [];
+  }
+}
+await writeFile(resultsPath, `${JSON.stringify({ measuredAt: new Date().toISOString(), scale, figures: [...kept, ...figures] }, null, 2)}\n`);
 process.stdout.write(`\nwritten to bench/results.json\n`);

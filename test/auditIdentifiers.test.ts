@@ -52,6 +52,23 @@ describe("the audit's BSN test in SQL", () => {
     expect(await bsnValues(['<title>18-26 2016: suppressed</title>', 'jaren 2015-2024'])).toEqual([[], []]);
   });
 
+  it('never skips a cell with a BSN-like value in its cheap first look (audit_may_hold_bsn)', async () => {
+    // Cells made of digits, the separators a BSN is written with, hex letters and other text, often with a valid BSN inside.
+    const piece = fc.oneof(
+      fc.stringMatching(/^[0-9]{1,10}$/),
+      fc.constantFrom(' ', '.', '-', 'a', 'F', 'x', ':', '<', '\n', '123456782', '12345678', '0123 456 78', '1234.56.782', 'deadbeefdeadbeef'),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(piece, { maxLength: 12 }).map((parts) => parts.join('')), { minLength: 1, maxLength: 100 }), async (cells) => {
+        const rows = await duck.jsonRows<{ found: number; may: boolean }>(
+          `SELECT len(audit_bsn_values(cell)) AS found, audit_may_hold_bsn(cell) AS may FROM (VALUES ${cells.map((c, i) => `(${i}, ${sqlString(c)})`).join(', ')}) t(i, cell) ORDER BY i`,
+        );
+        for (const row of rows) if (Number(row.found) > 0) expect(row.may).toBe(true);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('finds pseudonym-shaped values (32 hex) but not checksums (64 hex)', async () => {
     const rows = await duck.jsonRows<{ found: string[] }>(`SELECT audit_hex32_values(${sqlString(`x 0123456789ABCDEF0123456789abcdef y ${'a'.repeat(64)}`)}) AS found`);
     expect(rows[0]?.found).toEqual(['0123456789abcdef0123456789abcdef']);

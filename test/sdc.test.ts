@@ -42,8 +42,13 @@ describe('secondary suppression on tables whose right pattern is known', () => {
     // The cheapest rectangle (weights 30 + 22 + 28): north/a with north/b, south/a and south/b; no margin needs to go.
     expect(names).toEqual(['region=north, kind=a', 'region=north, kind=b', 'region=south, kind=a', 'region=south, kind=b']);
     const small = [...problem.primary.keys()][0]!;
-    const interval = outcome.intervals.get(small)!;
-    expect(interval.hi - interval.lo).toBeGreaterThanOrEqual(THRESHOLD);
+    // The release's check proves the interval at least as wide as needed (values an attacker cannot rule out)…
+    const proved = outcome.intervals.get(small)!;
+    expect(proved.hi - proved.lo).toBeGreaterThanOrEqual(THRESHOLD);
+    expect(proved.lo).toBeGreaterThanOrEqual(0);
+    expect(proved.hi).toBeLessThanOrEqual(26 + 1e-6);
+    // …and the exact attack finds the whole interval.
+    const interval = (await attackIntervals(problem, outcome.suppressed, undefined, { exact: true })).get(small)!;
     expect(interval.lo).toBe(0);
     expect(interval.hi).toBeCloseTo(26, 6); // north/a can rise by at most what south/a (22) gives up
   });
@@ -119,7 +124,7 @@ describe('property: after suppression no primary cell can be narrowed below its 
         const { problem } = countProblem([['row'], ['col'], ['layer']], cells);
         const outcome = await protectCells(problem);
         // An independent attack on the final pattern.
-        const intervals = await attackIntervals(problem, outcome.suppressed);
+        const intervals = await attackIntervals(problem, outcome.suppressed, undefined, { exact: true });
         for (const [cell, p] of problem.primary) {
           const interval = intervals.get(cell)!;
           expect(interval.hi - interval.lo).toBeGreaterThanOrEqual(p.width - 1e-6);
@@ -131,6 +136,29 @@ describe('property: after suppression no primary cell can be narrowed below its 
         }
       }),
       { numRuns: 15, seed: 42 },
+    );
+  }, 120_000);
+
+  it('the release check (which skips LPs for cells already proved wide enough) agrees with the exact attack', async () => {
+    await fc.assert(
+      fc.asyncProperty(randomTable, async (cells) => {
+        const { problem } = countProblem([['row'], ['col'], ['layer']], cells);
+        const outcome = await protectCells(problem);
+        const exact = await attackIntervals(problem, outcome.suppressed, undefined, { exact: true });
+        expect([...outcome.intervals.keys()].sort()).toEqual([...exact.keys()].sort());
+        for (const [cell, proved] of outcome.intervals) {
+          const truth = exact.get(cell)!;
+          // A proved range lies inside the true interval…
+          expect(proved.lo).toBeGreaterThanOrEqual(truth.lo - 1e-6);
+          expect(proved.hi).toBeLessThanOrEqual(truth.hi + 1e-6);
+          // …and is either wide enough or the exact interval itself.
+          if (proved.hi - proved.lo + 1e-6 < THRESHOLD) {
+            expect(proved.lo).toBeCloseTo(truth.lo, 6);
+            expect(proved.hi).toBeCloseTo(truth.hi, 6);
+          }
+        }
+      }),
+      { numRuns: 10, seed: 7 },
     );
   }, 120_000);
 });
@@ -145,7 +173,7 @@ describe('information loss against the exact MIP optimum', () => {
       const heuristic = await protectCells(problem);
       const optimum = await optimalSuppression(problem);
       // The optimum is itself a protected pattern.
-      const intervals = await attackIntervals(problem, optimum.suppressed);
+      const intervals = await attackIntervals(problem, optimum.suppressed, undefined, { exact: true });
       for (const [cell, p] of problem.primary) expect(intervals.get(cell)!.hi - intervals.get(cell)!.lo).toBeGreaterThanOrEqual(p.width - 1e-6);
       const loss = patternLoss(problem, heuristic.suppressed);
       expect(loss).toBeGreaterThanOrEqual(optimum.loss - 1e-6);

@@ -48,7 +48,12 @@ async function loadHighs(): Promise<Highs> {
  * finds is a table the attacker cannot rule out, so once the values a cell
  * took across those solutions span `enough`, its own two programmes are
  * skipped and its interval is reported as that (narrower, still sufficient)
- * span. Without it, every target's interval is exact.
+ * span. To find such solutions early, each system first gets two probes (all
+ * targets up, all down), and a target that a direction of the equations lets
+ * grow without limit is reported as [lowest seen, ∞) without programmes of its
+ * own. A target whose span stays below `enough` always gets its exact minimum
+ * and maximum, so every finding's width is exact. Without `enough`, every
+ * target's interval is exact.
  */
 export async function attackerIntervals(bounds: ReadonlyMap<string, CellBounds>, equations: readonly Equation[], targets: readonly string[], enough = Infinity): Promise<LpOutcome> {
   const isFixed = (key: string) => {
@@ -114,6 +119,8 @@ export async function attackerIntervals(bounds: ReadonlyMap<string, CellBounds>,
     targetsBySystem.set(root, list);
   }
   for (const [root, systemTargets] of targetsBySystem) {
+    // The solver is synchronous: between systems, let other work of the audit (DuckDB results) proceed.
+    await new Promise((resolve) => setImmediate(resolve));
     const system = systemOf.get(root) ?? [];
     const started = performance.now();
     const solved = solveSystem(highs, system, bounds, systemTargets, enough);
@@ -164,9 +171,10 @@ function solveSystem(highs: Highs, system: readonly { vars: { key: string; coeff
     };
     let unboundedAbove = new Set<string>();
     if (Number.isFinite(enough) && colOf.size > 1) {
-      programmes += probe(highs, model, system, bounds, names, [...colOf.values()], enough, remember);
+      const probed = probe(highs, model, system, bounds, names, [...colOf.values()], enough, remember);
+      programmes += probed.programmes;
       // A ray only proves a target unbounded once the system is known to have a solution at all.
-      if (seen.size > 0) {
+      if (seen.size > 0 && probed.ceilingReached) {
         unboundedAbove = targetsUnboundedAbove(highs, system, bounds, targets);
         programmes++;
       }
@@ -240,9 +248,13 @@ function solveSystem(highs: Highs, system: readonly { vars: { key: string; coeff
  * temporary finite ceiling for these, so that the programmes have optimal
  * solutions: a ceiling only shrinks the attacker's feasible set, so every
  * solution found is still a table the attacker cannot rule out. The model's
- * bounds and costs are restored afterwards. Returns the programmes solved.
+ * bounds and costs are restored afterwards.
+ *
+ * `ceilingReached`: whether pushing all targets up stopped at a ceiling. If no
+ * cell reached one, no target can grow without limit (a direction raising one
+ * would have raised the sum further), so there is no need to look for one.
  */
-function probe(highs: Highs, model: Model, system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>, names: ReadonlyMap<string, string>, targetCols: readonly number[], enough: number, remember: () => void): number {
+function probe(highs: Highs, model: Model, system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>, names: ReadonlyMap<string, string>, targetCols: readonly number[], enough: number, remember: () => void): { programmes: number; ceilingReached: boolean } {
   let largest = 0;
   for (const eq of system) largest = Math.max(largest, Math.abs(eq.rhs));
   for (const key of names.keys()) {
@@ -250,13 +262,14 @@ function probe(highs: Highs, model: Model, system: readonly { vars: { key: strin
     if (b !== undefined) largest = Math.max(largest, Math.abs(b.lower), Number.isFinite(b.upper) ? Math.abs(b.upper) : 0);
   }
   const ceiling = 2 * largest + 4 * enough + 100;
-  const unbounded: { col: number; lower: number }[] = [];
+  const unbounded: { col: number; lower: number; ceiling: number }[] = [];
   for (const [key, name] of names) {
     const b = bounds.get(key) ?? { lower: 0, upper: Infinity };
     if (Number.isFinite(b.upper)) continue;
     const col = model.getColByName(name);
-    model.changeColBounds(col, b.lower, Math.max(ceiling, b.lower + 2 * enough));
-    unbounded.push({ col, lower: b.lower });
+    const own = Math.max(ceiling, b.lower + 2 * enough);
+    model.changeColBounds(col, b.lower, own);
+    unbounded.push({ col, lower: b.lower, ceiling: own });
   }
   const { minimize, maximize } = highs.constants.objectiveSense;
   const patterns: { sense: typeof minimize; weight: (i: number) => number }[] = [
@@ -264,19 +277,26 @@ function probe(highs: Highs, model: Model, system: readonly { vars: { key: strin
     { sense: minimize, weight: () => 1 },
   ];
   let programmes = 0;
+  // Unknown (so assumed reached) unless the upward push ends at an optimum below every ceiling.
+  let ceilingReached = true;
   try {
     for (const pattern of patterns) {
       targetCols.forEach((col, i) => model.changeColCost(col, pattern.weight(i)));
       model.changeObjectiveSense(pattern.sense);
       model.run();
       programmes++;
-      if (model.getModelStatus() === highs.constants.modelStatus.optimal) remember();
+      if (model.getModelStatus() !== highs.constants.modelStatus.optimal) continue;
+      remember();
+      if (pattern.sense === maximize) {
+        const values = model.getSolution().colValue;
+        ceilingReached = unbounded.some(({ col, ceiling: top }) => (values[col] ?? top) >= top - 1e-3 * Math.max(1, top));
+      }
     }
   } finally {
     for (const col of targetCols) model.changeColCost(col, 0);
     for (const { col, lower } of unbounded) model.changeColBounds(col, lower, Infinity);
   }
-  return programmes;
+  return { programmes, ceilingReached };
 }
 
 /**

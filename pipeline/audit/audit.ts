@@ -29,17 +29,28 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   const workspace = await scanWorkspace(root);
   log().info({ workspace: root, stageDirs: workspace.stageDirs.length }, 'audit: workspace scanned');
   const scratch = await mkdtemp(join(tmpdir(), 'boldlink-audit-'));
-  const duck = await Duck.open({ tempDirectory: scratch });
+  const duck = await Duck.open({ tempDirectory: join(scratch, 'main') });
+  // The release re-check reads its tables with its own DuckDB and then spends its time in the LP solver, while the
+  // identifier scan spends its time in DuckDB: run side by side, each keeps one of the two cores busy.
+  let releaseDuck: Duck | undefined;
   try {
+    releaseDuck = await Duck.open({ tempDirectory: join(scratch, 'release') });
     const integrity = await checkIntegrity(workspace, duck);
     const quarantine = await checkQuarantineFolders(workspace, duck);
     log().info({ findings: integrity.findings.length + quarantine.length }, 'audit: integrity checked');
     const keys = await checkKeySeparation(workspace, keysDir);
     log().info({ findings: keys.findings.length }, 'audit: key separation checked');
-    const leakage = await checkIdentifierLeakage(workspace, duck);
-    log().info({ findings: leakage.findings.length }, 'audit: identifier leakage checked');
-    const release = await checkRelease(workspace, duck);
-    log().info({ findings: release.findings.length }, 'audit: release re-checked');
+    const releaseDb = releaseDuck;
+    const [leakage, release] = await Promise.all([
+      checkIdentifierLeakage(workspace, duck).then((result) => {
+        log().info({ findings: result.findings.length }, 'audit: identifier leakage checked');
+        return result;
+      }),
+      checkRelease(workspace, releaseDb).then((result) => {
+        log().info({ findings: result.findings.length }, 'audit: release re-checked');
+        return result;
+      }),
+    ]);
 
     const findings = sortFindings([...integrity.findings, ...quarantine, ...keys.findings, ...leakage.findings, ...release.findings]);
     return {
@@ -63,6 +74,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       rules: release.rules,
     };
   } finally {
+    releaseDuck?.close();
     duck.close();
     await rm(scratch, { recursive: true, force: true });
   }

@@ -69,6 +69,7 @@ export async function checkIdentifierLeakage(workspace: Workspace, duck: Duck): 
       findings.push(finding('leak', 'leak.unscannable', file.name, 'This file could not be read as a table or as text, so it could not be checked for identifiers.'));
     }
   }
+  await duck.run('DROP TABLE IF EXISTS audit_file');
   const counts = await duck.jsonRows<{ p1: number; f1: number; rid: number }>(
     'SELECT (SELECT count(*) FROM audit_source_p1) AS p1, (SELECT count(*) FROM audit_source_f1) AS f1, (SELECT count(*) FROM audit_link_rid) AS rid',
   );

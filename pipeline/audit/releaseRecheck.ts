@@ -75,7 +75,7 @@ export async function checkRelease(workspace: Workspace, duck: Duck): Promise<Re
       covered: [
         `${bundles.length} release bundle(s), ${tablesChecked} tables, ${cellsChecked} cells`,
         `rules from ${rules.source}: counts ≥ ${rules.minFrequency}${rules.zerosAreSensitive ? ' (zeros sensitive)' : ''}; rates' numerator ≥ ${rules.rateNumerator}, denominator ≥ ${rules.rateDenominator}, complement ≥ ${rules.rateComplement}; means ≥ ${rules.minContributors} contributors, (n,k) = (${rules.dominanceN}, ${Math.round(rules.dominanceK * 100)}%), p = ${Math.round(rules.pPercent * 100)}%; protection level ${rules.protectionLevel}`,
-        `${suppressedCells} suppressed cells, each bounded by the attacker's linear programmes (${programmes} solved with HiGHS; a cell already seen to move by the protection level across earlier solutions needs none of its own)`,
+        `${suppressedCells} suppressed cells, each bounded by the attacker's linear programmes (${programmes} solved with HiGHS; a cell already seen to move by the protection level across earlier solutions, or shown to grow without limit, needs none of its own)`,
         metrics === undefined ? 'no metrics output in the workspace: counts of persons and mean-value contributors could not be checked' : `persons and mean-value contributors checked against the metrics output ${metrics.relDir}`,
       ],
     },

@@ -8,7 +8,6 @@ import { loadRules } from './loadRules.js';
 import { publishBundle } from './publishBundle.js';
 import { releaseEffects } from './releaseEffects.js';
 import { attackLpCount } from './sdc/attack.js';
-import { traceCounts, traceTimes } from './sdc/secondary.js';
 import { releaseTables, type DisclosureLogEntry } from './releaseTables.js';
 
 interface ReleaseOptions {
@@ -70,7 +69,6 @@ export async function runRelease(options: ReleaseOptions): Promise<{ outDir: str
     stageInput: input,
     title: 'boldlink release: outflow, durable outflow and job quality',
   });
-  if (process.env['BOLDLINK_SDC_TRACE'] === '1') process.stderr.write(`TRACE region/whole ms ${traceTimes.map(Math.round).join('/')} counts ${traceCounts.join('/')}\n`);
   const suppressed = Object.values(loss).reduce((s, l) => s + l.suppressedValues, 0);
   log().info({ tables: tables.length, suppressedValues: suppressed, lpSolves, attackLps: attackLpCount(), seconds: (Date.now() - started) / 1000 }, 'release written');
   process.stdout.write(`Released ${tables.length} tables to ${written.outDir} (${suppressed} values suppressed; every suppressed cell passed the interval attack).\nDisclosure log (stays in the secure environment): ${written.logDir}\n`);

@@ -63,6 +63,7 @@ export async function releaseEffects(effects: LoadedEffects, released: readonly 
   const num = (row: Record<string, string | number | null>, c: string): number => Number(row[c] ?? 0);
 
   // Primary findings per count column and row.
+  const rowBreaksRules = new Uint8Array(rows.length);
   const primary = new Map<string, (PrimaryFinding | undefined)[]>(countColumns.map((c) => [c, rows.map(() => undefined)]));
   rows.forEach((row, i) => {
     let reason: { rule: string; reason: string } | undefined;
@@ -86,7 +87,10 @@ export async function releaseEffects(effects: LoadedEffects, released: readonly 
         }
       }
     }
-    if (reason !== undefined) for (const c of shareCounts) primary.get(c)![i] = { ...reason, width, prefer: 'up' };
+    if (reason !== undefined) {
+      rowBreaksRules[i] = 1;
+      for (const c of shareCounts) primary.get(c)![i] = { ...reason, width, prefer: 'up' };
+    }
     for (const g of spec.groups) {
       if (row[g.censored] === null || row[g.censored] === undefined) continue;
       const v = num(row, g.censored);
@@ -115,6 +119,19 @@ export async function releaseEffects(effects: LoadedEffects, released: readonly 
     for (const column of countColumns) {
       const findings = primary.get(column)!;
       const hit = suppressed.get(column)!;
+      // A programme's counts are the assignments table's own cells, protected there across cohort and arm:
+      // here they take the same status (suppressing a number published there would hide nothing, and
+      // publishing one suppressed there would undo its protection).
+      const mirrored = assignments === undefined ? undefined : linkedStatuses(assignments, rows, members, column, spec.groups);
+      if (mirrored !== undefined) {
+        members.forEach((i, k) => {
+          hit[i] = mirrored[k] === 'suppressed' ? 1 : 0;
+          if (hit[i] === 1 && findings[i] === undefined) {
+            findings[i] = { rule: 'linked', reason: `suppressed in ${LINKED_ASSIGNMENTS.table}, which holds the same number`, width, prefer: 'up' };
+          }
+        });
+        continue;
+      }
       for (const i of members) if (findings[i] !== undefined) hit[i] = 1;
       if (layout === undefined || !members.some((i) => findings[i] !== undefined)) continue;
       const { table, localOf } = layout;
@@ -190,8 +207,9 @@ export async function releaseEffects(effects: LoadedEffects, released: readonly 
         protectionLevel: finding?.width ?? null,
       });
     }
-    // Shares, difference and CI are functions of the row's n and x: with any of them hidden, all are.
-    const derivedHidden = shareCounts.some((c) => suppressed.get(c)![i] === 1);
+    // Shares, difference and CI are functions of the row's n and x: with any of them hidden (or the row
+    // breaking the share rules, even where its counts are published in the assignments table), all are.
+    const derivedHidden = rowBreaksRules[i] === 1 || shareCounts.some((c) => suppressed.get(c)![i] === 1);
     for (const c of valueColumns) {
       push(columns.get(c)!, derivedHidden ? null : value(c), derivedHidden);
       if (derivedHidden) {
@@ -200,6 +218,42 @@ export async function releaseEffects(effects: LoadedEffects, released: readonly 
     }
   });
   return { effects: { name: spec.name, title: spec.title, description: spec.description, labelColumns, labels, columns: [...columns.values()] }, lpSolves, attack };
+}
+
+/** The assignments columns holding an effect count, by outcome: n, x, censored. */
+const LINKED_COLUMNS: Record<string, { n: string; x: string; censored: string }> = {
+  ended_within_12m: { n: 'ended_known', x: 'ended_within_12m', censored: 'ended_censored' },
+  durable_outflow: { n: 'durable_known', x: 'durable_outflow', censored: 'durable_censored' },
+};
+
+/**
+ * The released status of the assignments cell holding the same number as
+ * each row's `column`, or undefined unless every row (the pooled Total too)
+ * is a programme row with such a cell whose published value agrees.
+ */
+function linkedStatuses(
+  assignments: ReleasedTable,
+  rows: readonly Record<string, string | number | null>[],
+  members: readonly number[],
+  column: string,
+  groups: LoadedEffects['spec']['groups'],
+): CellStatus[] | undefined {
+  const statuses: CellStatus[] = [];
+  for (const i of members) {
+    const row = rows[i]!;
+    const linked = LINKED_COLUMNS[String(row['outcome'])];
+    const group = groups.find((g) => g.n === column || g.x === column || g.censored === column);
+    if (row['design'] !== 'programme' || linked === undefined || group === undefined) return undefined;
+    const source = assignments.columns.find((c) => c.name === (group.n === column ? linked.n : group.x === column ? linked.x : linked.censored));
+    const at = assignments.dimensionValues.findIndex((v) => v[0] === String(row['comparison']) && v[1] === String(row['cohort']) && v[2] === group.name);
+    if (source === undefined || at === -1) return undefined;
+    const status = source.status[at]!;
+    if (status === 'published' && source.values[at] !== Number(row[column] ?? 0)) return undefined;
+    // Rounded there: the exact count would be published here; leave it to this table's own protection.
+    if (status === 'rounded') return undefined;
+    statuses.push(status);
+  }
+  return statuses;
 }
 
 /**

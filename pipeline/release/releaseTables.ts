@@ -148,7 +148,6 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
     const isDenominator = tables.some((t) => t.loaded.spec.measures.some((m) => m.kind === 'count' && m.rate?.denominator === measure.column));
     const suppressionProblem: SuppressionProblem = { system, value, upper, weight: defaultWeights(value), primary, exactHigh: isDenominator, ...(rounded ? { publishedRange: { lo, hi } } : {}) };
     let outcome;
-    const traceStart = Date.now();
     try {
       try {
         outcome = await protectCells(suppressionProblem);
@@ -170,7 +169,6 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
       throw error;
     }
     lpSolves += outcome.lpSolves;
-    if (process.env['BOLDLINK_SDC_TRACE'] === '1') process.stderr.write(`TRACE ${tables[0]!.loaded.spec.population}:${measure.column} cells=${system.cellCount} primary=${primary.size} secondary=${outcome.secondary.length} lps=${outcome.lpSolves} ms=${Date.now() - traceStart}\n`);
     const secondary = new Set(outcome.secondary);
     for (const [cell, interval] of outcome.intervals) {
       attack.suppressedCells++;

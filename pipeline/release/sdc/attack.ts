@@ -15,7 +15,6 @@ export function attackLpCount(): number {
 export interface AttackOptions {
   readonly exact?: boolean;
   readonly exactHigh?: boolean;
-  readonly sweepsOnly?: boolean;
 }
 
 export interface Interval {
@@ -41,8 +40,7 @@ export interface Interval {
  * not yet proved up together (maximise their sum) and down together: in a
  * table where many cells are suppressed, two such LPs prove most of them.
  * `exact` solves both LPs for every cell; `exactHigh` at least the maximum
- * (a denominator's maximum bounds its numerator later); `sweepsOnly` solves
- * no single-cell LP and returns only the cells the sweeps proved.
+ * (a denominator's maximum bounds its numerator later).
  */
 export async function attackIntervals(problem: SuppressionProblem, suppressed: Uint8Array, only?: ReadonlySet<number>, options: AttackOptions = {}): Promise<Map<number, Interval>> {
   const highs = await loadSolver();
@@ -154,7 +152,9 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
   const observe = (): void => {
     const solution = model.getSolution().colValue;
     for (let j = 0; j < cells.length; j++) {
-      const v = solution[j]!;
+      // Simplex values carry round-off (9.9999999 for 10): snap near-integers so a proved range reads as it is.
+      const raw = solution[j]!;
+      const v = Math.abs(raw - Math.round(raw)) < 1e-6 ? Math.round(raw) : raw;
       if (v < seenLo[j]!) seenLo[j] = v;
       if (v > seenHi[j]!) seenHi[j] = v;
     }
@@ -184,10 +184,6 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
     }
     cells.forEach((c, i) => {
       if (!wanted(c)) return;
-      if (options.sweepsOnly === true) {
-        if (wideEnough(i, c)) out.set(c, { lo: Math.max(0, seenLo[i]!), hi: seenHi[i]! });
-        return;
-      }
       if (!exactHigh && wideEnough(i, c)) {
         out.set(c, { lo: Math.max(0, seenLo[i]!), hi: seenHi[i]! });
         return;

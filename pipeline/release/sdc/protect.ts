@@ -1,4 +1,4 @@
-import { attackIntervals, attackLpCount, type Interval } from './attack.js';
+import { attackIntervals, type Interval } from './attack.js';
 import type { Protection, SuppressionProblem } from './problem.js';
 import { secondarySuppression, UnprotectableCellError } from './secondary.js';
 
@@ -30,7 +30,6 @@ export class ProtectionRefusal extends Error {
 /** Secondary suppression, then the interval attack on every suppressed cell as the independent check. */
 export async function protectCells(problem: SuppressionProblem): Promise<ProtectionOutcome> {
   let result;
-  const t0 = Date.now();
   try {
     result = await secondarySuppression(problem);
   } catch (error) {
@@ -39,10 +38,7 @@ export async function protectCells(problem: SuppressionProblem): Promise<Protect
     }
     throw error;
   }
-  const t1 = Date.now();
-  const a1 = attackLpCount();
   const intervals = await verifyPattern(problem, result.suppressed);
-  if (process.env['BOLDLINK_SDC_TRACE'] === '1') process.stderr.write(`TRACE   secondary ${t1 - t0} ms, verify ${Date.now() - t1} ms, ${attackLpCount() - a1} attack LPs (exactHigh ${problem.exactHigh === true}), ${a1} before\n`);
   return { suppressed: result.suppressed, secondary: result.secondary, intervals, lpSolves: result.lpSolves };
 }
 

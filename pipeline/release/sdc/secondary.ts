@@ -30,8 +30,6 @@ const FLOW_EPSILON = 1e-7;
  * than it saved, and the whole system finds cheaper patterns.
  */
 const WHOLE_SYSTEM_CELLS = 1_500;
-export const traceTimes = [0, 0];
-export const traceCounts = [0, 0, 0];
 
 /**
  * Secondary suppression by protection LPs (the Fischetti–Salazar heuristic,
@@ -79,11 +77,7 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
           let added: number[] | undefined;
           for (const region of wholeFirst ? [undefined] : [problem.system.region(cell), undefined]) {
             lpSolves++;
-            const tq = performance.now();
             added = models.get(region).solve(suppressed, cell, step.direction, step.amount, plan.length === 1 ? proven : undefined);
-            traceTimes[region === undefined ? 1 : 0]! += performance.now() - tq;
-            traceCounts[region === undefined ? 1 : 0]!++;
-            if (region !== undefined && added === undefined) traceCounts[2]!++;
             if (added !== undefined || region === undefined || region.length === n) break;
           }
           if (added === undefined) {
@@ -107,14 +101,12 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
   } finally {
     models.dispose();
   }
-  const t0 = Date.now();
   const kept = await removeRedundant(problem, suppressed, secondary);
-  if (process.env['BOLDLINK_SDC_TRACE'] === '1') process.stderr.write(`TRACE   cleanup ${Date.now() - t0} ms (${secondary.length} secondary, ${models.built} models built, ${models.fullSolves} whole-system LPs)\n`);
   return { suppressed, secondary: kept, lpSolves };
 }
 
 /** Cleanup costs an attack on every primary cell per secondary cell: done where that stays cheap. */
-const CLEANUP_BUDGET = 3_000;
+const CLEANUP_BUDGET = 1_000;
 
 /**
  * The greedy pass can leave suppressions that a later pattern made
@@ -242,11 +234,7 @@ class ModelCache {
     private readonly problem: SuppressionProblem,
   ) {}
 
-  built = 0;
-  fullSolves = 0;
-
   get(region: Int32Array | undefined): ProtectionModel {
-    if (region === undefined) this.fullSolves++;
     const cells = region ?? Int32Array.from({ length: this.problem.system.cellCount }, (_, i) => i);
     const key = region === undefined ? 'all' : cells.join(',');
     let model = this.models.get(key);
@@ -261,7 +249,6 @@ class ModelCache {
       oldest.dispose();
       this.models.delete(oldestKey);
     }
-    this.built++;
     model = new ProtectionModel(this.highs, this.problem, cells);
     this.models.set(key, model);
     return model;
