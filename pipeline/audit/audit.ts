@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Duck } from '../core/duckdb.js';
@@ -29,6 +29,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   const workspace = await scanWorkspace(root);
   log().info({ workspace: root, stageDirs: workspace.stageDirs.length }, 'audit: workspace scanned');
   const scratch = await mkdtemp(join(tmpdir(), 'boldlink-audit-'));
+  await Promise.all([mkdir(join(scratch, 'main')), mkdir(join(scratch, 'release'))]);
   const duck = await Duck.open({ tempDirectory: join(scratch, 'main') });
   // The release re-check reads its tables with its own DuckDB and then spends its time in the LP solver, while the
   // identifier scan spends its time in DuckDB: run side by side, each keeps one of the two cores busy.
@@ -41,7 +42,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     const keys = await checkKeySeparation(workspace, keysDir);
     log().info({ findings: keys.findings.length }, 'audit: key separation checked');
     const releaseDb = releaseDuck;
-    const [leakage, release] = await Promise.all([
+    // Both settle before either database is closed, even when one of them fails.
+    const [leakageOutcome, releaseOutcome] = await Promise.allSettled([
       checkIdentifierLeakage(workspace, duck).then((result) => {
         log().info({ findings: result.findings.length }, 'audit: identifier leakage checked');
         return result;
@@ -51,6 +53,10 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
         return result;
       }),
     ]);
+    if (leakageOutcome.status === 'rejected') throw leakageOutcome.reason;
+    if (releaseOutcome.status === 'rejected') throw releaseOutcome.reason;
+    const leakage = leakageOutcome.value;
+    const release = releaseOutcome.value;
 
     const findings = sortFindings([...integrity.findings, ...quarantine, ...keys.findings, ...leakage.findings, ...release.findings]);
     return {

@@ -1,0 +1,64 @@
+import { Duck } from '../core/duckdb.js';
+import { log } from '../core/log.js';
+import { StageInput } from '../core/stageInput.js';
+import { bundleFromAggregate, bundleFromEffects } from './bundleTable.js';
+import { loadMetrics } from './loadMetrics.js';
+import { loadRules } from './loadRules.js';
+import { publishBundle } from './publishBundle.js';
+import { releaseEffects } from './releaseEffects.js';
+import { attackLpCount } from './sdc/attack.js';
+import { releaseTables, type DisclosureLogEntry } from './releaseTables.js';
+
+export interface ReleaseOptions {
+  readonly input: string;
+  readonly out: string;
+  readonly rules?: string;
+}
+
+/** Disclosure control over a metrics output, then the release bundle and the internal disclosure log beside it. */
+export async function runRelease(options: ReleaseOptions): Promise<{ outDir: string; logDir: string }> {
+  const started = Date.now();
+  const { rules, file: rulesFile } = await loadRules(options.rules);
+  const input = await StageInput.open(options.input, { stage: 'metrics' });
+  const duck = await Duck.open({ threads: 1 });
+  let metrics;
+  try {
+    metrics = await loadMetrics(input, duck);
+  } finally {
+    duck.close();
+  }
+  const result = await releaseTables(metrics.tables, rules);
+  const logEntries: DisclosureLogEntry[] = [...result.log];
+  const effects = [];
+  let lpSolves = result.lpSolves;
+  const attack = { ...result.attack };
+  for (const e of metrics.effects) {
+    const released = await releaseEffects(e, result.tables, rules, logEntries);
+    effects.push(released.effects);
+    lpSolves += released.lpSolves;
+    attack.suppressedCells += released.attack.suppressedCells;
+    attack.exactlyRecoverable += released.attack.exactlyRecoverable;
+    attack.narrowedBelowProtection += released.attack.narrowedBelowProtection;
+  }
+  const tables = [...result.tables.map(bundleFromAggregate), ...effects.map(bundleFromEffects)];
+  const loss = { ...result.loss };
+  const written = await publishBundle({
+    stage: 'release',
+    outDir: options.out,
+    parameters: { rules: rulesFile },
+    rules,
+    rulesFile,
+    tables,
+    loss,
+    log: logEntries,
+    attack,
+    lpSolves,
+    boundsRelaxed: result.boundsRelaxed,
+    stageInput: input,
+    title: 'boldlink release: outflow, durable outflow and job quality',
+  });
+  const suppressed = Object.values(loss).reduce((s, l) => s + l.suppressedValues, 0);
+  log().info({ tables: tables.length, suppressedValues: suppressed, lpSolves, attackLps: attackLpCount(), seconds: (Date.now() - started) / 1000 }, 'release written');
+  process.stdout.write(`Released ${tables.length} tables to ${written.outDir} (${suppressed} values suppressed; every suppressed cell passed the interval attack).\nDisclosure log (stays in the secure environment): ${written.logDir}\n`);
+  return written;
+}
