@@ -242,9 +242,9 @@ function solveSystem(highs: Highs, system: readonly { vars: { key: string; coeff
 }
 
 /**
- * A few programmes over all targets at once — push them all up, then all down —
- * so that most targets are already seen to move
- * by `enough` before their own programmes. Cells without an upper bound get a
+ * Two programmes over all targets at once — push them all up, then all down —
+ * so that most targets are already seen to move by `enough` before their own
+ * programmes. Cells without an upper bound get a
  * temporary finite ceiling for these, so that the programmes have optimal
  * solutions: a ceiling only shrinks the attacker's feasible set, so every
  * solution found is still a table the attacker cannot rule out. The model's

@@ -106,9 +106,13 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     stepDone('bsn');
 
     // 2. Per file: exact duplicates, then the schema checks derived from schemas/inputs.ts.
+    // The quarantine pass needs a row's BSN only when it is not valid: its views join that short list instead of
+    // every distinct BSN with its P1, which makes the probe of each of millions of rows cheap.
+    await duck.run(`CREATE OR REPLACE TEMP TABLE bsn_ids_not_valid AS SELECT * FROM bsn_ids WHERE status NOT IN ${VALID}`);
     for (const file of files) {
       await findDuplicates(duck, file);
-      await createCheckedView(duck, file, bsnKey(file));
+      await createCheckedView(duck, file, bsnKey(file), 'output');
+      await createCheckedView(duck, file, bsnKey(file), 'quarantine');
     }
     stepDone('duplicates');
 
@@ -122,7 +126,7 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     } else {
       await duck.run(`CREATE OR REPLACE TEMP TABLE f1_hashes (message VARCHAR, pseudonym VARCHAR)`);
     }
-    for (const file of withFallbackFields) await createFinalView(duck, file);
+    for (const file of withFallbackFields) for (const purpose of PURPOSES) await createFinalView(duck, file, purpose);
 
     // Benefits and interventions without a valid BSN take F1 from the clients row with the same raw BSN value.
     const clientsFallback = byTable('clients').map((f) => `SELECT bsn_raw, f1 FROM fin_${f.index} WHERE reason IS NULL AND id_status = 'fallback' AND bsn_raw <> ''`);
@@ -131,14 +135,14 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
         ? `CREATE OR REPLACE TEMP TABLE clients_f1 AS SELECT bsn_raw AS raw, CASE WHEN count(DISTINCT f1) = 1 THEN any_value(f1) END AS f1, count(DISTINCT f1) > 1 AS ambiguous FROM (${clientsFallback.join(' UNION ALL ')}) GROUP BY bsn_raw`
         : `CREATE OR REPLACE TEMP TABLE clients_f1 (raw VARCHAR, f1 VARCHAR, ambiguous BOOLEAN)`,
     );
-    for (const file of files) if (file.table !== 'clients' && file.table !== 'persons') await createFinalView(duck, file);
+    for (const file of files) if (file.table !== 'clients' && file.table !== 'persons') for (const purpose of PURPOSES) await createFinalView(duck, file, purpose);
     stepDone('fallback');
 
     // 4. Quarantine and accounting per file; then the outputs per table.
     const accounting = new Map<number, { rowsIn: number; byRule: Map<string, number> }>();
     for (const file of files) {
       await duck.run(`CREATE OR REPLACE TEMP TABLE q_${file.index} AS
-        SELECT row_no, NULLIF(split_part(reason, '|', 1), '') AS "column", split_part(reason, '|', 2) AS rule FROM fin_${file.index} WHERE reason IS NOT NULL
+        SELECT row_no, NULLIF(split_part(reason, '|', 1), '') AS "column", split_part(reason, '|', 2) AS rule FROM finq_${file.index} WHERE reason IS NOT NULL
         ${file.rejects !== null ? `UNION ALL SELECT row_no, NULL, rule FROM ${file.rejects}` : ''}`);
       const rowsIn = Number(await duck.scalar<bigint>(`SELECT count(*) FROM ${file.relation}`)) + (file.rejects !== null ? Number(await duck.scalar<bigint>(`SELECT count(*) FROM ${file.rejects}`)) : 0);
       const rules = await duck.jsonRows<{ rule: string; n: number }>(`SELECT rule, count(*) AS n FROM q_${file.index} GROUP BY rule ORDER BY rule`);
@@ -242,7 +246,16 @@ async function findDuplicates(duck: Duck, file: InputFile): Promise<void> {
     SELECT row_no FROM numbered WHERE copy > 1`);
 }
 
-async function createCheckedView(duck: Duck, file: InputFile, bsnKey: string): Promise<void> {
+/**
+ * The checked (chk_n → fin_n) and final views exist twice: for the output, joined with every distinct BSN and its
+ * P1; for the quarantine (chkq_n → finq_n), joined only with the BSN values that are not valid, the rest counting
+ * as valid (their P1 and exact status do not decide whether a row is quarantined).
+ */
+type Purpose = 'output' | 'quarantine';
+const PURPOSES: readonly Purpose[] = ['output', 'quarantine'];
+const checkedView = (file: InputFile, purpose: Purpose) => `${purpose === 'output' ? 'chk' : 'chkq'}_${file.index}`;
+
+async function createCheckedView(duck: Duck, file: InputFile, bsnKey: string, purpose: Purpose): Promise<void> {
   const checks = deriveChecks(file.table, file.columns, { dateFormat: STRPTIME_FORMAT[file.dialect.dateFormat], decimalComma: file.dialect.decimalComma, values: file.valueMaps }, 's');
   const valueOf = new Map(checks.columns.map((c) => [c.name, c.value]));
   const failures = [
@@ -254,14 +267,14 @@ async function createCheckedView(duck: Duck, file: InputFile, bsnKey: string): P
   const fallbackMessage = hasFallbackFields
     ? `, strftime(${valueOf.get('birth_date')}, '%Y-%m-%d') || '|' || ${valueOf.get('sex')} || '|' || upper(regexp_replace(${valueOf.get('postcode')}, '\\s', '', 'g')) || '|' || ${valueOf.get('house_number')} AS fallback_message`
     : '';
-  await duck.run(`CREATE OR REPLACE TEMP VIEW chk_${file.index} AS
-    SELECT s.row_no, COALESCE(b.trimmed, '') AS bsn_raw, COALESCE(b.status, 'missing') AS bsn_status, b.p1,
+  await duck.run(`CREATE OR REPLACE TEMP VIEW ${checkedView(file, purpose)} AS
+    SELECT s.row_no, COALESCE(b.trimmed, '') AS bsn_raw, COALESCE(b.status, ${purpose === 'output' ? `'missing'` : `'valid'`}) AS bsn_status, b.p1,
       ${checks.columns.map((c) => `${c.value} AS ${sqlIdent(c.name)}`).join(', ')},
       COALESCE(${failures.join(', ')}) AS failure${fallbackMessage}
-    FROM ${file.relation} s LEFT JOIN bsn_ids b ON b.raw = ${bsnKey}`);
+    FROM ${file.relation} s LEFT JOIN ${purpose === 'output' ? 'bsn_ids' : 'bsn_ids_not_valid'} b ON b.raw = ${bsnKey}`);
 }
 
-async function createFinalView(duck: Duck, file: InputFile): Promise<void> {
+async function createFinalView(duck: Duck, file: InputFile, purpose: Purpose): Promise<void> {
   const idStatus = `CASE c.bsn_status WHEN 'valid' THEN 'bsn' WHEN 'repaired' THEN 'bsn_repaired' ELSE 'fallback' END`;
   const duplicate = `CASE WHEN d.row_no IS NOT NULL THEN '|duplicate_row' END`;
   const valid = `c.bsn_status IN ${VALID}`;
@@ -282,9 +295,9 @@ async function createFinalView(duck: Duck, file: InputFile): Promise<void> {
     identifierFailure = `CASE WHEN NOT ${valid} THEN 'bsn|bsn.' || c.bsn_status END`;
     joins = '';
   }
-  await duck.run(`CREATE OR REPLACE TEMP VIEW fin_${file.index} AS
+  await duck.run(`CREATE OR REPLACE TEMP VIEW ${purpose === 'output' ? 'fin' : 'finq'}_${file.index} AS
     SELECT c.*, ${f1} AS f1, ${idStatus} AS id_status, COALESCE(c.failure, ${identifierFailure}, ${duplicate}) AS reason
-    FROM chk_${file.index} c ${joins} LEFT JOIN dup_${file.index} d ON d.row_no = c.row_no`);
+    FROM ${checkedView(file, purpose)} c ${joins} LEFT JOIN dup_${file.index} d ON d.row_no = c.row_no`);
 }
 
 async function summarise(duck: Duck, target: string, files: readonly InputFile[], accounting: ReadonlyMap<number, { byRule: Map<string, number> }>): Promise<TableSummary> {
