@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { createKeyFile, LoadedKey } from '../../keys/keyFile.js';
 import { keyRole } from '../../schemas/manifest.js';
+import { parseCommandOptions } from '../core/commandOptions.js';
 import { UsageError } from '../core/errors.js';
 import { log } from '../core/log.js';
 
@@ -20,14 +21,9 @@ export function registerKeys(program: Command): void {
     .requiredOption('--out <file>', 'key file to create (never overwritten)')
     .option('--key-id <id>', 'a label for the key, shown in manifests (default: <role>-<date>)')
     .action(async (raw: unknown) => {
-      const parsed = newKeyOptions.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const field = String(issue?.path[0] ?? '');
-        throw new UsageError(field === 'role' ? `--role must be 'source' or 'ttp'.` : `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is invalid: ${issue?.message ?? ''}`);
-      }
-      const { role, out } = parsed.data;
-      const keyId = parsed.data.keyId ?? `${role}-${new Date().toISOString().slice(0, 10)}`;
+      const options = parseCommandOptions(newKeyOptions, raw, (option, message) => (option === '--role' ? `--role must be 'source' or 'ttp'.` : `${option} is invalid: ${message}`));
+      const { role, out } = options;
+      const keyId = options.keyId ?? `${role}-${new Date().toISOString().slice(0, 10)}`;
       const created = await createKeyFile(out, role, keyId);
       log().info({ file: out, role, keyId, fingerprint: created.fingerprint }, 'key created');
       process.stdout.write(`Created ${role} key '${keyId}' in ${out} (mode 0600), fingerprint ${created.fingerprint}\n`);

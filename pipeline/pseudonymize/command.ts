@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { LoadedKey } from '../../keys/keyFile.js';
-import { UsageError } from '../core/errors.js';
+import { parseCommandOptions } from '../core/commandOptions.js';
 import { log } from '../core/log.js';
-import { pseudonymize } from './pseudonymize.js';
 
 const options = z.object({
   key: z.string().min(1),
@@ -23,18 +22,16 @@ export function registerPseudonymize(program: Command): void {
     .requiredOption('--input <files...>', 'CSV or Parquet files')
     .requiredOption('--out <dir>', 'output directory')
     .action(async (raw: unknown) => {
-      const parsed = options.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new UsageError(`--${String(issue?.path[0] ?? '')}: ${issue?.message ?? 'invalid'}`);
-      }
-      const key = await LoadedKey.load(parsed.data.key, 'source');
+      const o = parseCommandOptions(options, raw);
+      const key = await LoadedKey.load(o.key, 'source');
+      // Loaded on use, so that other subcommands start without the source stage's modules.
+      const { pseudonymize } = await import('./pseudonymize.js');
       const result = await pseudonymize({
         key,
-        source: parsed.data.source,
-        ...(parsed.data.mapping !== undefined ? { mappingPath: parsed.data.mapping } : {}),
-        inputs: parsed.data.input,
-        outDir: parsed.data.out,
+        source: o.source,
+        ...(o.mapping !== undefined ? { mappingPath: o.mapping } : {}),
+        inputs: o.input,
+        outDir: o.out,
       });
       log().info({ out: result.outDir, quarantined: result.quarantined, fingerprint: key.fingerprint }, 'pseudonymize done');
       const lines = Object.entries(result.tables).map(
