@@ -1,10 +1,10 @@
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fillSql, sqlIdent, sqlString, type Duck } from '../core/duckdb.js';
 import { log } from '../core/log.js';
 import { besideModule } from '../core/projectPath.js';
 import { finding, type CheckResult, type Finding } from './finding.js';
-import { fileKind, tableSource, textSource } from './tableReader.js';
+import { fileKind, isJsonArray, tableSource, textSource } from './tableReader.js';
 import { MANIFEST_NAME, workspaceFile, type StageDir, type Workspace } from './workspace.js';
 
 /**
@@ -221,16 +221,6 @@ async function materialized(duck: Duck, reader: string): Promise<string | null> 
     return 'audit_file';
   } catch {
     return null;
-  }
-}
-
-async function isJsonArray(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(256), 0, 256, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8').trimStart().startsWith('[');
-  } finally {
-    await handle.close();
   }
 }
 

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sqlString, type Duck } from '../core/duckdb.js';
 import { finding, type CheckResult, type Finding } from './finding.js';
-import { fileKind, tableSource } from './tableReader.js';
+import { fileKind, isJsonArray, tableSource } from './tableReader.js';
 import { MANIFEST_NAME, workspaceFile, type StageDir, type Workspace } from './workspace.js';
 
 /**
@@ -120,21 +120,11 @@ export async function countRows(duck: Duck, path: string): Promise<number | null
   const kind = fileKind(path);
   if (kind !== 'parquet' && kind !== 'csv' && kind !== 'json') return null;
   // A JSON document (an object holding rows somewhere) has no row count of its own; only a top-level array does.
-  if (kind === 'json' && !(await startsWithArray(path))) return null;
+  if (kind === 'json' && !(await isJsonArray(path))) return null;
   const source = kind === 'json' ? `read_json(${sqlString(path)}, format = 'array', maximum_object_size = 1073741824)` : tableSource(path, kind);
   try {
     return Number(await duck.scalar<bigint>(`SELECT count(*) FROM ${source}`));
   } catch {
     return null;
-  }
-}
-
-async function startsWithArray(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(256), 0, 256, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8').trimStart().startsWith('[');
-  } finally {
-    await handle.close();
   }
 }
