@@ -47,7 +47,7 @@ export async function publishBundle(request: PublishRequest): Promise<{ outDir: 
     const publicLoss = Object.fromEntries(
       Object.entries(request.loss).map(([name, l]) => [name, { cells: l.cells, suppressedValues: l.suppressedValues, personsSuppressed: l.personsSuppressed, personsTotal: l.personsTotal }]),
     );
-    await writeFile(await output.file('report.html'), renderReport({ title: request.title, createdAt: new Date().toISOString(), tables: request.tables, loss: publicLoss }));
+    await writeFile(await output.file('report.html'), renderReport({ title: request.title, basedOn: reportBasis(request), tables: request.tables, loss: publicLoss }));
     output.setSummary('disclosure', { rules: request.rules, loss: publicLoss });
     logWriter = await DisclosureLogWriter.prepare(request.outDir, request.log, {
       loss: request.loss,
@@ -63,4 +63,13 @@ export async function publishBundle(request: PublishRequest): Promise<{ outDir: 
   }
   await logWriter.commit();
   return { outDir: output.outDir, logDir: logWriter.target };
+}
+
+/**
+ * The report names its input by the input's own timestamp rather than the
+ * time of writing, so that the same input always gives a byte-identical bundle.
+ */
+function reportBasis(request: PublishRequest): string {
+  if (request.stageInput !== undefined) return `the ${request.stageInput.manifest.stage} output finished ${request.stageInput.manifest.finishedAt}`;
+  return 'the table a steward brought to boldlink protect';
 }

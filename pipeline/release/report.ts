@@ -9,7 +9,8 @@ import type { BundleTable } from './bundleTable.js';
  */
 export interface ReportInput {
   readonly title: string;
-  readonly createdAt: string;
+  /** What the tables were made from (the input's own timestamp, so the same input gives the same report). */
+  readonly basedOn: string;
   readonly tables: readonly BundleTable[];
   readonly loss: Readonly<Record<string, { cells: number; suppressedValues: number; personsSuppressed: number; personsTotal: number }>>;
 }
@@ -54,7 +55,7 @@ table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid #ccc;padd
 .legend{font-size:.8rem}.suppressed{color:#c00}
 </style></head><body>
 <h1>${esc(input.title)}</h1>
-<p>Released ${esc(input.createdAt)}. Every number here passed disclosure control. <span class="suppressed">✕</span> marks a suppressed cell: its value is withheld and the line is not drawn through it.</p>
+<p>Made from ${esc(input.basedOn)}. Every number here passed disclosure control. <span class="suppressed">✕</span> marks a suppressed cell: its value is withheld and the line is not drawn through it.</p>
 <h2>Disclosure control</h2>
 <table><thead><tr><th>table</th><th>cells</th><th>values suppressed</th><th>persons in suppressed inner cells</th></tr></thead><tbody>${lossRows}</tbody></table>
 ${sections.join('\n')}
