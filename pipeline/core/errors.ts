@@ -36,15 +36,6 @@ export class UsageError extends BoldlinkError {
   readonly exitCode = 2 as const;
 }
 
-/** A subcommand whose issue has not landed yet. */
-export class NotImplementedError extends BoldlinkError {
-  readonly code = 'NOT_IMPLEMENTED';
-  readonly exitCode = 2 as const;
-  constructor(command: string, issue: number) {
-    super(`'boldlink ${command}' is not implemented yet (tracked in issue #${issue}); nothing was read or written.`);
-  }
-}
-
 /** Input data that cannot be used: carries every issue found, each naming file, row and column. */
 export class DataError extends BoldlinkError {
   readonly code: string;
