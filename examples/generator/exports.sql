@@ -139,15 +139,7 @@ SELECT source, file, NULL, NULL, 'byte_order_mark' FROM export_file WHERE byte_o
 UNION ALL
 SELECT 'microdata', 'jobs.parquet', row, 'bsn', kind FROM job_out WHERE kind IS NOT NULL;
 
--- The true person behind every exported record. The municipal part is small
--- and used by the truth; the holder's part is a view, so the (national: ~150M)
--- job rows are not copied once more before they are written.
+-- The true person behind every exported municipal record (the holder's rows
+-- are added in order when truth/records.parquet is written: records.sql).
 CREATE OR REPLACE TABLE municipal_record AS
 SELECT source, file, row, person_id FROM export_row WHERE kind IS DISTINCT FROM 'empty_line';
-
-CREATE OR REPLACE VIEW record AS
-SELECT source, file, row, person_id FROM municipal_record
-UNION ALL
-SELECT 'microdata', 'persons.parquet', person_id, person_id FROM person
-UNION ALL
-SELECT 'microdata', 'jobs.parquet', row, person_id FROM job_out;

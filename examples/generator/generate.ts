@@ -138,14 +138,17 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       }
       const copy = async (query: string, relative: string) => duck.run(`COPY (${query}) TO ${sqlString(await output.file(relative))} (FORMAT parquet)`);
       await copy('SELECT bsn, birth_date, sex, municipality_code, postcode, house_number FROM person ORDER BY person_id', 'microdata/persons.parquet');
-      await copy('SELECT bsn, employer_id, start_date, end_date, contract_type, hours_per_week, hourly_wage FROM job_out ORDER BY row', 'microdata/jobs.parquet');
+      // job_out was written in row order and DuckDB preserves insertion order
+      // on a plain scan: sorting its ~150M national rows again ran out of memory.
+      await copy('SELECT bsn, employer_id, start_date, end_date, contract_type, hours_per_week, hourly_wage FROM job_out', 'microdata/jobs.parquet');
       await copy(
         `SELECT p.person_id, p.bsn, p.birth_date, p.sex, p.municipality_code, p.postcode, p.house_number, p.household_type, p.district,
            r.person_id IS NOT NULL AS recipient
          FROM person p LEFT JOIN recipient r USING (person_id) ORDER BY p.person_id`,
         'truth/persons.parquet',
       );
-      await copy('SELECT * FROM record ORDER BY source, file, row', 'truth/records.parquet');
+      await duck.runFile(sql('records.sql'), {});
+      await copy('SELECT * FROM record_out', 'truth/records.parquet');
       await copy('SELECT * FROM ledger ORDER BY source, file, row NULLS FIRST, kind', 'truth/ledger.parquet');
       await copy('SELECT * FROM truth_spell ORDER BY person_id, spell_no', 'truth/spells.parquet');
       await copy('SELECT * FROM truth_assignment ORDER BY person_id, assigned_on', 'truth/assignments.parquet');
