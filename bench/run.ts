@@ -49,14 +49,15 @@ const header = ['issue', 'figure', 'value', 'reference (same run)', 'ratio', 'ta
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
 process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
-// A partial run (BOLDLINK_BENCH_ONLY) replaces only its own suites' figures in bench/results.json.
+// A partial run (BOLDLINK_BENCH_ONLY) replaces only the figures it measured again in bench/results.json
+// (by suite and name: a chain run at national scale keeps the small and city figures).
 const resultsPath = projectPath('bench/results.json');
-const ran = new Set(figures.map((f) => f.suite));
+const ran = new Set(figures.map((f) => `${f.suite}\u0000${f.name}`));
 let kept: unknown[] = [];
 if (only !== undefined) {
   try {
-    const previous = JSON.parse(await readFile(resultsPath, 'utf8')) as { figures?: { suite?: string }[] };
-    kept = (previous.figures ?? []).filter((f) => f.suite !== undefined && !ran.has(f.suite));
+    const previous = JSON.parse(await readFile(resultsPath, 'utf8')) as { figures?: { suite?: string; name?: string }[] };
+    kept = (previous.figures ?? []).filter((f) => f.suite !== undefined && !ran.has(`${f.suite}\u0000${f.name ?? ''}`));
   } catch {
     kept = [];
   }
