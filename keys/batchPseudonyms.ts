@@ -70,11 +70,14 @@ export function hashLines(hmac: PrecomputedHmac, lines: Uint8Array): { output: B
       o--;
     }
     output[o++] = TAB;
-    hmac.hex16Into(lines, start, end, output, o);
+    const lanes = hmac.lanesFor(end - start);
+    if (lanes !== null) lanes.add(lines, start, output, o);
+    else hmac.hex16Into(lines, start, end, output, o);
     o += 32;
     output[o++] = NEWLINE;
     start = newline + 1;
   }
+  hmac.flushLanes(output);
   return { output: output.subarray(0, o), consumed: lastEnd, count };
 }
 

@@ -1,4 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
+import { LaneHmac } from './laneHmac.js';
+import { INITIAL_STATE, ROUND_CONSTANTS } from './sha256Constants.js';
 
 /**
  * HMAC-SHA256 over a precomputed key state, for hashing millions of short
@@ -9,22 +11,15 @@ import { sha256 } from '@noble/hashes/sha2.js';
  * costs one inner and one outer compression — instead of four, plus the
  * per-call allocations, of a general-purpose HMAC.
  *
+ * Many messages of one length (every P1 of a run) go four at a time through
+ * WebAssembly SIMD lanes instead (`laneHmac.ts`, via `lanesFor`).
+ *
  * The results are byte-for-byte those of `keys/pseudonyms.ts` (tested against
  * it and against node:crypto); only the cost differs.
  */
 
-const ROUND_CONSTANTS = new Int32Array([
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-]);
-
-const INITIAL_STATE = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+/** Messages of one length seen before its lane hasher is built: compiling one takes tens of milliseconds, the scalar path hashes this many in a few. */
+const LANE_THRESHOLD = 4096;
 
 type Compression = (state: Int32Array, w: Int32Array) => void;
 
@@ -146,6 +141,10 @@ export class PrecomputedHmac {
   private readonly prefix: Uint8Array;
   /** The prefix already laid out as the first words of a block (zeros after it). */
   private readonly prefixWords = new Int32Array(16);
+  /** Lane hashers by message length (null: not possible here), and how many messages of each length came by before. */
+  private readonly lanesByLength: (LaneHmac | null | undefined)[] = [];
+  private readonly lanes: LaneHmac[] = [];
+  private readonly seenByLength = new Int32Array(56);
 
   constructor(key: Uint8Array, prefix: string | Uint8Array = new Uint8Array(0)) {
     this.prefix = typeof prefix === 'string' ? new TextEncoder().encode(prefix) : prefix.slice();
@@ -220,6 +219,33 @@ export class PrecomputedHmac {
       this.loadWords(block, b * 64);
       compress(this.state, this.w);
     }
+  }
+
+  /**
+   * The lane hasher for messages of `messageLength` bytes, once enough of them
+   * have come by to repay building it; null until then, for messages that do
+   * not fit one block, and where WebAssembly SIMD is unavailable. Whoever
+   * queues into it must call `flushLanes` on the same output before using it.
+   */
+  lanesFor(messageLength: number): LaneHmac | null {
+    const existing = this.lanesByLength[messageLength];
+    if (existing !== undefined) return existing;
+    if (this.prefix.length + messageLength > 55) return null;
+    if (++this.seenByLength[messageLength]! < LANE_THRESHOLD) return null;
+    const lanes = this.newLanes(messageLength);
+    this.lanesByLength[messageLength] = lanes;
+    if (lanes !== null) this.lanes.push(lanes);
+    return lanes;
+  }
+
+  /** A lane hasher of its own for messages of `messageLength` bytes (prefix + message ≤ 55), or null without WebAssembly SIMD. */
+  newLanes(messageLength: number): LaneHmac | null {
+    return LaneHmac.create(this.inner, this.outer, this.prefix, messageLength);
+  }
+
+  /** Finish every message queued in this key's lane hashers for `out`. */
+  flushLanes(out: Uint8Array): void {
+    for (const lanes of this.lanes) lanes.flush(out);
   }
 
   /** hex16 of prefix ‖ message (UTF-8), as a string: for small batches and tests. */
