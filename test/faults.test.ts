@@ -1,11 +1,14 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listFiles } from '../pipeline/core/fsyncTree.js';
 import { projectPath } from '../pipeline/core/projectPath.js';
 import { StageInput } from '../pipeline/core/stageInput.js';
 import { HOLDER_SOURCE } from '../pipeline/demo/workspace.js';
+import type { DisclosureLogEntry } from '../pipeline/release/releaseTables.js';
+import { DisclosureLogWriter } from '../pipeline/release/writeBundle.js';
 import { dataFileDigests } from './support/compareStages.js';
 import { runInProcess } from './support/inProcessCli.js';
 import { exists, expectNothingLeftBeside, STACK_LINE } from './support/stageChecks.js';
@@ -14,8 +17,10 @@ import { chainCommands, runChain, type ChainRun } from './support/tinyChain.js';
 /**
  * Issue #12, faults: a stage killed with SIGKILL anywhere leaves either its
  * previous complete output or nothing a later stage would accept, and a
- * rerun gives byte-identical files; a full disk is a clear DISK_FULL error
+ * rerun gives byte-identical files (for release and protect: the bundle and
+ * the disclosure log beside it); a full disk is a clear DISK_FULL error
  * with nothing partial kept; two runs on one output refuse each other.
+ * (`audit` writes no output folder: it prints its report.)
  */
 
 interface Spawned {
@@ -64,14 +69,66 @@ const CAN_MOUNT = canMountTmpfs();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Poll a folder until an entry with this prefix appears (true), or the process ends first (false). */
+async function waitForEntry(dir: string, prefix: string, ended: Promise<unknown>): Promise<boolean> {
+  let over = false;
+  void ended.then(() => (over = true));
+  while (!over) {
+    if ((await readdir(dir).catch(() => [] as string[])).some((e) => e.startsWith(prefix))) return true;
+    await sleep(5);
+  }
+  return false;
+}
+
+/**
+ * A steward's count table for `protect`: inner cells by gemeente, wijk and
+ * year, a fifth of them below the frequency threshold, so that primary and
+ * secondary suppression (and their LPs) run before the bundle is written.
+ */
+function protectTable(): string {
+  const lines = ['gemeente,wijk,jaar,aantal'];
+  for (const [g, gemeente] of ['rotterdam', 'amsterdam', 'utrecht', 'den_haag'].entries()) {
+    for (let w = 1; w <= 6; w++) for (let jaar = 2019; jaar <= 2023; jaar++) lines.push(`${gemeente},${gemeente}-wijk-${w},${jaar},${(g * 7 + w * 13 + jaar * 3) % 45}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 describe('faults: SIGKILL, a full disk, two runs on one output', { timeout: 120_000 }, () => {
   let root: string;
   let reference: ChainRun;
+  let protectInput: string;
+  let protectReference: string;
+  /**
+   * Release and protect log their first line only when they are nearly done
+   * (disclosure control runs silently), so their kill points are measured
+   * from the process start instead: anywhere in the time an undisturbed run
+   * of the same command took, start-up included.
+   */
+  const spawnedDurations = new Map<string, number>();
+  /** …and how long their write phase took: from the temporary output folder's appearance to the end. */
+  const writeDurations = new Map<string, number>();
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'boldlink-faults-'));
     reference = await runChain({ root: join(root, 'reference'), persons: 400, until: 'metrics' });
-  }, 120_000);
+    protectInput = join(root, 'wijken.csv');
+    await writeFile(protectInput, protectTable());
+    protectReference = join(root, 'reference', 'wijken-protected');
+    // The undisturbed release of the reference run, and a protect run: spawned as the killed ones will be, and timed.
+    for (const step of ['release', 'protect'] as const) {
+      const args = argsFor(step);
+      const out = args.at(-1)!;
+      const started = Date.now();
+      const run = spawnBoldlink(args);
+      const writing = await waitForEntry(dirname(out), `.${basename(out)}.tmp-`, run.done);
+      const writeStarted = Date.now();
+      const ended = await run.done;
+      expect(ended.code, ended.stderr).toBe(0);
+      expect(writing).toBe(true);
+      spawnedDurations.set(step, Date.now() - started);
+      writeDurations.set(step, Date.now() - writeStarted);
+    }
+  }, 300_000);
   afterAll(async () => {
     await rm(root, { recursive: true, force: true });
   });
@@ -83,8 +140,20 @@ describe('faults: SIGKILL, a full disk, two runs on one output', { timeout: 120_
     if (command === undefined) throw new Error(`no ${step} step`);
     return command.args;
   };
+  const protectArgs = (out: string) => ['protect', '--input', protectInput, '--dimensions', 'gemeente,wijk,jaar', '--count', 'aantal', '--hierarchy', 'gemeente>wijk', '--out', out];
+  const argsFor = (step: string, source?: string) => (step === 'protect' ? protectArgs(protectReference) : commandFor(step, source));
   const referenceOut = (step: string, source?: string) =>
-    step === 'generate' ? reference.raw : step === 'pseudonymize' ? reference.pseudonymized[source!]! : step === 'link' ? reference.linked : reference.metrics;
+    step === 'generate'
+      ? reference.raw
+      : step === 'pseudonymize'
+        ? reference.pseudonymized[source!]!
+        : step === 'link'
+          ? reference.linked
+          : step === 'metrics'
+            ? reference.metrics
+            : step === 'release'
+              ? reference.release
+              : protectReference;
 
   const stages = [
     { step: 'generate' },
@@ -92,19 +161,37 @@ describe('faults: SIGKILL, a full disk, two runs on one output', { timeout: 120_
     { step: 'pseudonymize', source: HOLDER_SOURCE },
     { step: 'link' },
     { step: 'metrics' },
+    // Disclosure control runs before anything is written, so besides a kill anywhere in the run, release and protect
+    // are killed at a random point of their write phase: once their temporary output folder exists, before the
+    // bundle and then its disclosure log are renamed into place.
+    { step: 'release', phase: 'run' },
+    { step: 'release', phase: 'write' },
+    { step: 'protect', phase: 'run' },
+    { step: 'protect', phase: 'write' },
+    { step: 'protect', phase: 'write', again: true },
   ] as const;
+  /** Stages with a disclosure log beside the bundle (written after it, from a temporary sibling of its own). */
+  const hasDisclosureLog = (step: string) => step === 'release' || step === 'protect';
 
-  it.each(stages.map((s) => [`${s.step}${'source' in s ? ` ${s.source}` : ''}`, s] as const))(
+  const labelOf = (s: (typeof stages)[number]) =>
+    `${s.step}${'source' in s ? ` ${s.source}` : ''}${'phase' in s ? (s.phase === 'run' ? ' (anywhere in its run)' : ` (while writing${'again' in s ? ', again' : ''})`) : ''}`;
+  it.each(stages.map((s) => [labelOf(s), s] as const))(
     '%s killed with SIGKILL at a random point, then rerun: byte-identical to an undisturbed run',
     async (_label, stage) => {
       const source = 'source' in stage ? stage.source : undefined;
-      const args = commandFor(stage.step, source);
-      const out = join(root, 'killed', _label.replace(/\s+/g, '-'));
+      const args = argsFor(stage.step, source);
+      const name = _label.replace(/[^A-Za-z0-9_]+/g, '-').replace(/-$/, '');
+      const out = join(root, 'killed', name);
       await mkdir(join(root, 'killed'), { recursive: true });
       const killArgs = [...args.slice(0, -1), out];
       const run = spawnBoldlink(killArgs);
-      await run.started;
-      const delay = Math.floor(Math.random() * 1500);
+      const phase = 'phase' in stage ? stage.phase : undefined;
+      // The quick stages: within 1.5 s of their first log line (start-up done, lock held); release and protect: anywhere
+      // in the time an undisturbed run took, or in its write phase.
+      if (phase === undefined) await run.started;
+      if (phase === 'write') await waitForEntry(join(out, '..'), `.${name}.tmp-`, run.done);
+      const span = phase === undefined ? 1500 : phase === 'run' ? spawnedDurations.get(stage.step)! : writeDurations.get(stage.step)!;
+      const delay = Math.floor(Math.random() * span);
       await sleep(delay);
       const killed = run.child.kill('SIGKILL');
       const ended = await run.done;
@@ -112,7 +199,14 @@ describe('faults: SIGKILL, a full disk, two runs on one output', { timeout: 120_
       // Whatever the moment, the folder is either absent or a complete output a later stage accepts.
       if (await exists(join(out, 'manifest.json'))) await StageInput.open(out);
       else expect(await exists(out)).toBe(false);
-      process.stdout.write(`[fault] SIGKILL ${_label} ${delay} ms after its first log line: ${killed ? outcome : 'already gone'}; output ${(await exists(out)) ? 'complete' : 'absent'}\n`);
+      const when =
+        phase === undefined
+          ? `${delay} ms after its first log line`
+          : phase === 'run'
+            ? `${delay} ms after its start (an undisturbed run takes ${span} ms)`
+            : `${delay} ms into writing (an undisturbed write phase takes ${span} ms)`;
+      const leftBehind = (await readdir(join(out, '..'))).filter((e) => e.startsWith(`.${name}.`) || e.startsWith(`${name}.`)).map((e) => e.replace(/-\d+(-[a-z0-9]+)?$/, '-…'));
+      process.stdout.write(`[fault] SIGKILL ${_label} ${when}: ${killed ? outcome : 'already gone'}; output ${(await exists(out)) ? 'complete' : 'absent'}; beside it: ${leftBehind.join(', ') || 'nothing'}\n`);
 
       const rerun = await runInProcess(killArgs);
       expect(rerun.code, rerun.stderr).toBe(0);
@@ -122,8 +216,13 @@ describe('faults: SIGKILL, a full disk, two runs on one output', { timeout: 120_
         // The quarantine beside it belongs to the rerun too.
         expect(await dataFileDigests(`${out}.quarantine`)).toEqual(await dataFileDigests(`${referenceOut(stage.step, source)}.quarantine`));
       }
+      if (hasDisclosureLog(stage.step)) {
+        // So does the internal disclosure log beside the bundle.
+        expect(await dataFileDigests(`${out}.disclosure-log`)).toEqual(await dataFileDigests(`${referenceOut(stage.step, source)}.disclosure-log`));
+      }
       const siblings = execFileSync('ls', ['-a', join(out, '..')], { encoding: 'utf8' }).split('\n');
-      expect(siblings.filter((s) => s.startsWith(`.${_label.replace(/\s+/g, '-')}.`))).toEqual([]);
+      // No temporary, scratch or old copy of the output (nor of its disclosure log) outlives the rerun.
+      expect(siblings.filter((s) => s.startsWith(`.${name}.`) || s.startsWith(`${name}.disclosure-log.`))).toEqual([]);
     },
   );
 
@@ -169,6 +268,77 @@ describe('faults: SIGKILL, a full disk, two runs on one output', { timeout: 120_
     } finally {
       execFileSync('umount', [mountPoint]);
     }
+  });
+
+  /** Fill a mounted tmpfs with 16 KiB ballast files, then free about `bytes` again. */
+  const fillDiskLeaving = async (mountPoint: string, bytes: number) => {
+    let n = 0;
+    for (; ; n++) {
+      try {
+        await writeFile(join(mountPoint, `ballast-${n}`), Buffer.alloc(16 * 1024, 1));
+      } catch {
+        break;
+      }
+    }
+    for (let freed = 0, i = 0; freed < bytes && i < n; i++, freed += 16 * 1024) await rm(join(mountPoint, `ballast-${i}`));
+  };
+  /** Bytes a folder takes on tmpfs (each file a whole number of 4 KiB pages). */
+  const pagesOf = async (dir: string) => {
+    let total = 0;
+    for (const file of await listFiles(dir)) total += Math.ceil((await stat(join(dir, file))).size / 4096) * 4096;
+    return total;
+  };
+
+  it.skipIf(!CAN_MOUNT).each([
+    ['release', 'no room for the bundle'],
+    ['protect', 'no room for the bundle'],
+  ] as const)('a full disk under %s (%s) gives DISK_FULL and keeps neither a partial bundle nor a partial disclosure log', async (step, room) => {
+    const bundle = await pagesOf(referenceOut(step));
+    const disclosureLog = await pagesOf(`${referenceOut(step)}.disclosure-log`);
+    const mountPoint = join(root, `small-disk-${step}-${room.length}`);
+    await mkdir(mountPoint);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${Math.ceil((bundle + disclosureLog) / 1024) + 1024}k`, 'tmpfs', mountPoint]);
+    try {
+      await fillDiskLeaving(mountPoint, 16 * 1024);
+      const out = join(mountPoint, step);
+      const result = await runInProcess([...argsFor(step).slice(0, -1), out]);
+      const report = result.stderr.split('\n').find((l) => l.startsWith('boldlink:')) ?? '';
+      process.stdout.write(`[fault] full disk under ${step} (${room}; bundle ${bundle} B, log ${disclosureLog} B): exit ${result.code}, ${report}\n`);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('[DISK_FULL]');
+      expect(result.stderr).not.toMatch(STACK_LINE);
+      expect(result.stderr).not.toContain('internal error');
+      await expectNothingLeftBeside(out);
+      expect(await exists(out)).toBe(false);
+      expect(await exists(`${out}.disclosure-log`)).toBe(false);
+      expect((await readdir(mountPoint)).filter((e) => !e.startsWith('ballast-'))).toEqual([]);
+    } finally {
+      execFileSync('umount', [mountPoint]);
+    }
+  });
+
+  // The bundle is written first, then the disclosure log into a temporary sibling, then both are renamed into place.
+  it.skipIf(!CAN_MOUNT)('a disclosure log that does not fit leaves no partial temporary beside the bundle', async () => {
+    const mountPoint = join(root, 'small-disk-log');
+    await mkdir(mountPoint);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint]);
+    try {
+      const entries: DisclosureLogEntry[] = Array.from({ length: 5000 }, (_, i) => ({ table: 'outflow_by_year_sex', cell: `cell-${i}`, column: 'spells', suppression: 'secondary' as const, rule: 'frequency', reason: 'protects a suppressed cell', intervalLow: 0, intervalHigh: 20, protectionLevel: 10 }));
+      await expect(DisclosureLogWriter.prepare(join(mountPoint, 'release'), entries, {})).rejects.toMatchObject({ code: 'ENOSPC' });
+      expect(await readdir(mountPoint)).toEqual([]);
+    } finally {
+      execFileSync('umount', [mountPoint]);
+    }
+  });
+
+  it('a disclosure log left half-committed by a killed run is cleared by the next one', async () => {
+    const dir = join(root, 'half-committed');
+    await mkdir(join(dir, '.release.disclosure-log.tmp-999999-abc'), { recursive: true });
+    await mkdir(join(dir, 'release.disclosure-log.old-999999'), { recursive: true });
+    await writeFile(join(dir, '.release.disclosure-log.tmp-999999-abc', 'disclosure-log.csv'), 'partial');
+    const writer = await DisclosureLogWriter.prepare(join(dir, 'release'), [], { note: 'rerun' });
+    await writer.commit();
+    expect((await readdir(dir)).sort()).toEqual(['release.disclosure-log']);
   });
 
   it('two runs on one output refuse each other: the second gets OUTPUT_LOCKED, the first completes', async () => {

@@ -50,6 +50,15 @@ function isCalendarDate(text: string): boolean {
   return d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day;
 }
 
+/** schemas/inputs.ts: a birth date from 1900-01-01 up to the day of the run (local time), compared as ISO text. */
+function isPlausibleBirthDate(text: string): boolean {
+  const [day, month, year] = text.split('-');
+  const now = new Date();
+  const today = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
+  const iso = `${year}-${month}-${day}`;
+  return iso >= '1900-01-01' && iso <= today;
+}
+
 interface RandomRow {
   readonly bsn: string;
   readonly birth: string;
@@ -66,6 +75,7 @@ function lineAndFate(row: RandomRow, index: number): { line: string; fate: Fate 
   const line = fields.join(';');
   if (row.birth.trim() === '') return { line, fate: { rule: 'value.missing', column: 'birth_date' } };
   if (!isCalendarDate(row.birth)) return { line, fate: { rule: 'date.format', column: 'birth_date' } };
+  if (!isPlausibleBirthDate(row.birth)) return { line, fate: { rule: 'date.range', column: 'birth_date' } };
   if (row.sex === 'X') return { line, fate: { rule: 'code.unknown', column: 'sex' } };
   const parsed = parseBsn(row.bsn);
   return { line, fate: { out: parsed.ok ? (parsed.repairedLeadingZero ? 'bsn_repaired' : 'bsn') : 'fallback' } };

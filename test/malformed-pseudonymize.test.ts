@@ -46,6 +46,8 @@ const jobsCsv = (...rows: string[]) => utf8([JOBS_HEADER, ...rows]);
 const JOB_SQL_1 = `('123456782', 'E1', DATE '2020-04-01', NULL::DATE, 'permanent', 36.0, 14.5)`;
 const JOBS_COLUMNS = 't(bsn, employer_id, start_date, end_date, contract_type, hours_per_week, hourly_wage)';
 
+const NEXT_YEAR = new Date().getFullYear() + 1;
+
 type Quarantined = readonly [file: string, row: number, column: string | null, rule: string];
 
 interface Accepted {
@@ -135,6 +137,16 @@ const CASES: readonly MalformedCase[] = [
   { name: 'a date written as text (onbekend)', files: { 'uitkeringen.csv': uitkeringen(BENEFIT_1, '111222333;IOAW;01-01-2019;onbekend;') }, mapping: 'gemeente', expect: ok({ 'uitkeringen.csv': 2 }, [['uitkeringen.csv', 2, 'end_date', 'date.format']]) },
   { name: 'an end date before the start date', files: { 'uitkeringen.csv': uitkeringen(BENEFIT_1, '111222333;IOAW;01-05-2020;01-04-2020;Overig') }, mapping: 'gemeente', expect: ok({ 'uitkeringen.csv': 2 }, [['uitkeringen.csv', 2, 'end_date', 'date.order']]) },
   { name: 'a missing start date', files: { 'uitkeringen.csv': uitkeringen(BENEFIT_1, '111222333;IOAW;;;') }, mapping: 'gemeente', expect: ok({ 'uitkeringen.csv': 2 }, [['uitkeringen.csv', 2, 'start_date', 'value.missing']]) },
+  // Plausible ranges (schemas/inputs.ts): births 1900-01-01 … the day of the run; starts 1965-01-01 … a year after it.
+  { name: 'a birth date in 1850 (a mistyped year)', files: { 'clienten.csv': clienten(CLIENT_1, '111222333;15-06-1850;V;3012CD;5a;Noord;Eenoudergezin') }, mapping: 'gemeente', expect: ok({ 'clienten.csv': 2 }, [['clienten.csv', 2, 'birth_date', 'date.range']]) },
+  { name: 'a birth date in the future (next year)', files: { 'clienten.csv': clienten(CLIENT_1, `111222333;15-06-${NEXT_YEAR};V;3012CD;5a;Noord;Eenoudergezin`) }, mapping: 'gemeente', expect: ok({ 'clienten.csv': 2 }, [['clienten.csv', 2, 'birth_date', 'date.range']]) },
+  { name: 'a birth date on 01-01-1900, the earliest accepted', files: { 'clienten.csv': clienten(CLIENT_1, '111222333;01-01-1900;V;3012CD;5a;Noord;Eenoudergezin') }, mapping: 'gemeente', expect: ok({ 'clienten.csv': 2 }) },
+  { name: 'a birth date on 31-12-1899, a day before the earliest', files: { 'clienten.csv': clienten(CLIENT_1, '111222333;31-12-1899;V;3012CD;5a;Noord;Eenoudergezin') }, mapping: 'gemeente', expect: ok({ 'clienten.csv': 2 }, [['clienten.csv', 2, 'birth_date', 'date.range']]) },
+  { name: 'a benefit start on 01-01-1965, the earliest accepted', files: { 'uitkeringen.csv': uitkeringen(BENEFIT_1, '111222333;IOAW;01-01-1965;31-12-1970;Werk') }, mapping: 'gemeente', expect: ok({ 'uitkeringen.csv': 2 }) },
+  { name: 'a benefit start in 2150', files: { 'uitkeringen.csv': uitkeringen(BENEFIT_1, '111222333;IOAW;01-01-2150;;') }, mapping: 'gemeente', expect: ok({ 'uitkeringen.csv': 2 }, [['uitkeringen.csv', 2, 'start_date', 'date.range']]) },
+  { name: 'an intervention start in 1964, before the bijstand existed', files: { 'trajecten.csv': trajecten(TRAJECT_1, '111222333;WerkLoont;Controle;2;31-12-1964;') }, mapping: 'gemeente', expect: ok({ 'trajecten.csv': 2 }, [['trajecten.csv', 2, 'start_date', 'date.range']]) },
+  { name: 'a benefit end of 31-12-9999 (an "open" marker) is kept', files: { 'uitkeringen.csv': uitkeringen(BENEFIT_1, '111222333;IOAW;01-01-2019;31-12-9999;') }, mapping: 'gemeente', expect: ok({ 'uitkeringen.csv': 2 }) },
+  { name: 'Parquet: a job start typed DATE 2150-03-01 and a birth year 1850 in persons', files: { 'jobs.parquet': { parquetSql: `SELECT * FROM (VALUES ${JOB_SQL_1}, ('111222333', 'E2', DATE '2150-03-01', NULL::DATE, 'agency', 12.0, 13.0)) AS ${JOBS_COLUMNS}` }, 'persons.parquet': { parquetSql: `SELECT * FROM (VALUES ('123456782', DATE '1850-02-01', 'M', 'GM0599', '3011 AB', '12'), ('111222333', DATE '1980-02-01', 'F', 'GM0599', '3012 CD', '5')) AS t(bsn, birth_date, sex, municipality_code, postcode, house_number)` } }, mapping: 'none', expect: ok({ 'jobs.parquet': 2, 'persons.parquet': 2 }, [['jobs.parquet', 2, 'start_date', 'date.range'], ['persons.parquet', 1, 'birth_date', 'date.range']]) },
 
   // --- codes and numbers ---
   { name: 'an unknown code (Geslacht X)', files: { 'clienten.csv': clienten(CLIENT_1, '111222333;15-06-1990;X;3012CD;5a;Noord;Eenoudergezin') }, mapping: 'gemeente', expect: ok({ 'clienten.csv': 2 }, [['clienten.csv', 2, 'sex', 'code.unknown']]) },
@@ -174,6 +186,7 @@ const CASES: readonly MalformedCase[] = [
   { name: 'Parquet: hours delivered as text', files: { 'jobs.parquet': { parquetSql: `SELECT * FROM (VALUES ('123456782', 'E1', DATE '2020-04-01', NULL::DATE, 'permanent', '36', 14.5), ('111222333', 'E2', DATE '2020-04-01', NULL::DATE, 'permanent', 'zesendertig', 14.5)) AS ${JOBS_COLUMNS}` } }, mapping: 'none', expect: ok({ 'jobs.parquet': 2 }, [['jobs.parquet', 2, 'hours_per_week', 'number.format']]) },
   { name: 'Parquet: no rows at all', files: { 'jobs.parquet': { parquetSql: `SELECT * FROM (VALUES ${JOB_SQL_1}) AS ${JOBS_COLUMNS} WHERE false` } }, mapping: 'none', expect: ok({ 'jobs.parquet': 0 }) },
   { name: 'Parquet: a truncated file', files: { 'jobs.parquet': { parquetSql: `TRUNCATE` } }, mapping: 'none', expect: refused(1, 'INPUT_UNREADABLE', 'jobs.parquet') },
+  { name: 'Parquet: an intact footer over corrupt data pages', files: { 'jobs.parquet': { parquetSql: `CORRUPT` } }, mapping: 'none', expect: refused(1, 'INPUT_CORRUPT', 'jobs.parquet', 'column') },
   { name: 'Parquet: garbage bytes with a .parquet name', files: { 'jobs.parquet': Buffer.from('PAR1 this is not parquet at all PAR1') }, mapping: 'none', expect: refused(1, 'INPUT_UNREADABLE', 'jobs.parquet') },
   { name: 'a spreadsheet (.xlsx) given as input', files: { 'clienten.xlsx': Buffer.from('PK\u0003\u0004 not really a workbook') }, mapping: 'gemeente', expect: refused(1, 'INPUT_FORMAT', 'clienten.xlsx') },
   { name: 'a zip file renamed to .csv', files: { 'clienten.csv': Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x0a, 0x01, 0x02]) }, mapping: 'gemeente', expect: refused(1, 'INPUT_UNRECOGNISED', 'clienten.csv') },

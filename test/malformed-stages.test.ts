@@ -33,6 +33,13 @@ const flipByte = async (file: string, at = 100) => {
   bytes[at] = bytes[at]! ^ 0xff;
   await writeFile(file, bytes);
 };
+/** Overwrite bytes in the middle of a Parquet file (a data page; the footer at the end stays intact). */
+const damageMiddle = async (file: string) => {
+  const bytes = await readFile(file);
+  const middle = Math.floor(bytes.length / 2);
+  for (let i = middle; i < Math.min(middle + 64, bytes.length - 16); i++) bytes[i] = 0xff - bytes[i]!;
+  await writeFile(file, bytes);
+};
 const linkArgs = (run: ChainRun, rotterdam: string, out: string) => ['link', '--key', run.ttpKey, '--project', 'test-project', '--input', rotterdam, run.pseudonymized[HOLDER_SOURCE]!, '--out', out];
 const definitionsWith = async (dir: string, change: (d: Record<string, unknown>) => void) => {
   const d = JSON.parse(await readFile(projectPath('examples/definitions.json'), 'utf8')) as Record<string, unknown>;
@@ -53,6 +60,22 @@ const CASES: readonly StageCase[] = [
     const r = await copyStage(run.pseudonymized['rotterdam']!, dir, 'rotterdam');
     await flipByte(join(r, 'clients.parquet'));
     return linkArgs(run, r, join(dir, 'out'));
+  } },
+  // A corrupt data page behind an intact footer would fail deep inside DuckDB; the manifest's sha256 catches it first, by name.
+  { name: 'link: a pseudonymize output whose jobs.parquet has a damaged middle page', exit: 1, code: 'MANIFEST_MISMATCH', mentions: ['jobs.parquet', 'sha256'], prepare: async (dir, run) => {
+    const h = await copyStage(run.pseudonymized[HOLDER_SOURCE]!, dir, 'holder');
+    await damageMiddle(join(h, 'jobs.parquet'));
+    return ['link', '--key', run.ttpKey, '--project', 'test-project', '--input', run.pseudonymized['rotterdam']!, h, '--out', join(dir, 'out')];
+  } },
+  { name: 'metrics: a linked output whose benefits.parquet has a damaged middle page', exit: 1, code: 'MANIFEST_MISMATCH', mentions: ['benefits.parquet', 'sha256'], prepare: async (dir, run) => {
+    const l = await copyStage(run.linked, dir, 'linked');
+    await damageMiddle(join(l, 'benefits.parquet'));
+    return ['metrics', '--input', l, '--out', join(dir, 'out')];
+  } },
+  { name: 'release: a metrics output whose spells.parquet has a damaged middle page', exit: 1, code: 'MANIFEST_MISMATCH', mentions: ['spells.parquet', 'sha256'], prepare: async (dir, run) => {
+    const m = await copyStage(run.metrics, dir, 'metrics');
+    await damageMiddle(join(m, 'spells.parquet'));
+    return ['release', '--input', m, '--out', join(dir, 'out')];
   } },
   { name: 'link: a pseudonymize output with a truncated Parquet file', exit: 1, code: 'MANIFEST_MISMATCH', mentions: ['benefits.parquet'], prepare: async (dir, run) => {
     const r = await copyStage(run.pseudonymized['rotterdam']!, dir, 'rotterdam');

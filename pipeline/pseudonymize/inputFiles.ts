@@ -6,7 +6,7 @@ import iconv from 'iconv-lite';
 import { allColumns, requiredColumns } from '../../schemas/inputs.js';
 import { CANONICAL_TABLES, csvDialect, type CanonicalTable, type CsvDialect, type MappingFile } from '../../schemas/mapping.js';
 import { Duck, sqlIdent, sqlString } from '../core/duckdb.js';
-import { DataError } from '../core/errors.js';
+import { BoldlinkError, DataError, formatIssue, type DataIssue } from '../core/errors.js';
 import { NumberLines } from './numberLines.js';
 import type { ColumnSource } from './rowChecks.js';
 
@@ -110,6 +110,89 @@ async function loadParquet(duck: Duck, path: string, index: number, label: strin
     droppedHeaders: [...types.keys()].filter((h) => !recognised.canonicalOf.has(h)),
     dialect: { ...CANONICAL_CSV }, relation, rejects: null, valueMaps: recognised.values,
   };
+}
+
+/**
+ * Why a run that read its inputs failed, when the cause is a Parquet input
+ * whose footer reads (so `loadParquet` accepted it) but whose data pages do
+ * not decode: DuckDB then reports e.g. "Invalid Error: don't know what type"
+ * without naming the file. Called only on the error path, so a good run pays
+ * nothing for it: each Parquet input is decoded column by column, then the
+ * broken column row group by row group (DuckDB skips the other row groups
+ * by their row-number statistics), and the first failure becomes an
+ * INPUT_CORRUPT DataError naming file, column and rows. Any other error is
+ * returned as it was.
+ */
+export async function explainUnreadableInput(error: unknown, paths: readonly string[]): Promise<unknown> {
+  if (error instanceof BoldlinkError || typeof (error as NodeJS.ErrnoException | undefined)?.code === 'string') return error;
+  const parquet = inputLabels(paths)
+    .map((label, index) => ({ label, path: paths[index]! }))
+    .filter((f) => extname(f.path).toLowerCase() === '.parquet');
+  if (parquet.length === 0) return error;
+  let duck: Duck | undefined;
+  try {
+    duck = await Duck.open({ threads: 1 });
+    for (const file of parquet) {
+      const corrupt = await firstUndecodable(duck, file.path);
+      if (corrupt === undefined) continue;
+      const rows = corrupt.rowGroup === undefined ? '' : `, in row group ${corrupt.rowGroup.index + 1} of ${corrupt.rowGroup.of} (data rows ${corrupt.rowGroup.firstRow}–${corrupt.rowGroup.lastRow})`;
+      const issue: DataIssue = {
+        file: file.label,
+        column: corrupt.column,
+        rule: 'file.parquet_pages',
+        message: `the Parquet file's footer reads but its data pages do not decode${rows} (DuckDB: ${corrupt.reason}); the file is damaged (an interrupted copy or a failing disk): export or copy it again and rerun. Nothing was written`,
+      };
+      return new DataError('INPUT_CORRUPT', formatIssue(issue), [issue], { cause: error });
+    }
+    return error;
+  } catch {
+    // The diagnosis itself failed: report what the run ran into.
+    return error;
+  } finally {
+    duck?.close();
+  }
+}
+
+interface Undecodable {
+  readonly column: string;
+  readonly reason: string;
+  readonly rowGroup?: { readonly index: number; readonly of: number; readonly firstRow: number; readonly lastRow: number };
+}
+
+async function firstUndecodable(duck: Duck, path: string): Promise<Undecodable | undefined> {
+  const source = `read_parquet(${sqlString(path)}, file_row_number = true)`;
+  let columns: string[];
+  try {
+    columns = (await duck.jsonRows<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(path)})`)).map((c) => c.column_name);
+  } catch {
+    return undefined;
+  }
+  const decodeError = async (column: string, where = ''): Promise<string | undefined> => {
+    try {
+      // hash() needs every value, so every page of the column is decoded (count() would read only the footer).
+      await duck.run(`SELECT bit_xor(hash(${sqlIdent(column)})) FROM ${source}${where}`);
+      return undefined;
+    } catch (error) {
+      return ((error as Error).message.split('\n')[0] ?? '').trim().slice(0, 200);
+    }
+  };
+  for (const column of columns) {
+    const reason = await decodeError(column);
+    if (reason === undefined) continue;
+    const groups = await duck
+      .jsonRows<{ n: number | bigint }>(`SELECT row_group_num_rows AS n FROM parquet_metadata(${sqlString(path)}) WHERE path_in_schema = ${sqlString(column)} ORDER BY row_group_id`)
+      .catch(() => []);
+    let first = 0;
+    for (const [index, group] of groups.entries()) {
+      const n = Number(group.n);
+      if ((await decodeError(column, ` WHERE file_row_number BETWEEN ${first} AND ${first + n - 1}`)) !== undefined) {
+        return { column, reason, rowGroup: { index, of: groups.length, firstRow: first + 1, lastRow: first + n } };
+      }
+      first += n;
+    }
+    return { column, reason };
+  }
+  return undefined;
 }
 
 function projection(recognised: Recognised, typeOf: (header: string) => string, refOf: (header: string) => string = sqlIdent): { columns: Map<string, ColumnSource>; select: string } {

@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Duck, sqlIdent, sqlString } from '../core/duckdb.js';
 import { fsyncTree, fsyncPath } from '../core/fsyncTree.js';
@@ -58,13 +58,23 @@ export class DisclosureLogWriter {
 
   static async prepare(outDir: string, entries: readonly DisclosureLogEntry[], summary: unknown): Promise<DisclosureLogWriter> {
     const target = `${resolve(outDir)}.disclosure-log`;
+    // Siblings left by a run killed before or during its commit (the caller holds the output's lock, so none is live).
+    for (const entry of await readdir(dirname(target))) {
+      if (entry.startsWith(`.${basename(target)}.tmp-`) || entry.startsWith(`${basename(target)}.old-`)) await rm(join(dirname(target), entry), { recursive: true, force: true });
+    }
     const temporary = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now().toString(36)}`);
-    await mkdir(temporary, { recursive: true, mode: 0o700 });
-    const header = 'table,cell,column,suppression,rule,reason,interval_low,interval_high,protection_level';
-    const csv = entries.map((e) => [e.table, e.cell, e.column, e.suppression, e.rule, e.reason, e.intervalLow ?? '', e.intervalHigh ?? '', e.protectionLevel ?? ''].map(csvField).join(','));
-    await writeFile(join(temporary, 'disclosure-log.csv'), `${header}\n${csv.join('\n')}${csv.length > 0 ? '\n' : ''}`, { mode: 0o600 });
-    await writeFile(join(temporary, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`, { mode: 0o600 });
-    await fsyncTree(temporary);
+    try {
+      await mkdir(temporary, { recursive: true, mode: 0o700 });
+      const header = 'table,cell,column,suppression,rule,reason,interval_low,interval_high,protection_level';
+      const csv = entries.map((e) => [e.table, e.cell, e.column, e.suppression, e.rule, e.reason, e.intervalLow ?? '', e.intervalHigh ?? '', e.protectionLevel ?? ''].map(csvField).join(','));
+      await writeFile(join(temporary, 'disclosure-log.csv'), `${header}\n${csv.join('\n')}${csv.length > 0 ? '\n' : ''}`, { mode: 0o600 });
+      await writeFile(join(temporary, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`, { mode: 0o600 });
+      await fsyncTree(temporary);
+    } catch (error) {
+      // A full disk half-way: keep nothing partial.
+      await rm(temporary, { recursive: true, force: true });
+      throw error;
+    }
     return new DisclosureLogWriter(target, temporary);
   }
 
