@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { attackerIntervals, type CellBounds, type Equation } from '../pipeline/audit/attackerLp.js';
-import { rulesFrom } from '../pipeline/audit/disclosureRules.js';
+import { attackerSystem } from '../pipeline/audit/attackerSystem.js';
+import { roundedInterval, rulesFrom } from '../pipeline/audit/disclosureRules.js';
 import { dimsKey, primaryRuleFindings } from '../pipeline/audit/primaryRules.js';
 import type { ReleasedRow, ReleasedTable } from '../pipeline/audit/releasedTables.js';
 
@@ -97,6 +99,52 @@ describe("the attacker's linear programmes", () => {
     expect(outcome.intervals.has('a')).toBe(false);
     expect(outcome.inconsistent).toHaveLength(1);
   });
+
+  it('flags exactly the cells the exhaustive programmes flag, with the same widths (random two-way tables)', async () => {
+    // A rows × columns table with margins, some inner cells and margins suppressed, a few shown rounded: the
+    // shortcuts (probes, unbounded directions, spans already seen) may only skip cells that are protected.
+    const level = 10;
+    const table = fc.record({
+      rows: fc.integer({ min: 2, max: 5 }),
+      columns: fc.integer({ min: 2, max: 5 }),
+      values: fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 25, maxLength: 25 }),
+      status: fc.array(fc.constantFrom('published', 'published', 'suppressed', 'suppressed', 'rounded'), { minLength: 36, maxLength: 36 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(table, async ({ rows, columns, values, status }) => {
+        const value = (r: number, c: number): number => {
+          if (r < rows && c < columns) return values[r * 5 + c] ?? 0;
+          let total = 0;
+          for (let i = 0; i < rows; i++) for (let j = 0; j < columns; j++) if ((r === rows || i === r) && (c === columns || j === c)) total += values[i * 5 + j] ?? 0;
+          return total;
+        };
+        const key = (r: number, c: number) => `${r},${c}`;
+        const bounds = new Map<string, CellBounds>();
+        const targets: string[] = [];
+        for (let r = 0; r <= rows; r++) {
+          for (let c = 0; c <= columns; c++) {
+            const v = value(r, c);
+            const s = status[r * 6 + c] ?? 'published';
+            if (s === 'suppressed') targets.push(key(r, c));
+            bounds.set(key(r, c), s === 'published' ? published(v) : s === 'rounded' ? { lower: Math.max(0, 5 * Math.round(v / 5) - 2), upper: 5 * Math.round(v / 5) + 2 } : suppressed);
+          }
+        }
+        const equations: Equation[] = [];
+        for (let r = 0; r <= rows; r++) equations.push(sum(`row ${r}`, Array.from({ length: columns }, (_, c) => key(r, c)), key(r, columns)));
+        for (let c = 0; c <= columns; c++) equations.push(sum(`column ${c}`, Array.from({ length: rows }, (_, r) => key(r, c)), key(rows, c)));
+        const flagged = (intervals: ReadonlyMap<string, { min: number; max: number }>) =>
+          targets.flatMap((t) => {
+            const i = intervals.get(t);
+            return i !== undefined && i.max - i.min < level - 1e-6 ? [`${t}: ${(i.max - i.min).toFixed(6)}`] : [];
+          });
+        const fast = await attackerIntervals(bounds, equations, targets, level);
+        const exhaustive = await attackerIntervals(bounds, equations, targets);
+        expect(flagged(fast.intervals)).toEqual(flagged(exhaustive.intervals));
+        expect(fast.inconsistent.length).toBe(exhaustive.inconsistent.length);
+      }),
+      { numRuns: 60 },
+    );
+  });
 });
 
 const rules = rulesFrom({}, 'defaults');
@@ -164,5 +212,38 @@ describe('the primary rules, recomputed from released values', () => {
       ['release.dominance', 'dominated'],
       ['release.p-percent', 'dominated'],
     ]);
+  });
+});
+
+describe('rounded cells in the attacker’s programmes', () => {
+  const spells = [{ column: 'spells', additive: true }];
+  const outflow = (utrecht: number, total: number) =>
+    table([row('rotterdam', { spells: null }, { spells: 'suppressed' }), row('utrecht', { spells: utrecht }, { spells: 'rounded' }), row('Total', { spells: total }, { spells: 'rounded' })], undefined, spells);
+  const interval = async (t: ReleasedTable, rulesDocument: unknown) => {
+    const system = attackerSystem([t], rulesFrom(rulesDocument, 'file'));
+    const outcome = await attackerIntervals(system.bounds, system.equations, system.targets);
+    return outcome.intervals.get(system.targets[0] ?? '');
+  };
+
+  it('reads a rounded count as the whole numbers that round to it, as the release rounds (half up)', () => {
+    const base = (b: number) => rulesFrom({ rounding: { method: 'base', base: b } }, 'file');
+    const midpoint6 = rulesFrom({ rounding: { method: 'midpoint6' } }, 'file');
+    // To 10: 15 … 24 all round to 20 (25 rounds to 30); to 5: 18 … 22.
+    expect(roundedInterval(20, base(10))).toEqual({ lower: 15, upper: 24 });
+    expect(roundedInterval(20, base(5))).toEqual({ lower: 18, upper: 22 });
+    expect(roundedInterval(0, base(10))).toEqual({ lower: 0, upper: 4 });
+    // Midpoint-6: 9 stands for 7 … 12, and 0 for a true 0.
+    expect(roundedInterval(9, midpoint6)).toEqual({ lower: 7, upper: 12 });
+    expect(roundedInterval(0, midpoint6)).toEqual({ lower: 0, upper: 0 });
+    // Redact ≤ 7, then to 5: a published 10 cannot be a redacted 7, so it stands for 8 … 12.
+    const redact = rulesFrom({ rounding: { method: 'redact-round', redactAtMost: 7, base: 5 } }, 'file');
+    expect(roundedInterval(10, redact)).toEqual({ lower: 8, upper: 12 });
+  });
+
+  it('narrows a suppressed cell beside rounded cells to the difference of their intervals', async () => {
+    // Base 5: Utrecht 20 is 18 … 22, the Total 25 is 23 … 27, so Rotterdam lies in 1 … 9: width 8, under 10.
+    expect(await interval(outflow(20, 25), { rounding: { method: 'base', base: 5 } })).toEqual({ min: 1, max: 9 });
+    // Base 10: Utrecht 20 is 15 … 24, the Total 30 is 25 … 34: Rotterdam in 1 … 19 (not 0 … 20: 25 would round up).
+    expect(await interval(outflow(20, 30), { rounding: { method: 'base', base: 10 } })).toEqual({ min: 1, max: 19 });
   });
 });

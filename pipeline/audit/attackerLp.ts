@@ -141,8 +141,7 @@ export async function attackerIntervals(bounds: ReadonlyMap<string, CellBounds>,
  * basis instead of re-reading the model. Null when the system has no solution.
  */
 function solveSystem(highs: Highs, system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>, targets: readonly string[], enough: number): { intervals: Map<string, Interval> | null; programmes: number } {
-  const { text, names } = lpText(system, bounds);
-  const model = highs.createModel({ format: 'lp', data: text });
+  const { model, columns } = systemModel(highs, system, bounds);
   let programmes = 0;
   try {
     model.options.set({ output_flag: false });
@@ -151,8 +150,8 @@ function solveSystem(highs: Highs, system: readonly { vars: { key: string; coeff
     const intervals = new Map<string, Interval>();
     const colOf = new Map<string, number>();
     for (const target of targets) {
-      const name = names.get(target);
-      if (name !== undefined) colOf.set(target, model.getColByName(name));
+      const col = columns.get(target);
+      if (col !== undefined) colOf.set(target, col);
     }
     // The lowest and highest value each target took in any solution found so far.
     const seen = new Map<number, { low: number; high: number }>();
@@ -171,7 +170,7 @@ function solveSystem(highs: Highs, system: readonly { vars: { key: string; coeff
     };
     let unboundedAbove = new Set<string>();
     if (Number.isFinite(enough) && colOf.size > 1) {
-      const probed = probe(highs, model, system, bounds, names, [...colOf.values()], enough, remember);
+      const probed = probe(highs, model, system, bounds, columns, [...colOf.values()], enough, remember);
       programmes += probed.programmes;
       // A ray only proves a target unbounded once the system is known to have a solution at all.
       if (seen.size > 0 && probed.ceilingReached) {
@@ -181,9 +180,8 @@ function solveSystem(highs: Highs, system: readonly { vars: { key: string; coeff
     }
     let previous: number | undefined;
     for (const target of targets) {
-      const name = names.get(target);
       const col = colOf.get(target);
-      if (name === undefined || col === undefined) continue;
+      if (col === undefined) continue;
       const known = seen.get(col);
       if (known !== undefined && unboundedAbove.has(target)) {
         intervals.set(target, { min: known.low, max: Infinity });
@@ -208,7 +206,8 @@ function solveSystem(highs: Highs, system: readonly { vars: { key: string; coeff
         if (code === status.infeasible) return 'infeasible';
         if (code === status.unbounded) return sense === maximize ? Infinity : -Infinity;
         // Presolve could not tell infeasible from unbounded, or stopped early: settle it with a fresh solve without presolve.
-        return solveOnce(highs, `${sense === maximize ? 'Maximize' : 'Minimize'}\n obj: ${name}\n${text.slice(text.indexOf('Subject To'))}`);
+        const { text, names } = lpText(system, bounds);
+        return solveOnce(highs, `${sense === maximize ? 'Maximize' : 'Minimize'}\n obj: ${names.get(target) ?? 'x0'}\n${text.slice(text.indexOf('Subject To'))}`);
       };
       if (known !== undefined) {
         // The probes have pushed every target down already; the top is what is still unknown.
@@ -254,40 +253,35 @@ function solveSystem(highs: Highs, system: readonly { vars: { key: string; coeff
  * cell reached one, no target can grow without limit (a direction raising one
  * would have raised the sum further), so there is no need to look for one.
  */
-function probe(highs: Highs, model: Model, system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>, names: ReadonlyMap<string, string>, targetCols: readonly number[], enough: number, remember: () => void): { programmes: number; ceilingReached: boolean } {
+function probe(highs: Highs, model: Model, system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>, columns: ReadonlyMap<string, number>, targetCols: readonly number[], enough: number, remember: () => void): { programmes: number; ceilingReached: boolean } {
   let largest = 0;
   for (const eq of system) largest = Math.max(largest, Math.abs(eq.rhs));
-  for (const key of names.keys()) {
+  for (const key of columns.keys()) {
     const b = bounds.get(key);
     if (b !== undefined) largest = Math.max(largest, Math.abs(b.lower), Number.isFinite(b.upper) ? Math.abs(b.upper) : 0);
   }
   const ceiling = 2 * largest + 4 * enough + 100;
   const unbounded: { col: number; lower: number; ceiling: number }[] = [];
-  for (const [key, name] of names) {
+  for (const [key, col] of columns) {
     const b = bounds.get(key) ?? { lower: 0, upper: Infinity };
     if (Number.isFinite(b.upper)) continue;
-    const col = model.getColByName(name);
     const own = Math.max(ceiling, b.lower + 2 * enough);
     model.changeColBounds(col, b.lower, own);
     unbounded.push({ col, lower: b.lower, ceiling: own });
   }
   const { minimize, maximize } = highs.constants.objectiveSense;
-  const patterns: { sense: typeof minimize; weight: (i: number) => number }[] = [
-    { sense: maximize, weight: () => 1 },
-    { sense: minimize, weight: () => 1 },
-  ];
   let programmes = 0;
   // Unknown (so assumed reached) unless the upward push ends at an optimum below every ceiling.
   let ceilingReached = true;
   try {
-    for (const pattern of patterns) {
-      targetCols.forEach((col, i) => model.changeColCost(col, pattern.weight(i)));
-      model.changeObjectiveSense(pattern.sense);
+    for (const col of targetCols) model.changeColCost(col, 1);
+    for (const sense of [maximize, minimize]) {
+      model.changeObjectiveSense(sense);
       model.run();
       programmes++;
       if (model.getModelStatus() !== highs.constants.modelStatus.optimal) continue;
       remember();
-      if (pattern.sense === maximize) {
+      if (sense === maximize) {
         const values = model.getSolution().colValue;
         ceilingReached = unbounded.some(({ col, ceiling: top }) => (values[col] ?? top) >= top - 1e-3 * Math.max(1, top));
       }
@@ -338,6 +332,54 @@ function targetsUnboundedAbove(highs: Highs, system: readonly { vars: { key: str
     model.dispose();
   }
   return found;
+}
+
+/**
+ * One system as a HiGHS model, passed as arrays (no LP text to write and
+ * parse): a column per cell in order of first appearance, a row per equation
+ * fixed to its right-hand side, every cost zero until a programme sets one.
+ */
+function systemModel(highs: Highs, system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>): { model: Model; columns: Map<string, number> } {
+  const columns = new Map<string, number>();
+  const starts = [0];
+  const indices: number[] = [];
+  const values: number[] = [];
+  for (const eq of system) {
+    // A cell named twice in one equation is one column with the coefficients added (as an LP file reads it).
+    const row = new Map<number, number>();
+    for (const v of eq.vars) {
+      let col = columns.get(v.key);
+      if (col === undefined) {
+        col = columns.size;
+        columns.set(v.key, col);
+      }
+      row.set(col, (row.get(col) ?? 0) + v.coefficient);
+    }
+    for (const [col, coefficient] of row) {
+      indices.push(col);
+      values.push(coefficient);
+    }
+    starts.push(indices.length);
+  }
+  const colLower: number[] = [];
+  const colUpper: number[] = [];
+  for (const key of columns.keys()) {
+    const b = bounds.get(key) ?? { lower: 0, upper: Infinity };
+    colLower.push(b.lower);
+    colUpper.push(Number.isFinite(b.upper) ? b.upper : highs.infinity);
+  }
+  const rhs = system.map((eq) => eq.rhs);
+  const model = highs.createModel({
+    numCols: columns.size,
+    numRows: system.length,
+    colCost: new Array<number>(columns.size).fill(0),
+    colLower,
+    colUpper,
+    rowLower: rhs,
+    rowUpper: rhs,
+    matrix: { format: 'csr', numRows: system.length, numCols: columns.size, starts, indices, values },
+  });
+  return { model, columns };
 }
 
 function lpText(system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>): { text: string; names: Map<string, string> } {

@@ -31,18 +31,22 @@ export interface DisclosureRules {
   readonly pPercent: number;
   /** The width a suppressed cell's feasible interval must reach. */
   readonly protectionLevel: number;
+  /** How counts were rounded: 'base' (nearest multiple), 'redact-round' (OpenSAFELY: small counts redacted, the rest to base), 'midpoint6', or 'none'. */
+  readonly roundingMethod: string;
   /** When cells are rounded: to this base (the attacker knows the true value within half of it). */
   readonly roundingBase: number;
   /** How far below and above a rounded value the true value can lie (OpenSAFELY midpoint-6: 3 stands for 1–6). */
   readonly roundingBelow: number;
   readonly roundingAbove: number;
+  /** Under redact-round: counts up to this were redacted, so a published rounded count stands for more than it. */
+  readonly redactAtMost: number;
 }
 
 export const DESIGN_DEFAULTS = { minFrequency: 10, dominanceN: 2, dominanceK: 0.9, pPercent: 0.1, roundingBase: 5 } as const;
 
 const RATE_MINIMUM = ['rates.minimum', 'rates.min', 'rates.threshold', 'rates.minCount', 'rates.minFrequency', 'rate.threshold', 'rate.min', 'rateMinimum', 'rateThreshold', 'minRateCount'];
 
-const CANDIDATES: Record<keyof Omit<DisclosureRules, 'source' | 'zerosAreSensitive' | 'roundingBelow' | 'roundingAbove'>, readonly string[]> = {
+const CANDIDATES: Record<keyof Omit<DisclosureRules, 'source' | 'zerosAreSensitive' | 'roundingMethod' | 'roundingBelow' | 'roundingAbove' | 'redactAtMost'>, readonly string[]> = {
   minFrequency: ['minFrequency', 'frequency.minPersons', 'frequency.threshold', 'frequency.minFrequency', 'frequency.min', 'counts.minFrequency', 'counts.threshold', 'counts.min', 'frequencyThreshold', 'threshold', 'minCount', 'minPersons'],
   rateNumerator: ['rates.minNumerator', 'rate.minNumerator', ...RATE_MINIMUM],
   rateDenominator: ['rates.minDenominator', 'rate.minDenominator', ...RATE_MINIMUM],
@@ -84,10 +88,34 @@ export function rulesFrom(document: unknown, source: string): DisclosureRules {
   };
 }
 
-function roundingOf(document: unknown): Pick<DisclosureRules, 'roundingBase' | 'roundingBelow' | 'roundingAbove'> {
-  if (at(document, 'rounding.method') === 'midpoint6') return { roundingBase: 6, roundingBelow: 2, roundingAbove: 3 };
+/**
+ * The rounding rule as the release applied it (schemas/rules.ts): counts are
+ * whole numbers rounded half up, so to an even base b a published r stands for
+ * r − b/2 … r + b/2 − 1, to an odd base for r − ⌊b/2⌋ … r + ⌊b/2⌋.
+ */
+function roundingOf(document: unknown): Pick<DisclosureRules, 'roundingMethod' | 'roundingBase' | 'roundingBelow' | 'roundingAbove' | 'redactAtMost'> {
+  const method = at(document, 'rounding.method');
+  const roundingMethod = typeof method === 'string' ? method : 'none';
+  if (roundingMethod === 'midpoint6') return { roundingMethod, roundingBase: 6, roundingBelow: 2, roundingAbove: 3, redactAtMost: 0 };
   const base = pick(document, CANDIDATES.roundingBase) ?? DESIGN_DEFAULTS.roundingBase;
-  return { roundingBase: base, roundingBelow: Math.floor(base / 2), roundingAbove: Math.floor(base / 2) };
+  const half = Math.floor(base / 2);
+  const redactAtMost = roundingMethod === 'redact-round' ? (pick(document, ['rounding.redactAtMost']) ?? 0) : 0;
+  return { roundingMethod, roundingBase: base, roundingBelow: half, roundingAbove: base % 2 === 0 ? half - 1 : half, redactAtMost };
+}
+
+/**
+ * What the attacker knows of a count published rounded: the whole numbers
+ * that round to it under the release's rule, as an interval. A rounded 0 under
+ * midpoint-6 is a true 0; under redact-round a published count is never one of
+ * the redacted small counts.
+ */
+export function roundedInterval(published: number, rules: DisclosureRules): { lower: number; upper: number } {
+  if (rules.roundingMethod === 'midpoint6' && published === 0) return { lower: 0, upper: 0 };
+  if (rules.roundingMethod === 'redact-round') {
+    if (published === 0) return { lower: 0, upper: rules.redactAtMost >= rules.roundingBelow ? 0 : rules.roundingBelow };
+    return { lower: Math.max(rules.redactAtMost + 1, published - rules.roundingBelow), upper: published + rules.roundingAbove };
+  }
+  return { lower: Math.max(0, published - rules.roundingBelow), upper: published + rules.roundingAbove };
 }
 
 /** The rules the release says it applied: an embedded rules object, or a rules file it names. */

@@ -46,13 +46,15 @@ export async function checkIdentifierLeakage(workspace: Workspace, duck: Duck): 
   await duck.run(await readFile(besideModule(import.meta.url, 'identifierMacros.sql'), 'utf8'));
   const files = await filesToScan(workspace);
   const collecting = performance.now();
+  const collectingCpu = process.cpuUsage();
   await collectPseudonyms(workspace, duck);
-  log().debug({ ms: Math.round(performance.now() - collecting) }, 'audit: pseudonyms collected');
+  log().debug({ ms: Math.round(performance.now() - collecting), cpuMs: cpuMs(collectingCpu) }, 'audit: pseudonyms collected');
   const findings: Finding[] = [];
   let columnsScanned = 0;
   let notScanned = 0;
   for (const file of files) {
     const started = performance.now();
+    const cpu = process.cpuUsage();
     try {
       const columns = await scanColumns(duck, file);
       if (columns === null) {
@@ -62,7 +64,7 @@ export async function checkIdentifierLeakage(workspace: Workspace, duck: Duck): 
       columnsScanned += columns.all.length;
       const pseudonymColumns = file.area === 'source' ? [] : columns.textual;
       findings.push(...(await leakFindings(duck, file, columns, pseudonymColumns)));
-      log().debug({ file: file.name, columns: columns.all.length, ms: Math.round(performance.now() - started) }, 'audit: file scanned');
+      log().debug({ file: file.name, columns: columns.all.length, ms: Math.round(performance.now() - started), cpuMs: cpuMs(cpu) }, 'audit: file scanned');
     } catch (error) {
       // A file the audit cannot read is a file it cannot vouch for; the reason may quote a cell, so it is not repeated.
       log().debug({ file: file.name, err: error }, 'audit: file could not be scanned');
@@ -70,9 +72,7 @@ export async function checkIdentifierLeakage(workspace: Workspace, duck: Duck): 
     }
   }
   await duck.run('DROP TABLE IF EXISTS audit_file');
-  const counts = await duck.jsonRows<{ p1: number; f1: number; rid: number }>(
-    'SELECT (SELECT count(*) FROM audit_source_p1) AS p1, (SELECT count(*) FROM audit_source_f1) AS f1, (SELECT count(*) FROM audit_link_rid) AS rid',
-  );
+  const counts = await duck.jsonRows<{ p1: number; f1: number; rid: number }>('SELECT count(*) FILTER (WHERE is_p1) AS p1, count(*) FILTER (WHERE is_f1) AS f1, count(*) FILTER (WHERE is_rid) AS rid FROM audit_pseudonym');
   const c = counts[0] ?? { p1: 0, f1: 0, rid: 0 };
   return {
     findings,
@@ -111,37 +111,32 @@ async function filesToScan(workspace: Workspace): Promise<ScannedFile[]> {
   return files;
 }
 
-/** The values the later areas must not hold, collected from the outputs that hold them legitimately. */
+/**
+ * The values the later areas must not hold, collected from the outputs that
+ * hold them legitimately, into one lookup table (a value found in two sets
+ * keeps both marks) by a single grouping over every source.
+ */
 async function collectPseudonyms(workspace: Workspace, duck: Duck): Promise<void> {
-  const p1: string[] = [];
-  const f1: string[] = [];
-  const rid: string[] = [];
-  const collect = async (dir: StageDir, column: string, into: string[]) => {
+  const selects: string[] = [];
+  const collect = async (dir: StageDir, column: string, kind: 'p1' | 'f1' | 'rid') => {
     for (const file of dir.files.filter((f) => fileKind(f) === 'parquet')) {
       const path = join(dir.absDir, file);
       const names = await columnNames(duck, `read_parquet(${sqlString(path)})`);
-      if (names?.includes(column)) into.push(`SELECT lower(CAST(${sqlIdent(column)} AS VARCHAR)) AS v FROM read_parquet(${sqlString(path)}) WHERE ${sqlIdent(column)} IS NOT NULL`);
+      if (names?.includes(column)) selects.push(`SELECT lower(CAST(${sqlIdent(column)} AS VARCHAR)) AS v, '${kind}' AS kind FROM read_parquet(${sqlString(path)}) WHERE ${sqlIdent(column)} IS NOT NULL`);
     }
   };
   for (const dir of workspace.stageDirs) {
     if (dir.stage === 'pseudonymize') {
-      await collect(dir, 'p1', p1);
-      await collect(dir, 'f1', f1);
+      await collect(dir, 'p1', 'p1');
+      await collect(dir, 'f1', 'f1');
     } else if (dir.stage === 'link') {
-      await collect(dir, 'rid', rid);
+      await collect(dir, 'rid', 'rid');
     }
   }
-  const table = async (name: string, selects: string[]) => {
-    const body = selects.length === 0 ? 'SELECT NULL::VARCHAR AS v WHERE false' : `SELECT DISTINCT v FROM (${selects.join(' UNION ALL ')})`;
-    await duck.run(`CREATE OR REPLACE TEMP TABLE ${name} AS ${body}`);
-  };
-  await table('audit_source_p1', p1);
-  await table('audit_source_f1', f1);
-  await table('audit_link_rid', rid);
-  // One lookup table for the scan's single join; a value found in two sets keeps both marks.
+  const body = selects.length === 0 ? 'SELECT NULL::VARCHAR AS v, NULL::VARCHAR AS kind WHERE false' : selects.join(' UNION ALL ');
   await duck.run(`CREATE OR REPLACE TEMP TABLE audit_pseudonym AS
     SELECT v, bool_or(kind = 'p1') AS is_p1, bool_or(kind = 'f1') AS is_f1, bool_or(kind = 'rid') AS is_rid
-    FROM (SELECT v, 'p1' AS kind FROM audit_source_p1 UNION ALL SELECT v, 'f1' FROM audit_source_f1 UNION ALL SELECT v, 'rid' FROM audit_link_rid)
+    FROM (${body})
     GROUP BY v`);
 }
 
@@ -185,12 +180,15 @@ async function scanColumns(duck: Duck, file: ScannedFile): Promise<FileColumns |
         if (numeric && file.aggregate) continue;
         if (FRACTIONAL.test(c.type)) {
           // Only a whole number can be a BSN stored as a number; '12345678.5' is a wage sum, not an identifier.
-          all.push({ name: c.name, text: `CASE WHEN ${ident} = trunc(${ident}) AND abs(${ident}) < 1e9 THEN CAST(CAST(${ident} AS BIGINT) AS VARCHAR) END` });
+          all.push({ name: c.name, text: `CASE WHEN ${ident} = trunc(${ident}) AND abs(${ident}) >= 1e7 AND abs(${ident}) < 1e9 THEN CAST(CAST(${ident} AS BIGINT) AS VARCHAR) END` });
+        } else if (INTEGER.test(c.type)) {
+          // A whole number's text is one run of digits: only 8 or 9 of them can be a BSN.
+          all.push({ name: c.name, text: `CASE WHEN abs(TRY_CAST(${ident} AS DOUBLE)) BETWEEN 1e7 AND 999999999 THEN CAST(${ident} AS VARCHAR) END` });
         } else {
-          all.push({ name: c.name, text: `CAST(${ident} AS VARCHAR)` });
+          all.push({ name: c.name, text: atLeastEightCharacters(ident) });
         }
       }
-      const textual = described.filter((c) => TEXTUAL.test(c.type)).map((c) => ({ name: c.name, text: `CAST(${sqlIdent(c.name)} AS VARCHAR)` }));
+      const textual = described.filter((c) => TEXTUAL.test(c.type)).map((c) => ({ name: c.name, text: atLeastEightCharacters(sqlIdent(c.name)) }));
       return { source, isTable: true, all, textual };
     }
   }
@@ -259,7 +257,9 @@ async function leakFindings(duck: Duck, file: ScannedFile, columns: FileColumns,
   const scanned = new Map<string, ScanColumn>();
   for (const c of [...columns.all, ...pseudonymColumns]) if (!scanned.has(c.name)) scanned.set(c.name, c);
   const nameList = (list: readonly ScanColumn[]) => `[${list.map((c) => sqlString(c.name)).join(', ')}]::VARCHAR[]`;
-  const sql = fillSql(await (leakScanSql ??= readFile(besideModule(import.meta.url, 'leakScan.sql'), 'utf8')), { cells: castSelect([...scanned.values()], columns.source), bsnColumns: nameList(columns.all), pseudonymColumns: nameList(pseudonymColumns) });
+  const long = columns.isTable && Number(await duck.scalar<bigint>(`SELECT count(*) FROM ${columns.source}`)) >= LONG_FILE_ROWS;
+  const cells = long ? distinctCells([...scanned.values()], columns.source) : everyCell([...scanned.values()], columns.source);
+  const sql = fillSql(await (leakScanSql ??= readFile(besideModule(import.meta.url, 'leakScan.sql'), 'utf8')), { cells, bsnColumns: nameList(columns.all), pseudonymColumns: nameList(pseudonymColumns) });
   const rows = await duck.jsonRows<{ column_name: string; cells_nine_digits: number; cells_eight_digits: number; p1_values: number; f1_values: number; rid_values: number; pseudonym_shaped: number }>(sql);
   const found: Finding[] = [];
   const where = file.area === 'release' ? 'release' : 'linked';
@@ -285,13 +285,36 @@ async function leakFindings(duck: Duck, file: ScannedFile, columns: FileColumns,
   return found;
 }
 
-function castSelect(columns: readonly ScanColumn[], source: string): string {
-  return `SELECT ${columns.map((c) => `${c.text} AS ${sqlIdent(c.name)}`).join(', ')} FROM ${source}`;
+/** From this many rows on, a file's cells are grouped by value before the scan (below it, grouping costs more than it saves). */
+const LONG_FILE_ROWS = 50_000;
+
+/**
+ * A long file's cells as each column's distinct texts with how many cells hold
+ * them: one grouping per column (each reads only its own column), far cheaper
+ * than running the regular expressions on every cell when values repeat down
+ * a column (a person's pseudonym on each of their jobs, a contract type).
+ */
+function distinctCells(columns: readonly ScanColumn[], source: string): string {
+  return columns.map((c) => `SELECT ${sqlString(c.name)} AS column_name, cell, count(*) AS n FROM (SELECT ${c.text} AS cell FROM ${source}) WHERE cell IS NOT NULL GROUP BY cell`).join('\n  UNION ALL\n  ');
+}
+
+/** A short file's cells one by one, in one read (UNPIVOT drops the NULLs). */
+function everyCell(columns: readonly ScanColumn[], source: string): string {
+  return `SELECT column_name, cell, 1 AS n FROM (UNPIVOT (SELECT ${columns.map((c) => `${c.text} AS ${sqlIdent(c.name)}`).join(', ')} FROM ${source}) ON COLUMNS(*) INTO NAME column_name VALUE cell)`;
 }
 
 /** Whole-document scans have no column to name. */
 function columnLabel(column: string, isTable: boolean): string | undefined {
   return isTable ? column : undefined;
+}
+
+/**
+ * A column's text, or NULL when it is shorter than 8 characters: every BSN-like
+ * value needs 8 digits and every pseudonym 32 characters, so short cells
+ * (codes, flags, small counts) never reach the scan.
+ */
+function atLeastEightCharacters(ident: string): string {
+  return `CASE WHEN length(CAST(${ident} AS VARCHAR)) >= 8 THEN CAST(${ident} AS VARCHAR) END`;
 }
 
 async function describe(duck: Duck, source: string): Promise<{ name: string; type: string }[] | null> {
@@ -305,6 +328,12 @@ async function describe(duck: Duck, source: string): Promise<{ name: string; typ
 
 async function columnNames(duck: Duck, source: string): Promise<string[] | null> {
   return (await describe(duck, source))?.map((c) => c.name) ?? null;
+}
+
+/** Process CPU milliseconds (all threads, DuckDB's included) since `since`. */
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return Math.round((used.user + used.system) / 1000);
 }
 
 function plural(n: number, one: string, many: string): string {

@@ -1,10 +1,11 @@
 import { extname, join } from 'node:path';
 import { sqlIdent, sqlString, type Duck } from '../core/duckdb.js';
-import { attackerIntervals, type CellBounds, type Equation } from './attackerLp.js';
+import { attackerIntervals } from './attackerLp.js';
+import { attackerSystem, type Occurrence } from './attackerSystem.js';
 import { loadDisclosureRules, type DisclosureRules } from './disclosureRules.js';
 import { finding, type CheckResult, type Finding } from './finding.js';
 import { dimsKey, primaryRuleFindings, type CellInternals } from './primaryRules.js';
-import { cellKey, readCatalogue, readReleasedTable, STATUSES, tableFilesOf, TOTAL, type ReleasedTable, type TableDescription } from './releasedTables.js';
+import { readCatalogue, readReleasedTable, STATUSES, tableFilesOf, type ReleasedTable, type TableDescription } from './releasedTables.js';
 import { tableSource } from './tableReader.js';
 import { workspaceFile, type StageDir, type Workspace } from './workspace.js';
 
@@ -166,54 +167,16 @@ async function metricsInternals(duck: Duck, metrics: StageDir, table: ReleasedTa
   return byCell;
 }
 
-interface Occurrence {
-  readonly table: ReleasedTable;
-  readonly column: string;
-  readonly dims: Readonly<Record<string, string>>;
-  readonly status: string;
-  readonly value: number | null;
-}
-
 /**
- * One system of cells for a bundle: a cell is identified by its population,
- * measure and non-Total dimension values, so a cell that two tables share is
- * one unknown (or one published value) in the attacker's equations.
+ * The attacker's programmes over one bundle's tables, and the findings they
+ * lead to: published values that contradict their margins, and suppressed
+ * cells narrowed below the protection level.
  */
 async function attackerFindings(tables: readonly ReleasedTable[], rules: DisclosureRules): Promise<{ findings: Finding[]; suppressed: number; programmes: number }> {
-  const found: Finding[] = [];
-  const occurrences = new Map<string, Occurrence[]>();
-  const equations: Equation[] = [];
-  for (const table of tables) {
-    const population = table.description?.population ?? `table:${table.name}`;
-    for (const measure of table.measures.filter((m) => m.additive)) {
-      for (const row of table.rows) {
-        const key = cellKey(population, measure.column, row.dims);
-        const list = occurrences.get(key) ?? [];
-        list.push({ table, column: measure.column, dims: row.dims, status: row.statuses[measure.column] ?? '', value: row.values[measure.column] ?? null });
-        occurrences.set(key, list);
-      }
-      equations.push(...marginEquations(table, population, measure.column));
-    }
-  }
-
-  const bounds = new Map<string, CellBounds>();
-  const targets: string[] = [];
-  for (const [key, list] of occurrences) {
-    const published = list.filter((o) => o.status === 'published' && o.value !== null);
-    const values = new Set(published.map((o) => o.value));
-    if (values.size > 1) {
-      const first = published[0] as Occurrence;
-      found.push(finding('release', 'release.inconsistent-shared-cell', first.table.file, `The same cell is published with different values in ${published.length} places (${[...new Set(published.map((o) => o.table.name))].join(', ')}).`, { column: first.column, cell: { ...first.dims }, count: published.length }));
-    }
-    const fixed = published[0]?.value;
-    const rounded = list.find((o) => o.status === 'rounded' && o.value !== null)?.value;
-    if (fixed !== undefined && fixed !== null) bounds.set(key, { lower: fixed, upper: fixed });
-    else if (rounded !== undefined && rounded !== null) bounds.set(key, { lower: Math.max(0, rounded - rules.roundingBelow), upper: rounded + rules.roundingAbove });
-    else bounds.set(key, { lower: 0, upper: Infinity });
-    if (list.some((o) => o.status === 'suppressed')) targets.push(key);
-  }
-
-  const outcome = await attackerIntervals(bounds, equations, targets, rules.protectionLevel);
+  const system = attackerSystem(tables, rules);
+  const found: Finding[] = [...system.findings];
+  const { occurrences, targets } = system;
+  const outcome = await attackerIntervals(system.bounds, system.equations, targets, rules.protectionLevel);
   for (const bad of outcome.inconsistent) {
     const first = bad.cells.map((k) => occurrences.get(k)?.[0]).find((o) => o !== undefined);
     found.push(
@@ -239,29 +202,6 @@ async function attackerFindings(tables: readonly ReleasedTable[], rules: Disclos
     );
   }
   return { findings: found, suppressed: targets.length, programmes: outcome.programmesSolved };
-}
-
-/** For each dimension: within every combination of the other dimensions, the non-Total values add up to the Total. */
-function marginEquations(table: ReleasedTable, population: string, measure: string): Equation[] {
-  const equations: Equation[] = [];
-  for (const dim of table.dimensions) {
-    const groups = new Map<string, { total: Readonly<Record<string, string>> | undefined; inner: Readonly<Record<string, string>>[] }>();
-    for (const row of table.rows) {
-      const others = JSON.stringify(table.dimensions.filter((d) => d !== dim).map((d) => row.dims[d]));
-      const group = groups.get(others) ?? { total: undefined, inner: [] };
-      if (row.dims[dim] === TOTAL) group.total = row.dims;
-      else group.inner.push(row.dims);
-      groups.set(others, group);
-    }
-    for (const group of groups.values()) {
-      if (group.total === undefined || group.inner.length === 0) continue;
-      equations.push({
-        origin: `${table.name}: ${measure} over ${dim}`,
-        terms: [...group.inner.map((dims) => ({ key: cellKey(population, measure, dims), coefficient: 1 })), { key: cellKey(population, measure, group.total), coefficient: -1 }],
-      });
-    }
-  }
-  return equations;
 }
 
 function formatWidth(width: number): string {
