@@ -5,7 +5,8 @@ import { CellSystem, TableLayout } from './sdc/cellSystem.js';
 import { DimensionBuilder, HierarchyShapeError, TOTAL } from './sdc/dimension.js';
 import { countFinding, magnitudeFinding, rateFinding } from './sdc/primaryRules.js';
 import { defaultWeights, type SuppressionProblem } from './sdc/problem.js';
-import { protectCells, ProtectionRefusal, verifyPattern, type PrimaryFinding } from './sdc/protect.js';
+import { protectCells, ProtectionRefusal, verifyPattern, type PrimaryFinding, type ProtectionOutcome } from './sdc/protect.js';
+import { attackIntervals } from './sdc/attack.js';
 import { roundCount, roundingPreimage } from './sdc/rounding.js';
 
 /** One aggregate table as read from the metrics stage: dimension values as strings, measures as numbers (NULL → null). */
@@ -69,6 +70,17 @@ export interface ReleaseResult {
   readonly boundsRelaxed: readonly string[];
 }
 
+/** One measure's protected pattern, kept until a later numerator has told what it reveals of this denominator. */
+interface SolvedProblem {
+  readonly measure: CountMeasure | MeanMeasure;
+  readonly tables: PreparedTable[];
+  readonly problem: SuppressionProblem;
+  readonly primary: ReadonlyMap<number, PrimaryFinding>;
+  readonly outcome: ProtectionOutcome;
+  /** The attacker's interval of every suppressed cell, after every bound the release gives away. */
+  intervals: ReadonlyMap<number, { readonly lo: number; readonly hi: number }>;
+}
+
 interface PreparedTable {
   readonly loaded: LoadedTable;
   readonly layout: TableLayout;
@@ -94,6 +106,7 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
   const boundsRelaxed: string[] = [];
   const attackHigh = new Map<string, Float64Array>();
   const attack = { suppressedCells: 0, exactlyRecoverable: 0, narrowedBelowProtection: 0 };
+  const solved: SolvedProblem[] = [];
   const key = (table: string, column: string) => `${table}\u0000${column}`;
 
   for (const problem of problemsInOrder(prepared)) {
@@ -123,6 +136,8 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
           // suppressed denominator can be by the attack on it.
           const denominatorStatus = status.get(key(table.loaded.spec.name, measure.rate.denominator))?.[local];
           if (denominatorStatus === 'published') upper[cell] = denominator;
+          // A rounded denominator is known only within its rounding interval: its top bounds the numerator.
+          else if (denominatorStatus === 'rounded') upper[cell] = roundingPreimage(published.get(key(table.loaded.spec.name, measure.rate.denominator))![local]!, rules.rounding)[1];
           else if (denominatorStatus === 'suppressed') upper[cell] = attackHigh.get(key(table.loaded.spec.name, measure.rate.denominator))?.[local] ?? Number.POSITIVE_INFINITY;
         }
         if (rounded) {
@@ -169,14 +184,7 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
       throw error;
     }
     lpSolves += outcome.lpSolves;
-    const secondary = new Set(outcome.secondary);
-    for (const [cell, interval] of outcome.intervals) {
-      attack.suppressedCells++;
-      const need = primary.get(cell)?.width ?? 0;
-      // A cell that needs no protection (a mean without contributors) may well be known exactly: it hides nothing.
-      if (interval.hi - interval.lo < 1e-6 && !(primary.has(cell) && need === 0)) attack.exactlyRecoverable++;
-      if (interval.hi - interval.lo + 1e-6 < need) attack.narrowedBelowProtection++;
-    }
+    solved.push({ measure, tables, problem: suppressionProblem, primary, outcome, intervals: outcome.intervals });
     for (const table of tables) {
       const name = table.loaded.spec.name;
       const cellOf = system.cellOf[tables.indexOf(table)]!;
@@ -188,19 +196,6 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
         if (outcome.suppressed[cell] === 1) {
           statuses.push('suppressed');
           values.push(null);
-          const finding = primary.get(cell);
-          const interval = outcome.intervals.get(cell);
-          log.push({
-            table: name,
-            cell: table.layout.describe(local),
-            column: measure.column,
-            suppression: finding !== undefined && !secondary.has(cell) ? 'primary' : 'secondary',
-            rule: finding?.rule ?? 'secondary',
-            reason: finding?.reason ?? 'protects a primary cell against recomputation from published cells',
-            intervalLow: interval?.lo ?? null,
-            intervalHigh: interval === undefined || !Number.isFinite(interval.hi) ? null : interval.hi,
-            protectionLevel: finding?.width ?? null,
-          });
         } else if (rounded) {
           statuses.push('rounded');
           values.push(roundCount(source[local]!, rules.rounding) ?? null);
@@ -217,6 +212,57 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
         Float64Array.from({ length: table.layout.size }, (_, local) => outcome.intervals.get(cellOf[local]!)?.hi ?? Number.POSITIVE_INFINITY),
       );
     }
+  }
+
+  // A denominator is no smaller than its numerator: once the numerators are out, what they give away bounds each
+  // suppressed denominator from below. Check every denominator pattern again under those bounds. One pass, not a
+  // joint attack on both measures: the numerators were checked against the denominators' maxima before these bounds.
+  for (const done of solved) {
+    const lower = await numeratorFloors(done, solved, rules, (table, column) => ({ status: status.get(key(table, column))!, values: published.get(key(table, column))! }));
+    if (lower === undefined) continue;
+    try {
+      done.intervals = await verifyPattern({ ...done.problem, lower }, done.outcome.suppressed);
+    } catch (error) {
+      if (error instanceof ProtectionRefusal) {
+        const why = `${error.why}, given what its published numerators reveal (a denominator is at least its numerator)`;
+        throw new DataError('RELEASE_REFUSED', `Release refused: ${error.cellName}, column '${done.measure.column}': ${why}. Nothing was written.`, [
+          { file: done.tables[done.problem.system.home[error.cell]![0]]!.loaded.file, column: done.measure.column, rule: 'release.protection', message: `${error.cellName}: ${why}` },
+        ]);
+      }
+      throw error;
+    }
+  }
+
+  for (const { measure, tables, problem, primary, outcome, intervals } of solved) {
+    const { system } = problem;
+    const secondary = new Set(outcome.secondary);
+    for (const [cell, interval] of intervals) {
+      attack.suppressedCells++;
+      const need = primary.get(cell)?.width ?? 0;
+      // A cell that needs no protection (a mean without contributors) may well be known exactly: it hides nothing.
+      if (interval.hi - interval.lo < 1e-6 && !(primary.has(cell) && need === 0)) attack.exactlyRecoverable++;
+      if (interval.hi - interval.lo + 1e-6 < need) attack.narrowedBelowProtection++;
+    }
+    tables.forEach((table, t) => {
+      const cellOf = system.cellOf[t]!;
+      for (let local = 0; local < table.layout.size; local++) {
+        const cell = cellOf[local]!;
+        if (outcome.suppressed[cell] !== 1) continue;
+        const finding = primary.get(cell);
+        const interval = intervals.get(cell);
+        log.push({
+          table: table.loaded.spec.name,
+          cell: table.layout.describe(local),
+          column: measure.column,
+          suppression: finding !== undefined && !secondary.has(cell) ? 'primary' : 'secondary',
+          rule: finding?.rule ?? 'secondary',
+          reason: finding?.reason ?? 'protects a primary cell against recomputation from published cells',
+          intervalLow: interval?.lo ?? null,
+          intervalHigh: interval === undefined || !Number.isFinite(interval.hi) ? null : interval.hi,
+          protectionLevel: finding?.width ?? null,
+        });
+      }
+    });
   }
 
   const tablesOut: ReleasedTable[] = prepared.map((table) => {
@@ -238,6 +284,63 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
   const loss: Record<string, TableLoss> = {};
   for (const table of tablesOut) loss[table.spec.name] = lossOf(table, prepared.find((p) => p.loaded.spec.name === table.spec.name)!, log);
   return { tables: tablesOut, log, loss, lpSolves, attack, boundsRelaxed };
+}
+
+/**
+ * What the released numerators of a count tell of its suppressed cells from
+ * below, per system cell: a published numerator's value, the bottom of a
+ * rounded one's interval, the attacker's exact minimum of a suppressed one.
+ * Undefined when nothing is above 0 (not a denominator, or nothing to learn).
+ */
+async function numeratorFloors(
+  done: SolvedProblem,
+  solved: readonly SolvedProblem[],
+  rules: Rules,
+  released: (table: string, column: string) => { status: readonly CellStatus[]; values: readonly (number | null)[] },
+): Promise<Float64Array | undefined> {
+  if (done.measure.kind !== 'count') return undefined;
+  const { system, value } = done.problem;
+  const lower = new Float64Array(system.cellCount);
+  let any = false;
+  const raise = (cell: number, known: number): void => {
+    // Never above the cell itself: a numerator larger than its denominator is bad data, not knowledge.
+    const floor = Math.min(known, value[cell]!);
+    if (floor > lower[cell]!) {
+      lower[cell] = floor;
+      any = true;
+    }
+  };
+  const population = done.tables[0]!.loaded.spec.population;
+  for (const numerator of solved) {
+    if (numerator.measure.kind !== 'count' || numerator.measure.rate?.denominator !== done.measure.column || numerator.tables[0]!.loaded.spec.population !== population) continue;
+    // Suppressed numerator cells above a suppressed denominator cell: their exact minimum, solved below.
+    const hidden = new Map<number, number[]>();
+    numerator.tables.forEach((table, n) => {
+      const d = done.tables.indexOf(table);
+      if (d === -1) return;
+      const { status, values } = released(table.loaded.spec.name, numerator.measure.column);
+      for (let local = 0; local < table.layout.size; local++) {
+        const cell = system.cellOf[d]![local]!;
+        if (done.outcome.suppressed[cell] !== 1) continue;
+        const shown = values[local];
+        if (status[local] === 'published') raise(cell, shown ?? 0);
+        else if (status[local] === 'rounded' && shown !== null && shown !== undefined) raise(cell, roundingPreimage(shown, rules.rounding)[0]);
+        else if (status[local] === 'suppressed') {
+          const own = numerator.problem.system.cellOf[n]![local]!;
+          // A table the attacker cannot rule out already put it at 0: its minimum is 0, nothing to learn.
+          const seen = numerator.intervals.get(own);
+          if (seen !== undefined && seen.lo <= 0) continue;
+          const above = hidden.get(own);
+          if (above === undefined) hidden.set(own, [cell]);
+          else above.push(cell);
+        }
+      }
+    });
+    if (hidden.size === 0) continue;
+    const exact = await attackIntervals(numerator.problem, numerator.outcome.suppressed, new Set(hidden.keys()), { exactLow: true });
+    for (const [own, cells] of hidden) for (const cell of cells) raise(cell, exact.get(own)?.lo ?? 0);
+  }
+  return any ? lower : undefined;
 }
 
 function nz(v: number | undefined): number {

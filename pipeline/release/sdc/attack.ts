@@ -1,6 +1,6 @@
 import type { Highs } from 'highs';
 import { createModel, loadSolver, outcome } from './solver.js';
-import type { SuppressionProblem } from './problem.js';
+import { floorOf, type SuppressionProblem } from './problem.js';
 
 /** At most this many up-and-down sweeps per group, and only while each proves at least a fifth of the cells left. */
 const SWEEPS = 4;
@@ -15,6 +15,22 @@ export function attackLpCount(): number {
 export interface AttackOptions {
   readonly exact?: boolean;
   readonly exactHigh?: boolean;
+  /** Only the exact minimum of each cell (a numerator's minimum bounds its denominator from below); the maximum as proved. */
+  readonly exactLow?: boolean;
+  /**
+   * Only prove: report the cells the true table and the sweeps already show
+   * wide enough, and spend no LP on a single cell. What secondary suppression
+   * asks before it looks for a pattern: a cell proved here needs none.
+   */
+  readonly proveOnly?: boolean;
+  /** Solve only the groups that hold one of these cells (the rest cannot have changed since the last call). */
+  readonly touching?: ReadonlySet<number>;
+  /**
+   * Only these cells (1) are unknown to the attacker; every other cell is
+   * taken as known exactly. A stronger attacker than the real one: what it
+   * cannot narrow, the real one cannot either.
+   */
+  readonly within?: Uint8Array;
 }
 
 export interface Interval {
@@ -24,8 +40,11 @@ export interface Interval {
 
 /**
  * The intruder's interval attack: for every suppressed cell, the smallest and
- * largest value it can take given every published cell, every additivity
- * relation, non-negativity and known upper bounds. Cells that share no
+ * largest value it can take given every published cell (a rounded one only
+ * within its rounding interval), every additivity relation, and each cell's
+ * known bounds: at least 0 or its numerator, at most its denominator
+ * (published, the top of a rounded one's interval, or the attacker's
+ * maximum of a suppressed one). Cells that share no
  * relation through suppressed (or rounded) cells cannot inform each other, so
  * each connected group is solved as its own small LP.
  *
@@ -48,7 +67,9 @@ export async function attackIntervals(problem: SuppressionProblem, suppressed: U
   const range = problem.publishedRange;
   const n = system.cellCount;
   const unknown = new Uint8Array(n);
+  const within = options.within;
   for (let c = 0; c < n; c++) {
+    if (within !== undefined && within[c] !== 1) continue;
     if (suppressed[c] === 1) unknown[c] = 1;
     else if (range !== undefined && range.hi[c]! > range.lo[c]!) unknown[c] = 1;
   }
@@ -84,6 +105,7 @@ export async function attackIntervals(problem: SuppressionProblem, suppressed: U
   const need = (c: number): number => (options.exact === true ? Number.POSITIVE_INFINITY : (problem.primary.get(c)?.width ?? widest));
   for (const cells of groups.values()) {
     if (!cells.some((c) => suppressed[c] === 1 && (only === undefined || only.has(c)))) continue;
+    if (options.touching !== undefined && !cells.some((c) => options.touching!.has(c))) continue;
     solveGroup(highs, problem, cells, unknown, suppressed, intervals, only, need, options);
   }
   return intervals;
@@ -124,7 +146,7 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
   const upperBound = new Float64Array(cells.length);
   cells.forEach((c, i) => {
     if (suppressed[c] === 1) {
-      lower[i] = 0;
+      lower[i] = floorOf(problem, c);
       upperBound[i] = Number.isFinite(upper[c]!) ? upper[c]! : highs.infinity;
     } else {
       lower[i] = range!.lo[c]!;
@@ -166,9 +188,12 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
   const wanted = (c: number): boolean => suppressed[c] === 1 && (only === undefined || only.has(c));
   try {
     const { maximize, minimize } = highs.constants.objectiveSense;
-    if (options.exact !== true) {
+    const lowOnly = options.exactLow === true && !exactHigh && options.exact !== true;
+    if (options.exact !== true && !lowOnly) {
       let pending = cells.flatMap((c, i) => (wanted(c) && !wideEnough(i, c) ? [i] : []));
-      for (let sweep = 0; sweep < SWEEPS && pending.length > 1; sweep++) {
+      // A lone cell's sweep is its own pair of LPs: worth it only when nothing else will solve them.
+      const fewest = options.proveOnly === true ? 1 : 2;
+      for (let sweep = 0; sweep < SWEEPS && pending.length >= fewest; sweep++) {
         for (const sense of [maximize, minimize]) {
           for (const i of pending) model.changeColCost(i, 1);
           model.changeObjectiveSense(sense);
@@ -184,10 +209,26 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
     }
     cells.forEach((c, i) => {
       if (!wanted(c)) return;
+      if (lowOnly) {
+        model.changeColCost(i, 1);
+        try {
+          model.changeObjectiveSense(minimize);
+          solved++;
+          model.run();
+          const loOutcome = outcome(highs, model);
+          if (loOutcome !== 'optimal') throw new Error(`interval attack on ${system.describe(c)} ended with solver status ${loOutcome}`);
+          observe();
+          out.set(c, { lo: Math.max(0, model.getObjectiveValue()), hi: seenHi[i]! });
+        } finally {
+          model.changeColCost(i, 0);
+        }
+        return;
+      }
       if (!exactHigh && wideEnough(i, c)) {
         out.set(c, { lo: Math.max(0, seenLo[i]!), hi: seenHi[i]! });
         return;
       }
+      if (options.proveOnly === true) return;
       model.changeColCost(i, 1);
       try {
         model.changeObjectiveSense(maximize);

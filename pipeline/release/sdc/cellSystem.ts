@@ -1,4 +1,4 @@
-import { neighbourhood, TOTAL, type Dimension } from './dimension.js';
+import { neighbourhood, neighbourhoodAnchor, TOTAL, type Dimension } from './dimension.js';
 
 /** One table's cells: the full product of its dimensions' codes (margins included). */
 export class TableLayout {
@@ -111,6 +111,7 @@ export class CellSystem {
   /** Where each system cell sits: its first (table, local index). */
   readonly home: readonly (readonly [number, number])[];
   private readonly occurrences: readonly (readonly [number, number])[][];
+  private readonly regions = new Map<string, Int32Array>();
 
   private constructor(
     readonly tables: readonly TableLayout[],
@@ -211,6 +212,14 @@ export class CellSystem {
    * it, so its LP can be kept and re-solved.
    */
   region(cell: number): Int32Array {
+    // Cells with the same neighbourhood in every dimension (all leaves under one parent) share one region.
+    const key = this.occurrences[cell]!.map(([t, local]) => {
+      const table = this.tables[t]!;
+      const codes = table.codesOf(local);
+      return `${t}:${table.dimensions.map((d, i) => neighbourhoodAnchor(d, codes[i]!)).join('.')}`;
+    }).join('|');
+    const known = this.regions.get(key);
+    if (known !== undefined) return known;
     const found = new Set<number>();
     for (const [t, local] of this.occurrences[cell]!) {
       const table = this.tables[t]!;
@@ -228,7 +237,9 @@ export class CellSystem {
       };
       walk(0, []);
     }
-    return Int32Array.from([...found].sort((a, b) => a - b));
+    const region = Int32Array.from([...found].sort((a, b) => a - b));
+    this.regions.set(key, region);
+    return region;
   }
 
   /** The first relation whose published values do not add up, or undefined. */

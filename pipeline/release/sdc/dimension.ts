@@ -109,3 +109,9 @@ export function neighbourhood(dimension: Dimension, code: number): number[] {
   const parent = dimension.codes[own.parent]!;
   return [own.parent, ...parent.children];
 }
+
+/** What a code's neighbourhood depends on: its parent for a leaf, nothing (−1: the whole dimension) otherwise. */
+export function neighbourhoodAnchor(dimension: Dimension, code: number): number {
+  const own = dimension.codes[code]!;
+  return own.children.length > 0 || own.parent === -1 ? -1 : own.parent;
+}

@@ -1,5 +1,5 @@
 import { createModel, loadSolver, outcome } from './solver.js';
-import type { SuppressionProblem } from './problem.js';
+import { floorOf, type SuppressionProblem } from './problem.js';
 
 /**
  * The exact minimum-loss suppression pattern (Fischetti & Salazar's model) as
@@ -47,13 +47,14 @@ export async function optimalSuppression(problem: SuppressionProblem, timeLimitS
     for (const [offset, sign] of [[0, 1], [n, -1]] as const) {
       for (let c = 0; c < n; c++) {
         const col = base + offset + c;
-        // Flow f: the alternative table is value + f, within [0, upper].
-        colLower[col] = -value[c]!;
+        // Flow f: the alternative table is value + f, within [lower, upper].
+        const room = value[c]! - floorOf(problem, c);
+        colLower[col] = -room;
         const headroom = problem.upper[c]! - value[c]!;
         colUpper[col] = Number.isFinite(headroom) ? headroom : highs.infinity;
         if (c !== target) {
           addRow(-highs.infinity, 0, [[col, 1], [c, -bigM]]); // f ≤ M δ
-          addRow(0, highs.infinity, [[col, 1], [c, value[c]!]]); // f ≥ −x δ
+          addRow(0, highs.infinity, [[col, 1], [c, room]]); // f ≥ −(x − lower) δ
         }
       }
       for (let r = 0; r < relations; r++) {

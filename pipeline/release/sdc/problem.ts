@@ -15,6 +15,11 @@ export interface SuppressionProblem {
   readonly value: Float64Array;
   /** What the attacker knows a cell cannot exceed (a share's published denominator); Infinity where nothing. */
   readonly upper: Float64Array;
+  /**
+   * What the attacker knows a cell is at least (a denominator is no smaller
+   * than its published numerator); absent: 0. Never above the cell's value.
+   */
+  readonly lower?: Float64Array;
   /** Information lost by suppressing a cell (default: its value + 1). */
   readonly weight: Float64Array;
   readonly primary: ReadonlyMap<number, Protection>;
@@ -29,6 +34,11 @@ export interface SuppressionProblem {
    * problem), not just enough of its range to prove it protected.
    */
   readonly exactHigh?: boolean;
+}
+
+/** The least value the attacker allows the cell: its known lower bound, else 0. */
+export function floorOf(problem: SuppressionProblem, cell: number): number {
+  return Math.min(problem.lower?.[cell] ?? 0, problem.value[cell]!);
 }
 
 export function defaultWeights(value: Float64Array): Float64Array {

@@ -1,7 +1,7 @@
 import type { Highs, Model } from 'highs';
 import { attackIntervals } from './attack.js';
 import { createModel, loadSolver, outcome } from './solver.js';
-import type { Protection, SuppressionProblem } from './problem.js';
+import { floorOf, type Protection, type SuppressionProblem } from './problem.js';
 
 /** No pattern of suppressions can give this cell the interval it needs (e.g. bounds published elsewhere pin it). */
 export class UnprotectableCellError extends Error {
@@ -44,7 +44,9 @@ const WHOLE_SYSTEM_CELLS = 1_500;
  * In large systems each LP is first solved on the cell's neighbourhood (its
  * siblings and parents in every dimension), which is exact as a proof and
  * small; only if no pattern exists there is the whole system used. Small
- * systems are solved whole at once.
+ * systems are solved whole at once. Before a cell gets its LP, the
+ * attacker's own LP is asked whether the pattern so far already protects it:
+ * on the benchmark table two cells in three are, and skip their LP.
  */
 export async function secondarySuppression(problem: SuppressionProblem): Promise<SecondaryResult> {
   const highs = await loadSolver();
@@ -57,14 +59,48 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
   const wholeFirst = n <= WHOLE_SYSTEM_CELLS;
   let lpSolves = 0;
   try {
-    // Primary cells some earlier alternative table already moved by their full width: that table proves them
-    // protected too, and stays valid while suppression only grows.
+    // Primary cells already shown protected: by an earlier alternative table that moved them by their full width,
+    // or by the attacker's own LPs on the current pattern. Either proof stays valid while suppression only grows.
     const proven = new Set<number>();
+    // Most primary cells are protected by the other primary cells around them, or by what an earlier pattern
+    // suppressed: a sweep or two of the attacker's LP shows that for many at once, where each would otherwise cost
+    // a protection LP of its own that finds nothing to add. In a large system the attacker is asked about the
+    // target's neighbourhood only, knowing every cell outside it: a stronger attacker, so still a proof, and a
+    // smaller LP. It is asked again only after a suppression inside that neighbourhood.
+    const looked = new Map<string, { readonly inside: Uint8Array | undefined; seen: number }>();
+    const proveAround = async (region: Int32Array | undefined): Promise<void> => {
+      const key = regionKey(region);
+      let state = looked.get(key);
+      let touching: Set<number> | undefined;
+      if (state === undefined) {
+        state = { inside: region === undefined ? undefined : membership(n, region), seen: 0 };
+        looked.set(key, state);
+      } else {
+        const inside = state.inside;
+        touching = new Set(secondary.slice(state.seen).filter((c) => inside === undefined || inside[c] === 1));
+      }
+      state.seen = secondary.length;
+      if (touching !== undefined && touching.size === 0) return;
+      const pending = new Set<number>();
+      for (const [cell, protection] of order) {
+        if (protection.width > 0 && !proven.has(cell) && (state.inside === undefined || state.inside[cell] === 1)) pending.add(cell);
+      }
+      if (pending.size === 0) return;
+      const shown = await attackIntervals(problem, suppressed, pending, {
+        proveOnly: true,
+        ...(state.inside === undefined ? {} : { within: state.inside }),
+        ...(touching === undefined ? {} : { touching }),
+      });
+      for (const cell of shown.keys()) proven.add(cell);
+    };
     for (const [cell, protection] of order) {
       if (protection.width <= 0 || proven.has(cell)) continue;
+      const near = wholeFirst ? undefined : problem.system.region(cell);
+      await proveAround(near);
+      if (proven.has(cell)) continue;
       const plans = plansFor(problem, cell, protection);
       if (plans.length === 0) {
-        throw new UnprotectableCellError(cell, `its value ${problem.value[cell]} cannot move ${protection.width} within [0, ${problem.upper[cell]}]`);
+        throw new UnprotectableCellError(cell, `its value ${problem.value[cell]} cannot move ${protection.width} within [${floorOf(problem, cell)}, ${problem.upper[cell]}]`);
       }
       let protectedNow = false;
       for (const plan of plans) {
@@ -75,7 +111,7 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
         let planWorks = true;
         for (const step of plan) {
           let added: number[] | undefined;
-          for (const region of wholeFirst ? [undefined] : [problem.system.region(cell), undefined]) {
+          for (const region of near === undefined ? [undefined] : [near, undefined]) {
             lpSolves++;
             added = models.get(region).solve(suppressed, cell, step.direction, step.amount, plan.length === 1 ? proven : undefined);
             if (added !== undefined || region === undefined || region.length === n) break;
@@ -103,6 +139,24 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
   }
   const kept = await removeRedundant(problem, suppressed, secondary);
   return { suppressed, secondary: kept, lpSolves };
+}
+
+const regionKeys = new WeakMap<Int32Array, string>();
+
+function regionKey(region: Int32Array | undefined): string {
+  if (region === undefined) return 'all';
+  let key = regionKeys.get(region);
+  if (key === undefined) {
+    key = region.join(',');
+    regionKeys.set(region, key);
+  }
+  return key;
+}
+
+function membership(n: number, cells: Int32Array): Uint8Array {
+  const inside = new Uint8Array(n);
+  for (const c of cells) inside[c] = 1;
+  return inside;
 }
 
 /** Cleanup costs an attack on every primary cell per secondary cell: done where that stays cheap. */
@@ -144,7 +198,7 @@ interface Step {
  */
 function plansFor(problem: SuppressionProblem, cell: number, protection: Protection): Step[][] {
   const width = protection.width;
-  const room = { up: problem.upper[cell]! - problem.value[cell]!, down: problem.value[cell]! };
+  const room = { up: problem.upper[cell]! - problem.value[cell]!, down: problem.value[cell]! - floorOf(problem, cell) };
   const order: ('up' | 'down')[] = protection.prefer === 'up' ? ['up', 'down'] : ['down', 'up'];
   const plans: Step[][] = order.filter((d) => room[d] >= width).map((d) => [{ direction: d, amount: width }]);
   if (plans.length === 0 && room.up + room.down >= width) {
@@ -194,7 +248,7 @@ function protectedByHypercube(problem: SuppressionProblem, target: number, direc
     const cell = cellOf[table.index(corners)]!;
     if (suppressed[cell] !== 1 || system.occurrenceCount(cell) !== 1) return false;
     const move = sign * cornerSign * width;
-    return move > 0 ? problem.upper[cell]! - problem.value[cell]! >= move : problem.value[cell]! >= -move;
+    return move > 0 ? problem.upper[cell]! - problem.value[cell]! >= move : problem.value[cell]! - floorOf(problem, cell) >= -move;
   };
   const tryChoice = (d: number, chosen: { codes: number[]; signs: number[] }[]): boolean => {
     if (d === options.length) {
@@ -236,7 +290,7 @@ class ModelCache {
 
   get(region: Int32Array | undefined): ProtectionModel {
     const cells = region ?? Int32Array.from({ length: this.problem.system.cellCount }, (_, i) => i);
-    const key = region === undefined ? 'all' : cells.join(',');
+    const key = regionKey(region);
     let model = this.models.get(key);
     if (model !== undefined) {
       // Most recently used last.
@@ -310,7 +364,7 @@ class ProtectionModel {
       cost[m + i] = weight[c]!;
       const headroom = upper[c]! - value[c]!;
       up[i] = Number.isFinite(headroom) ? Math.max(0, headroom) : highs.infinity;
-      up[m + i] = Math.max(0, value[c]!);
+      up[m + i] = Math.max(0, value[c]! - floorOf(problem, c));
     }
     const zeros = new Float64Array(rowOf.size);
     this.model = createModel(highs, { numCols: 2 * m, numRows: rowOf.size, colCost: cost, colLower: new Float64Array(2 * m), colUpper: up, rowLower: zeros, rowUpper: zeros, starts, indices, values });
@@ -330,7 +384,7 @@ class ProtectionModel {
     const t = this.local.get(target)!;
     const headroom = upper[target]! - value[target]!;
     const upUpper = Number.isFinite(headroom) ? Math.max(0, headroom) : this.highs.infinity;
-    const downUpper = Math.max(0, value[target]!);
+    const downUpper = Math.max(0, value[target]! - floorOf(this.problem, target));
     if (direction === 'up') {
       this.model.changeColBounds(t, width, width);
       this.model.changeColBounds(m + t, 0, 0);
