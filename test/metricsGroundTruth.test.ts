@@ -126,6 +126,20 @@ describe.each([
       expect(youth).toEqual([{ group_treatment: young?.age_group, nt: young?.known_12m, xt: young?.ended_within_12m, ct: young?.censored_12m, group_control: old?.age_group, nc: old?.known_12m, xc: old?.ended_within_12m, cc: old?.censored_12m }]);
     }, 60_000);
 
+    it('declares in tables.json only measure relations (total = Σ parts) that hold in every row of every table', async () => {
+      const catalogue = JSON.parse(await readFile(join(root, 'metrics', 'tables.json'), 'utf8')) as { tables: { name: string; kind?: string; relations?: { total: string; parts: string[] }[] }[] };
+      let checked = 0;
+      for (const t of catalogue.tables) {
+        if (t.kind === 'effects') continue;
+        for (const r of t.relations ?? []) {
+          const [row] = await counts(`SELECT count(*) FILTER (WHERE ${r.total} <> ${r.parts.join(' + ')}) AS broken, count(*) AS rows FROM ${table(t.name)}`);
+          expect({ table: t.name, relation: r, broken: row?.['broken'] }).toEqual({ table: t.name, relation: r, broken: 0 });
+          checked += Number(row?.['rows']);
+        }
+      }
+      expect(checked).toBeGreaterThan(0);
+    }, 60_000);
+
     it('has the planted programme effect inside the 95% interval of the pooled estimate', async () => {
       const planted = truth.programme.target.treatment - truth.programme.target.control;
       const [row] = await duck.jsonRows<{ ci_low: number; ci_high: number }>(

@@ -30,7 +30,18 @@ export interface Population {
   /** The SQL file beside this module that aggregates one table of this population. */
   readonly sqlFile: string;
   readonly measures: readonly Measure[];
+  /**
+   * Counts of one row that add up exactly (total = Σ parts, for every cell).
+   * Release must treat them as additive like a margin: otherwise a suppressed
+   * part is recomputed from its published total and the other parts.
+   */
+  readonly relations: readonly MeasureRelation[];
   readonly internal: readonly string[];
+}
+
+export interface MeasureRelation {
+  readonly total: string;
+  readonly parts: readonly string[];
 }
 
 export interface AggregateTable {
@@ -72,6 +83,11 @@ export function populations(d: MetricDefinitions): Record<PopulationName, Popula
         { column: 'mean_hourly_wage', kind: 'mean', description: 'Mean hourly wage (EUR) of the first job after outflow.', contributors: 'wage_n', sum: 'wage_sum', top1: 'wage_top1', top2: 'wage_top2' },
         { column: 'mean_hours', kind: 'mean', description: 'Mean hours per week of the first job after outflow.', contributors: 'hours_n', sum: 'hours_sum', top1: 'hours_top1', top2: 'hours_top2' },
       ],
+      relations: [
+        { total: 'spells', parts: ['censored', 'uncensored'] },
+        { total: 'to_work', parts: ['first_lasted_known', 'first_lasted_censored'] },
+        { total: 'to_work', parts: ['first_wage_below', 'first_wage_near', 'first_wage_above', 'first_wage_unknown'] },
+      ],
       internal: ['persons', 'wage_n', 'wage_sum', 'wage_top1', 'wage_top2', 'hours_n', 'hours_sum', 'hours_top1', 'hours_top2'],
     },
     inflows: {
@@ -84,6 +100,7 @@ export function populations(d: MetricDefinitions): Record<PopulationName, Popula
         count('ended_within_12m', `Spells that ended within ${w} months of their start.`, 'known_12m'),
         count('censored_12m', `Spells still running that started less than ${w} months before the observation end.`),
       ],
+      relations: [{ total: 'spells', parts: ['known_12m', 'censored_12m'] }],
       internal: ['persons'],
     },
     assignments: {
@@ -99,6 +116,10 @@ export function populations(d: MetricDefinitions): Record<PopulationName, Popula
         count('durable_known', 'Assignments on benefit for which durable outflow within the months is known.'),
         count('durable_outflow', `Assignments on benefit whose covering spell ended within ${w} months in a durable outflow to work.`, 'durable_known'),
         count('durable_censored', 'Assignments on benefit whose durable outflow is not yet known at the observation end.'),
+      ],
+      relations: [
+        { total: 'on_benefit', parts: ['ended_known', 'ended_censored'] },
+        { total: 'on_benefit', parts: ['durable_known', 'durable_censored'] },
       ],
       internal: ['persons'],
     },
@@ -326,6 +347,7 @@ export function catalogueEntry(table: AggregateTable, population: Population): R
     hierarchies: table.hierarchies.map((h) => [...h]),
     population: table.population,
     measures: population.measures.map((m) => ({ ...m })),
+    relations: population.relations.map((r) => ({ total: r.total, parts: [...r.parts] })),
     internal: [...population.internal],
   };
 }
