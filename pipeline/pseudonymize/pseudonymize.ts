@@ -9,7 +9,7 @@ import { log } from '../core/log.js';
 import { besideModule } from '../core/projectPath.js';
 import { StageOutput } from '../core/stageOutput.js';
 import { hashDistinct } from './hashDistinct.js';
-import { inputLabels, loadInputFile, STRPTIME_FORMAT, type InputFile } from './inputFiles.js';
+import { explainUnreadableInput, inputLabels, loadInputFile, STRPTIME_FORMAT, type InputFile } from './inputFiles.js';
 import { OUTPUT_COLUMNS, TABLE_ORDER } from './outputTables.js';
 import { deriveChecks, identifierColumn, ruleMessageSql } from './rowChecks.js';
 
@@ -47,12 +47,13 @@ export function quarantineDirFor(outDir: string): string {
 const VALID = `('valid', 'repaired')`;
 
 /**
- * How the output tables are written. P1 is 32 random hex characters, nearly one distinct value per row group row:
- * no dictionary holds it, and encoding plus compressing it is most of the write (measured on 5.5M jobs rows). lz4 or
- * snappy would save about 1 s of CPU per 5M rows but double the file (220 MB instead of 100 MB) that travels to the
- * TTP; zstd level 1 saved nothing measurable. So: zstd at its default level.
+ * How the output tables are written. P1 is 32 random hex characters, and encoding plus compressing it is most of the
+ * write (measured on 5.5M jobs rows). lz4 or snappy would save some CPU but double the file that travels to the TTP.
+ * zstd level 1 instead of DuckDB's default 3 took about a third less CPU for the write of city jobs in interleaved
+ * rounds, and the file came out no larger (64 MB against 66 MB). The dictionary stays on: the holder's rows come
+ * grouped by person, so P1 repeats within a row group and the dictionary pays (without it: 79 MB).
  */
-const OUTPUT_PARQUET = `FORMAT parquet, COMPRESSION zstd`;
+const OUTPUT_PARQUET = `FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1`;
 
 /**
  * `boldlink pseudonymize`: read a source's exports, quarantine what breaks the
@@ -98,8 +99,9 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     };
     // Rows per raw BSN value and file: the distinct values to canonicalise, and the summary's BSN counts without another scan.
     for (const f of files) await duck.run(`CREATE OR REPLACE TEMP TABLE bsn_counts_${f.index} AS SELECT ${bsnKey(f)} AS raw, count(*) AS n FROM ${f.relation} s GROUP BY 1`);
+    // Distinct per file already; UNION (not ALL) makes them distinct across files.
     await duck.runFile(besideModule(import.meta.url, 'canonicalBsn.sql'), {
-      rawValues: files.map((f) => `SELECT raw FROM bsn_counts_${f.index}`).join(' UNION ALL '),
+      rawValues: files.map((f) => `SELECT raw FROM bsn_counts_${f.index}`).join(' UNION '),
     });
     await hashDistinct(duck, options.key.bytes(), P1_PREFIX, `SELECT DISTINCT bsn AS message FROM bsn_canonical WHERE bsn IS NOT NULL`, output.scratchDir, 'p1_hashes');
     await duck.run(`CREATE OR REPLACE TEMP TABLE bsn_ids AS SELECT c.raw, trim(c.raw) AS trimmed, c.status, h.pseudonym AS p1 FROM bsn_canonical c LEFT JOIN p1_hashes h ON h.message = c.bsn`);
@@ -119,7 +121,7 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     // 3. F1 for the tables that carry the fallback fields, hashed once per distinct message.
     const withFallbackFields = [...byTable('clients'), ...byTable('persons')];
     const fallbackMessages = withFallbackFields.map(
-      (f) => `SELECT fallback_message AS message FROM chk_${f.index} WHERE failure IS NULL AND ${f.table === 'persons' ? 'TRUE' : `bsn_status NOT IN ${VALID}`}`,
+      (f) => `SELECT fallback_message AS message FROM chkq_${f.index} WHERE failure IS NULL AND ${f.table === 'persons' ? 'TRUE' : `bsn_status NOT IN ${VALID}`}`,
     );
     if (fallbackMessages.length > 0) {
       await hashDistinct(duck, options.key.bytes(), F1_PREFIX, `SELECT DISTINCT message FROM (${fallbackMessages.join(' UNION ALL ')})`, output.scratchDir, 'f1_hashes');
@@ -129,7 +131,7 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     for (const file of withFallbackFields) for (const purpose of PURPOSES) await createFinalView(duck, file, purpose);
 
     // Benefits and interventions without a valid BSN take F1 from the clients row with the same raw BSN value.
-    const clientsFallback = byTable('clients').map((f) => `SELECT bsn_raw, f1 FROM fin_${f.index} WHERE reason IS NULL AND id_status = 'fallback' AND bsn_raw <> ''`);
+    const clientsFallback = byTable('clients').map((f) => `SELECT bsn_raw, f1 FROM finq_${f.index} WHERE reason IS NULL AND id_status = 'fallback' AND bsn_raw <> ''`);
     await duck.run(
       clientsFallback.length > 0
         ? `CREATE OR REPLACE TEMP TABLE clients_f1 AS SELECT bsn_raw AS raw, CASE WHEN count(DISTINCT f1) = 1 THEN any_value(f1) END AS f1, count(DISTINCT f1) > 1 AS ambiguous FROM (${clientsFallback.join(' UNION ALL ')}) GROUP BY bsn_raw`
@@ -160,6 +162,8 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
       // so the same inputs and key give byte-identical files. Even for one input file the rows are sorted back:
       // the hash joins of fin_n do not keep the scan's order (test/malformed-fuzz and test/determinism see it;
       // switching off the join_order and build_side_probe_side optimizers for this statement did not keep it either).
+      // The sort is about a quarter of this statement's CPU at city scale; sorting only the joined columns and putting
+      // them back beside the scanned values with a POSITIONAL JOIN was measured and cost half again as much.
       const kept = (f: InputFile) => `FROM fin_${f.index} WHERE row_no NOT IN (SELECT row_no FROM q_${f.index})`;
       const rows =
         tableFiles.length === 1
@@ -202,7 +206,7 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     }
     await rm(quarantineTemp, { force: true });
     await output.abandon();
-    throw error;
+    throw await explainUnreadableInput(error, options.inputs);
   }
 }
 
@@ -234,7 +238,7 @@ async function readMapping(path: string): Promise<MappingFile> {
 /** Exact duplicate rows (all canonical columns equal): the first is kept, later ones listed in dup_<n>. Hash first, compare exactly only within colliding hashes. */
 async function findDuplicates(duck: Duck, file: InputFile): Promise<void> {
   const columns = [...file.columns.keys()].map((c) => `s.${sqlIdent(c)}`).join(', ');
-  await duck.run(`CREATE OR REPLACE TEMP TABLE dup_hashes_${file.index} AS SELECT hash(${columns}) AS h FROM ${file.relation} s GROUP BY 1 HAVING count(*) > 1`);
+  await duck.runFile(besideModule(import.meta.url, 'duplicateHashes.sql'), { table: `dup_hashes_${file.index}`, relation: file.relation, columns });
   // Most files have no repeated row at all: then the second scan, for the exact comparison, is not needed.
   if (Number(await duck.scalar<bigint>(`SELECT count(*) FROM dup_hashes_${file.index}`)) === 0) {
     await duck.run(`CREATE OR REPLACE TEMP TABLE dup_${file.index} (row_no BIGINT)`);
@@ -247,9 +251,11 @@ async function findDuplicates(duck: Duck, file: InputFile): Promise<void> {
 }
 
 /**
- * The checked (chk_n → fin_n) and final views exist twice: for the output, joined with every distinct BSN and its
- * P1; for the quarantine (chkq_n → finq_n), joined only with the BSN values that are not valid, the rest counting
- * as valid (their P1 and exact status do not decide whether a row is quarantined).
+ * The checked (chk_n → fin_n) and final views exist twice. For the quarantine (chkq_n → finq_n): every rule and the
+ * reason a row fails, joined only with the BSN values that are not valid, the rest counting as valid (their P1 and
+ * exact status do not decide whether a row is quarantined); the F1 messages and clients' F1 come from these too.
+ * For the output: the values, joined with every distinct BSN and its P1, without the rules, since the output pass
+ * keeps the rows not in q_n (computing the rules again cost about 0.5 s of CPU per 5M rows).
  */
 type Purpose = 'output' | 'quarantine';
 const PURPOSES: readonly Purpose[] = ['output', 'quarantine'];
@@ -269,8 +275,8 @@ async function createCheckedView(duck: Duck, file: InputFile, bsnKey: string, pu
     : '';
   await duck.run(`CREATE OR REPLACE TEMP VIEW ${checkedView(file, purpose)} AS
     SELECT s.row_no, COALESCE(b.trimmed, '') AS bsn_raw, COALESCE(b.status, ${purpose === 'output' ? `'missing'` : `'valid'`}) AS bsn_status, b.p1,
-      ${checks.columns.map((c) => `${c.value} AS ${sqlIdent(c.name)}`).join(', ')},
-      COALESCE(${failures.join(', ')}) AS failure${fallbackMessage}
+      ${checks.columns.map((c) => `${c.value} AS ${sqlIdent(c.name)}`).join(', ')}
+      ${purpose === 'quarantine' ? `, COALESCE(${failures.join(', ')}) AS failure` : ''}${fallbackMessage}
     FROM ${file.relation} s LEFT JOIN ${purpose === 'output' ? 'bsn_ids' : 'bsn_ids_not_valid'} b ON b.raw = ${bsnKey}`);
 }
 
@@ -295,7 +301,11 @@ async function createFinalView(duck: Duck, file: InputFile, purpose: Purpose): P
     identifierFailure = `CASE WHEN NOT ${valid} THEN 'bsn|bsn.' || c.bsn_status END`;
     joins = '';
   }
-  await duck.run(`CREATE OR REPLACE TEMP VIEW ${purpose === 'output' ? 'fin' : 'finq'}_${file.index} AS
+  if (purpose === 'output') {
+    await duck.run(`CREATE OR REPLACE TEMP VIEW fin_${file.index} AS SELECT c.*, ${f1} AS f1, ${idStatus} AS id_status FROM ${checkedView(file, purpose)} c ${joins}`);
+    return;
+  }
+  await duck.run(`CREATE OR REPLACE TEMP VIEW finq_${file.index} AS
     SELECT c.*, ${f1} AS f1, ${idStatus} AS id_status, COALESCE(c.failure, ${identifierFailure}, ${duplicate}) AS reason
     FROM ${checkedView(file, purpose)} c ${joins} LEFT JOIN dup_${file.index} d ON d.row_no = c.row_no`);
 }
