@@ -12,6 +12,7 @@ import { CITY_NAMES, placePickSql, placeTableSql } from './places.js';
 import { minimumWageTableSql, municipalDialect, MUNICIPAL_FILES, type MunicipalFile } from './reference.js';
 import { DATA_END, PROGRAMME_RATE, PROGRAMME_TARGET, RECIPIENTS_PER_INHABITANT, SCALES, type ScaleName } from './scales.js';
 import { truthMetrics } from './truthMetrics.js';
+import { roundSeconds } from '../../pipeline/core/elapsed.js';
 
 export interface GenerateOptions {
   readonly scale: ScaleName;
@@ -56,7 +57,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     const step = async (name: string, work: () => Promise<void>) => {
       const started = Date.now();
       await work();
-      log().info({ step: name, seconds: (Date.now() - started) / 1000 }, 'generate step done');
+      log().info({ step: name, seconds: roundSeconds((Date.now() - started) / 1000) }, 'generate step done');
     };
     const sql = (name: string) => besideModule(import.meta.url, name);
     const { bsnA, bsnB } = bsnPermutation(options.seed);

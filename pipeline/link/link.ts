@@ -11,6 +11,7 @@ import { buildLinkageReport, linkAccounting, type FileLinkCounts, type HolderCou
 import { openLinkInputs, type LinkInputs } from './linkInputs.js';
 import { assignResearchPseudonyms } from './researchPseudonyms.js';
 import { checkSourceColumns, createSourceViews } from './sourceViews.js';
+import { roundSeconds } from '../core/elapsed.js';
 
 export interface LinkOptions {
   readonly keyFile: string;
@@ -142,7 +143,7 @@ function phaseTimer(): (name: string) => void {
   let last = process.hrtime.bigint();
   return (name) => {
     const now = process.hrtime.bigint();
-    log().debug({ stage: 'link', phase: name, seconds: Number(now - last) / 1e9 }, 'phase done');
+    log().debug({ stage: 'link', phase: name, seconds: roundSeconds(Number(now - last) / 1e9) }, 'phase done');
     last = now;
   };
 }

@@ -21,6 +21,7 @@ import {
 } from './metricsPlan.js';
 import { loadMinimumWage } from './minimumWage.js';
 import { AGGREGATE_TABLES, catalogueEntry, populations } from './tableCatalogue.js';
+import { secondsSince } from '../core/elapsed.js';
 
 export interface MetricsOptions {
   readonly input: string;
@@ -179,7 +180,7 @@ async function runStep(duck: Duck, statement: PlannedStatement): Promise<void> {
   } catch (error) {
     throw new Error(`metrics step '${statement.step}' failed in DuckDB: ${(error as Error).message}`, { cause: error });
   }
-  log().debug({ step: statement.step, seconds: Number(process.hrtime.bigint() - started) / 1e9 }, 'metrics step done');
+  log().debug({ step: statement.step, seconds: secondsSince(started) }, 'metrics step done');
 }
 
 /** A first job in a year the reference lacks would get no wage band: refuse rather than under-count. */

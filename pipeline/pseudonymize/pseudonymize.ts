@@ -12,6 +12,7 @@ import { hashDistinct } from './hashDistinct.js';
 import { explainUnreadableInput, inputLabels, loadInputFile, STRPTIME_FORMAT, type InputFile } from './inputFiles.js';
 import { OUTPUT_COLUMNS, TABLE_ORDER } from './outputTables.js';
 import { deriveChecks, identifierColumn, ruleMessageSql } from './rowChecks.js';
+import { roundSeconds } from '../core/elapsed.js';
 
 export interface PseudonymizeOptions {
   readonly key: LoadedKey;
@@ -93,7 +94,7 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     const stepDone = (step: string) => {
       const now = process.hrtime.bigint();
       const cpu = process.cpuUsage(stepCpu);
-      log().debug({ step, seconds: Number(now - stepStarted) / 1e9, cpuSeconds: (cpu.user + cpu.system) / 1e6 }, 'pseudonymize step done');
+      log().debug({ step, seconds: roundSeconds(Number(now - stepStarted) / 1e9), cpuSeconds: roundSeconds((cpu.user + cpu.system) / 1e6) }, 'pseudonymize step done');
       stepStarted = now;
       stepCpu = process.cpuUsage();
     };
