@@ -1,6 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { LaneHmac } from './laneHmac.js';
 import { INITIAL_STATE, ROUND_CONSTANTS } from './sha256Constants.js';
+import { writeHexWord } from './hexWord.js';
 
 /**
  * HMAC-SHA256 over a precomputed key state, for hashing millions of short
@@ -108,22 +109,9 @@ function compressionLane(shape: readonly ('var' | number)[], suffix: string): { 
   return { setup, rounds, finish };
 }
 
-const HEX = new Uint8Array([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102]);
-
 /** The first 16 bytes of a SHA-256 state as 32 lowercase hex characters. */
 function writeHex16(state: Int32Array, out: Uint8Array, offset: number): void {
-  for (let i = 0; i < 4; i++) {
-    const word = state[i]!;
-    const o = offset + i * 8;
-    out[o] = HEX[(word >>> 28) & 15]!;
-    out[o + 1] = HEX[(word >>> 24) & 15]!;
-    out[o + 2] = HEX[(word >>> 20) & 15]!;
-    out[o + 3] = HEX[(word >>> 16) & 15]!;
-    out[o + 4] = HEX[(word >>> 12) & 15]!;
-    out[o + 5] = HEX[(word >>> 8) & 15]!;
-    out[o + 6] = HEX[(word >>> 4) & 15]!;
-    out[o + 7] = HEX[word & 15]!;
-  }
+  for (let i = 0; i < 4; i++) writeHexWord(state[i]!, out, offset + i * 8);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { endianness } from 'node:os';
 import { innerBlockShape } from './sha256Constants.js';
 import { type LaneLayout, laneHmacModule } from './sha256Lanes.js';
+import { writeHexWord } from './hexWord.js';
 
 /**
  * Batches of same-length messages hashed four at a time by the WebAssembly
@@ -29,7 +30,6 @@ interface LaneExports {
 }
 
 const GROUP_CAPACITY = 256;
-const HEX = new Uint8Array([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102]);
 
 interface CompiledShape {
   readonly module: WasmModule;
@@ -151,15 +151,7 @@ export class LaneHmac {
       const source = this.outputBase + (m >> 2) * 16 + (m & 3);
       let o = destinations[m]!;
       for (let i = 0; i < 16; i += 4) {
-        const word = words[source + i]!;
-        out[o] = HEX[word >>> 28]!;
-        out[o + 1] = HEX[(word >>> 24) & 15]!;
-        out[o + 2] = HEX[(word >>> 20) & 15]!;
-        out[o + 3] = HEX[(word >>> 16) & 15]!;
-        out[o + 4] = HEX[(word >>> 12) & 15]!;
-        out[o + 5] = HEX[(word >>> 8) & 15]!;
-        out[o + 6] = HEX[(word >>> 4) & 15]!;
-        out[o + 7] = HEX[word & 15]!;
+        writeHexWord(words[source + i]!, out, o);
         o += 8;
       }
     }
