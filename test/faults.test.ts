@@ -11,7 +11,7 @@ import type { DisclosureLogEntry } from '../pipeline/release/releaseTables.js';
 import { DisclosureLogWriter } from '../pipeline/release/writeBundle.js';
 import { dataFileDigests } from './support/compareStages.js';
 import { runInProcess } from './support/inProcessCli.js';
-import { exists, expectNothingLeftBeside, STACK_LINE } from './support/stageChecks.js';
+import { exists, expectNothingLeftBeside, expectRefusedForFullDisk, STACK_LINE } from './support/stageChecks.js';
 import { chainCommands, runChain, type ChainRun } from './support/tinyChain.js';
 
 /**
@@ -250,12 +250,7 @@ describe('faults: SIGKILL, a full disk, two runs on one output', { timeout: 120_
       const out = join(mountPoint, 'pseudonymized');
       const result = await runInProcess([...args.slice(0, -1), out]);
       process.stdout.write(`[fault] full disk (tmpfs, 16 KiB free) under pseudonymize ${HOLDER_SOURCE}: exit ${result.code}, ${result.stderr.split('\n').find((l) => l.startsWith('boldlink:')) ?? ''}\n`);
-      expect(result.code).toBe(1);
-      expect(result.stderr).toContain('[DISK_FULL]');
-      expect(result.stderr).not.toMatch(STACK_LINE);
-      expect(result.stderr).not.toContain('internal error');
-      await expectNothingLeftBeside(out);
-      expect(await exists(out)).toBe(false);
+      await expectRefusedForFullDisk(result, out);
       expect(await exists(join(`${out}.quarantine`, 'quarantine.csv'))).toBe(false);
 
       // Replacing the small output on the full disk fails the same way; the first one survives, whole.
@@ -304,12 +299,7 @@ describe('faults: SIGKILL, a full disk, two runs on one output', { timeout: 120_
       const result = await runInProcess([...argsFor(step).slice(0, -1), out]);
       const report = result.stderr.split('\n').find((l) => l.startsWith('boldlink:')) ?? '';
       process.stdout.write(`[fault] full disk under ${step} (${room}; bundle ${bundle} B, log ${disclosureLog} B): exit ${result.code}, ${report}\n`);
-      expect(result.code).toBe(1);
-      expect(result.stderr).toContain('[DISK_FULL]');
-      expect(result.stderr).not.toMatch(STACK_LINE);
-      expect(result.stderr).not.toContain('internal error');
-      await expectNothingLeftBeside(out);
-      expect(await exists(out)).toBe(false);
+      await expectRefusedForFullDisk(result, out);
       expect(await exists(`${out}.disclosure-log`)).toBe(false);
       expect((await readdir(mountPoint)).filter((e) => !e.startsWith('ballast-'))).toEqual([]);
     } finally {

@@ -28,6 +28,16 @@ export async function expectNothingLeftBeside(out: string): Promise<void> {
   expect(leftovers).toEqual([]);
 }
 
+/** A run refused on a full disk: DISK_FULL said plainly (no stack, no internal error), and no output or leftover. */
+export async function expectRefusedForFullDisk(result: { code: number; stderr: string }, out: string): Promise<void> {
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain('[DISK_FULL]');
+  expect(result.stderr).not.toMatch(STACK_LINE);
+  expect(result.stderr).not.toContain('internal error');
+  await expectNothingLeftBeside(out);
+  expect(await exists(out)).toBe(false);
+}
+
 export interface QuarantineRow {
   readonly file: string;
   readonly row: number;
