@@ -144,7 +144,9 @@ function solveSystem(highs: Highs, system: readonly { vars: { key: string; coeff
   const { model, columns } = systemModel(highs, system, bounds);
   let programmes = 0;
   try {
-    model.options.set({ output_flag: false });
+    // Only the objective changes between programmes: the last basis stays feasible, so primal simplex restarts from it
+    // (dual simplex would first have to repair dual feasibility, which costs as much as a fresh solve on large systems).
+    model.options.set({ output_flag: false, simplex_strategy: 4 });
     const { minimize, maximize } = highs.constants.objectiveSense;
     const status = highs.constants.modelStatus;
     const intervals = new Map<string, Interval>();

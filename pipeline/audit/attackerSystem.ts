@@ -9,7 +9,9 @@ import { cellKey, TOTAL, type ReleasedTable } from './releasedTables.js';
  * a cell that two tables share is one unknown (or one published value) in the
  * attacker's equations. Published cells are fixed, rounded cells lie within
  * the rounding interval, suppressed cells only ≥ 0; every margin of every
- * additive measure is an equation.
+ * additive measure is an equation, and so is every declared relation between
+ * counts of one row (total = Σ parts, from the catalogue). A rate's numerator
+ * is at most its denominator: a bound where the other is published.
  */
 export interface AttackerSystem {
   /** Every place each cell appears in the released tables. */
@@ -45,6 +47,7 @@ export function attackerSystem(tables: readonly ReleasedTable[], rules: Disclosu
       }
       equations.push(...marginEquations(table, population, measure.column));
     }
+    equations.push(...relationEquations(table, population));
   }
 
   const bounds = new Map<string, CellBounds>();
@@ -63,7 +66,53 @@ export function attackerSystem(tables: readonly ReleasedTable[], rules: Disclosu
     else bounds.set(key, { lower: 0, upper: Infinity });
     if (list.some((o) => o.status === 'suppressed')) targets.push(key);
   }
+  for (const table of tables) rateBounds(table, table.description?.population ?? `table:${table.name}`, bounds);
   return { occurrences, bounds, equations, targets, findings: found };
+}
+
+/** The catalogue's relations between additive measures of the table: in every row, total − Σ parts = 0. */
+function relationEquations(table: ReleasedTable, population: string): Equation[] {
+  const additive = new Set(table.measures.filter((m) => m.additive).map((m) => m.column));
+  const equations: Equation[] = [];
+  for (const relation of table.description?.relations ?? []) {
+    const columns = [relation.total, ...relation.parts];
+    // A relation naming a column the table does not carry cannot be an equation the attacker writes down.
+    if (relation.parts.length === 0 || !columns.every((c) => additive.has(c))) continue;
+    for (const row of table.rows) {
+      equations.push({
+        origin: `${table.name}: ${relation.total} = ${relation.parts.join(' + ')}`,
+        terms: [...relation.parts.map((p) => ({ key: cellKey(population, p, row.dims), coefficient: 1 })), { key: cellKey(population, relation.total, row.dims), coefficient: -1 }],
+      });
+    }
+  }
+  return equations;
+}
+
+/**
+ * numerator ≤ denominator for every count the catalogue names a rate of
+ * another, as bounds: a published (or rounded) numerator is a floor under its
+ * denominator, a published (or rounded) denominator a ceiling over its
+ * numerator. Where both are suppressed no bound is added: release bounds each
+ * from the other's attacker interval in turn, not jointly, and a joint
+ * inequality here would hold it to a model it does not claim (README, known
+ * limits).
+ */
+function rateBounds(table: ReleasedTable, population: string, bounds: Map<string, CellBounds>): void {
+  const additive = new Set(table.measures.filter((m) => m.additive).map((m) => m.column));
+  const known = (b: CellBounds | undefined): b is CellBounds => b !== undefined && Number.isFinite(b.upper);
+  for (const measure of table.description?.measures ?? []) {
+    const denominator = measure.rate?.denominator;
+    if (denominator === undefined || !additive.has(measure.column) || !additive.has(denominator)) continue;
+    for (const row of table.rows) {
+      const numeratorKey = cellKey(population, measure.column, row.dims);
+      const denominatorKey = cellKey(population, denominator, row.dims);
+      const numerator = bounds.get(numeratorKey);
+      const whole = bounds.get(denominatorKey);
+      if (known(numerator) && whole !== undefined && numerator.lower > whole.lower && numerator.lower <= whole.upper) bounds.set(denominatorKey, { lower: numerator.lower, upper: whole.upper });
+      const updated = bounds.get(denominatorKey);
+      if (known(updated) && numerator !== undefined && updated.upper < numerator.upper && updated.upper >= numerator.lower) bounds.set(numeratorKey, { lower: numerator.lower, upper: updated.upper });
+    }
+  }
 }
 
 /** For each dimension: within every combination of the other dimensions, the non-Total values add up to the Total. */

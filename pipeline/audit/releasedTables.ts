@@ -64,6 +64,8 @@ const tableDescription = z
     dimensions: z.array(z.string()).optional(),
     population: z.string().optional(),
     measures: z.array(measureDescription).optional(),
+    /** Counts of one row that add up (total = Σ parts), as release declares them in the bundle's catalogue. */
+    relations: z.array(z.object({ total: z.string(), parts: z.array(z.string()) }).loose()).optional(),
     /** The bundle's catalogue: every column with its role (dimension, count, value, status). */
     columns: z.array(z.object({ name: z.string(), role: z.string().optional() }).loose()).optional(),
   })

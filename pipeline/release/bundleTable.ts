@@ -1,3 +1,4 @@
+import { relationsOf, type MeasureRelation } from './metricsCatalogue.js';
 import type { ReleasedEffects } from './releaseEffects.js';
 import type { ReleasedTable } from './releaseTables.js';
 
@@ -15,6 +16,8 @@ export interface BundleTable {
   readonly description: string;
   readonly columns: readonly BundleColumn[];
   readonly rows: readonly (string | number | null)[][];
+  /** Counts of one row that add up (total = Σ parts): public structure, like the margins, that the attacker's model includes. */
+  readonly relations?: readonly MeasureRelation[];
 }
 
 const STATUS_DESCRIPTION = (column: string) => `Disclosure status of ${column}: published, suppressed (value NULL) or rounded.`;
@@ -34,7 +37,8 @@ export function bundleFromAggregate(table: ReleasedTable): BundleTable {
     }
     return row;
   });
-  return { name: table.spec.name, title: table.spec.title, description: table.spec.description, columns, rows };
+  const relations = relationsOf(table.spec);
+  return { name: table.spec.name, title: table.spec.title, description: table.spec.description, columns, rows, ...(relations.length > 0 ? { relations: relations.map((r) => ({ total: r.total, parts: [...r.parts] })) } : {}) };
 }
 
 export function bundleFromEffects(effects: ReleasedEffects): BundleTable {

@@ -27,6 +27,13 @@ export type MeasureSpec = z.infer<typeof measureSpec>;
 export type CountMeasure = z.infer<typeof countMeasure>;
 export type MeanMeasure = z.infer<typeof meanMeasure>;
 
+/** Counts of one row that add up exactly: total = Σ parts in every cell (e.g. spells = censored + uncensored). */
+export const measureRelation = z.object({
+  total: z.string().min(1),
+  parts: z.array(z.string().min(1)).min(1),
+});
+export type MeasureRelation = z.infer<typeof measureRelation>;
+
 export const aggregateTableSpec = z.object({
   name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'a lowercase table name'),
   kind: z.literal('aggregate').optional(),
@@ -36,6 +43,8 @@ export const aggregateTableSpec = z.object({
   hierarchies: z.array(z.array(z.string().min(1)).min(2)).default([]),
   population: z.string().min(1),
   measures: z.array(measureSpec).min(1),
+  /** Optional (absent: none), so that a steward's table or an older catalogue needs no entry. */
+  relations: z.array(measureRelation).optional(),
   internal: z.array(z.string()).default([]),
 });
 export type AggregateTableSpec = z.infer<typeof aggregateTableSpec>;
@@ -68,6 +77,10 @@ export const metricsCatalogue = z.object({
   tables: z.array(z.union([effectsTableSpec, aggregateTableSpec])),
 });
 export type MetricsCatalogue = z.infer<typeof metricsCatalogue>;
+
+export function relationsOf(spec: AggregateTableSpec): readonly MeasureRelation[] {
+  return spec.relations ?? [];
+}
 
 export function isEffects(spec: AggregateTableSpec | EffectsTableSpec): spec is EffectsTableSpec {
   return spec.kind === 'effects';

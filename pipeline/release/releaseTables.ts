@@ -1,7 +1,8 @@
 import { DataError } from '../core/errors.js';
 import { countProtectionLevel, type Rules } from '../../schemas/rules.js';
-import type { AggregateTableSpec, CountMeasure, MeanMeasure } from './metricsCatalogue.js';
-import { CellSystem, TableLayout } from './sdc/cellSystem.js';
+import { relationsOf, type AggregateTableSpec, type CountMeasure, type MeanMeasure, type MeasureRelation } from './metricsCatalogue.js';
+import { MEASURE_DIMENSION, MeasureSystem } from './measureSystem.js';
+import { TableLayout } from './sdc/cellSystem.js';
 import { DimensionBuilder, HierarchyShapeError, TOTAL } from './sdc/dimension.js';
 import { countFinding, magnitudeFinding, rateFinding } from './sdc/primaryRules.js';
 import { defaultWeights, type SuppressionProblem } from './sdc/problem.js';
@@ -70,10 +71,11 @@ export interface ReleaseResult {
   readonly boundsRelaxed: readonly string[];
 }
 
-/** One measure's protected pattern, kept until a later numerator has told what it reveals of this denominator. */
+/** One problem's protected pattern, kept until a later numerator has told what it reveals of a denominator in it. */
 interface SolvedProblem {
-  readonly measure: CountMeasure | MeanMeasure;
+  readonly measures: readonly (CountMeasure | MeanMeasure)[];
   readonly tables: PreparedTable[];
+  readonly joint: MeasureSystem;
   readonly problem: SuppressionProblem;
   readonly primary: ReadonlyMap<number, PrimaryFinding>;
   readonly outcome: ProtectionOutcome;
@@ -109,21 +111,32 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
   const solved: SolvedProblem[] = [];
   const key = (table: string, column: string) => `${table}\u0000${column}`;
 
-  for (const problem of problemsInOrder(prepared)) {
-    const { measure, tables } = problem;
-    const system = CellSystem.link(tables.map((t) => t.layout));
-    const valueColumn = measure.kind === 'count' ? measure.column : measure.sum;
-    const value = systemValues(system, tables, valueColumn);
+  for (const { measures, tables } of problemsInOrder(prepared)) {
+    const inProblem = new Map(measures.map((m) => [m.column, m]));
+    const joint = MeasureSystem.build(
+      tables.map((t) => ({
+        layout: t.layout,
+        measures: t.loaded.spec.measures.filter((m) => inProblem.has(m.column)).map((m) => m.column),
+        relations: relationsOf(t.loaded.spec).filter((r) => inProblem.has(r.total)),
+      })),
+    );
+    const { system } = joint;
+    const value = systemValues(joint, tables, (column) => {
+      const m = inProblem.get(column)!;
+      return m.kind === 'count' ? m.column : m.sum;
+    });
     const upper = new Float64Array(system.cellCount).fill(Number.POSITIVE_INFINITY);
     const primary = new Map<number, PrimaryFinding>();
     const lo = new Float64Array(system.cellCount);
     const hi = new Float64Array(system.cellCount);
-    const rounded = measure.kind === 'count' && rules.rounding.method !== 'none';
+    // Relations tie counts only, so a problem is all counts or one mean.
+    const rounded = measures.every((m) => m.kind === 'count') && rules.rounding.method !== 'none';
     for (let cell = 0; cell < system.cellCount; cell++) {
-      const [t, local] = system.home[cell]!;
+      const { table: t, column, local } = joint.placement(cell);
+      const measure = inProblem.get(column)!;
       const table = tables[t]!;
       const v = value[cell]!;
-      const get = (column: string) => table.data.get(column)?.[local];
+      const get = (c: string) => table.data.get(c)?.[local];
       let finding: PrimaryFinding | undefined;
       if (measure.kind === 'count') {
         // The cell's persons bound the persons behind any count in it: a count is judged on the smaller of the two.
@@ -133,7 +146,8 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
           const denominator = get(measure.rate.denominator) ?? 0;
           finding ??= rateFinding(v, denominator, rules);
           // The attacker bounds a numerator by its denominator: the published value, or the most the
-          // suppressed denominator can be by the attack on it.
+          // suppressed denominator can be by the attack on it. A denominator in this problem is a total above
+          // the numerator (checked in problemsInOrder): its relation already bounds it.
           const denominatorStatus = status.get(key(table.loaded.spec.name, measure.rate.denominator))?.[local];
           if (denominatorStatus === 'published') upper[cell] = denominator;
           // A rounded denominator is known only within its rounding interval: its top bounds the numerator.
@@ -160,8 +174,17 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
       }
       if (finding !== undefined) primary.set(cell, finding);
     }
-    const isDenominator = tables.some((t) => t.loaded.spec.measures.some((m) => m.kind === 'count' && m.rate?.denominator === measure.column));
-    const suppressionProblem: SuppressionProblem = { system, value, upper, weight: defaultWeights(value), primary, exactHigh: isDenominator, ...(rounded ? { publishedRange: { lo, hi } } : {}) };
+    boundPartsByTotals(joint, upper);
+    const suppressionProblem: SuppressionProblem = {
+      system,
+      value,
+      upper,
+      weight: relationWeights(joint, tables, value),
+      primary,
+      exactHigh: denominatorCells(joint, tables, inProblem),
+      ...(rounded ? { publishedRange: { lo, hi } } : {}),
+    };
+    const columnsName = measures.map((m) => m.column).join('+');
     let outcome;
     try {
       try {
@@ -171,47 +194,46 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
         // pattern. Then protect the numerator as an additive table of its own (as tau-ARGUS and sdcTable do), and say so.
         if (!(error instanceof ProtectionRefusal) || !upper.some((u) => Number.isFinite(u))) throw error;
         // The pattern is found without the bounds, but checked with them: a release an attacker could narrow is still refused.
-        boundsRelaxed.push(`${tables[0]!.loaded.spec.population}:${measure.column}`);
+        boundsRelaxed.push(`${tables[0]!.loaded.spec.population}:${columnsName}`);
         const relaxed = await protectCells({ ...suppressionProblem, upper: new Float64Array(system.cellCount).fill(Number.POSITIVE_INFINITY) });
         outcome = { ...relaxed, intervals: await verifyPattern(suppressionProblem, relaxed.suppressed) };
       }
     } catch (error) {
-      if (error instanceof ProtectionRefusal) {
-        throw new DataError('RELEASE_REFUSED', `Release refused: ${error.cellName}, column '${measure.column}': ${error.why}. Nothing was written.`, [
-          { file: tables[system.home[error.cell]![0]]!.loaded.file, column: measure.column, rule: 'release.protection', message: `${error.cellName}: ${error.why}` },
-        ]);
-      }
+      if (error instanceof ProtectionRefusal) throw refusal(joint, tables, error, error.why);
       throw error;
     }
     lpSolves += outcome.lpSolves;
-    solved.push({ measure, tables, problem: suppressionProblem, primary, outcome, intervals: outcome.intervals });
-    for (const table of tables) {
+    solved.push({ measures, tables, joint, problem: suppressionProblem, primary, outcome, intervals: outcome.intervals });
+    tables.forEach((table, t) => {
       const name = table.loaded.spec.name;
-      const cellOf = system.cellOf[tables.indexOf(table)]!;
-      const statuses: CellStatus[] = [];
-      const values: (number | null)[] = [];
-      const source = table.data.get(measure.column)!;
-      for (let local = 0; local < table.layout.size; local++) {
-        const cell = cellOf[local]!;
-        if (outcome.suppressed[cell] === 1) {
-          statuses.push('suppressed');
-          values.push(null);
-        } else if (rounded) {
-          statuses.push('rounded');
-          values.push(roundCount(source[local]!, rules.rounding) ?? null);
-        } else {
-          statuses.push('published');
-          const v = source[local]!;
-          values.push(Number.isNaN(v) ? null : v);
+      for (const measure of measures) {
+        const cellOf = joint.cellsOf(t, measure.column);
+        if (cellOf === undefined) continue;
+        const statuses: CellStatus[] = [];
+        const values: (number | null)[] = [];
+        const source = table.data.get(measure.column)!;
+        for (let local = 0; local < table.layout.size; local++) {
+          const cell = cellOf[local]!;
+          if (outcome.suppressed[cell] === 1) {
+            statuses.push('suppressed');
+            values.push(null);
+          } else if (rounded) {
+            statuses.push('rounded');
+            values.push(roundCount(source[local]!, rules.rounding) ?? null);
+          } else {
+            statuses.push('published');
+            const v = source[local]!;
+            values.push(Number.isNaN(v) ? null : v);
+          }
         }
+        status.set(key(name, measure.column), statuses);
+        published.set(key(name, measure.column), values);
+        attackHigh.set(
+          key(name, measure.column),
+          Float64Array.from({ length: table.layout.size }, (_, local) => outcome.intervals.get(cellOf[local]!)?.hi ?? Number.POSITIVE_INFINITY),
+        );
       }
-      status.set(key(name, measure.column), statuses);
-      published.set(key(name, measure.column), values);
-      attackHigh.set(
-        key(name, measure.column),
-        Float64Array.from({ length: table.layout.size }, (_, local) => outcome.intervals.get(cellOf[local]!)?.hi ?? Number.POSITIVE_INFINITY),
-      );
-    }
+    });
   }
 
   // A denominator is no smaller than its numerator: once the numerators are out, what they give away bounds each
@@ -223,18 +245,12 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
     try {
       done.intervals = await verifyPattern({ ...done.problem, lower }, done.outcome.suppressed);
     } catch (error) {
-      if (error instanceof ProtectionRefusal) {
-        const why = `${error.why}, given what its published numerators reveal (a denominator is at least its numerator)`;
-        throw new DataError('RELEASE_REFUSED', `Release refused: ${error.cellName}, column '${done.measure.column}': ${why}. Nothing was written.`, [
-          { file: done.tables[done.problem.system.home[error.cell]![0]]!.loaded.file, column: done.measure.column, rule: 'release.protection', message: `${error.cellName}: ${why}` },
-        ]);
-      }
+      if (error instanceof ProtectionRefusal) throw refusal(done.joint, done.tables, error, `${error.why}, given what its published numerators reveal (a denominator is at least its numerator)`);
       throw error;
     }
   }
 
-  for (const { measure, tables, problem, primary, outcome, intervals } of solved) {
-    const { system } = problem;
+  for (const { measures, tables, joint, primary, outcome, intervals } of solved) {
     const secondary = new Set(outcome.secondary);
     for (const [cell, interval] of intervals) {
       attack.suppressedCells++;
@@ -244,23 +260,26 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
       if (interval.hi - interval.lo + 1e-6 < need) attack.narrowedBelowProtection++;
     }
     tables.forEach((table, t) => {
-      const cellOf = system.cellOf[t]!;
-      for (let local = 0; local < table.layout.size; local++) {
-        const cell = cellOf[local]!;
-        if (outcome.suppressed[cell] !== 1) continue;
-        const finding = primary.get(cell);
-        const interval = intervals.get(cell);
-        log.push({
-          table: table.loaded.spec.name,
-          cell: table.layout.describe(local),
-          column: measure.column,
-          suppression: finding !== undefined && !secondary.has(cell) ? 'primary' : 'secondary',
-          rule: finding?.rule ?? 'secondary',
-          reason: finding?.reason ?? 'protects a primary cell against recomputation from published cells',
-          intervalLow: interval?.lo ?? null,
-          intervalHigh: interval === undefined || !Number.isFinite(interval.hi) ? null : interval.hi,
-          protectionLevel: finding?.width ?? null,
-        });
+      for (const measure of measures) {
+        const cellOf = joint.cellsOf(t, measure.column);
+        if (cellOf === undefined) continue;
+        for (let local = 0; local < table.layout.size; local++) {
+          const cell = cellOf[local]!;
+          if (outcome.suppressed[cell] !== 1) continue;
+          const finding = primary.get(cell);
+          const interval = intervals.get(cell);
+          log.push({
+            table: table.loaded.spec.name,
+            cell: table.layout.describe(local),
+            column: measure.column,
+            suppression: finding !== undefined && !secondary.has(cell) ? 'primary' : 'secondary',
+            rule: finding?.rule ?? 'secondary',
+            reason: finding?.reason ?? 'protects a primary cell against recomputation from published cells',
+            intervalLow: interval?.lo ?? null,
+            intervalHigh: interval === undefined || !Number.isFinite(interval.hi) ? null : interval.hi,
+            protectionLevel: finding?.width ?? null,
+          });
+        }
       }
     });
   }
@@ -298,7 +317,6 @@ async function numeratorFloors(
   rules: Rules,
   released: (table: string, column: string) => { status: readonly CellStatus[]; values: readonly (number | null)[] },
 ): Promise<Float64Array | undefined> {
-  if (done.measure.kind !== 'count') return undefined;
   const { system, value } = done.problem;
   const lower = new Float64Array(system.cellCount);
   let any = false;
@@ -311,36 +329,125 @@ async function numeratorFloors(
     }
   };
   const population = done.tables[0]!.loaded.spec.population;
-  for (const numerator of solved) {
-    if (numerator.measure.kind !== 'count' || numerator.measure.rate?.denominator !== done.measure.column || numerator.tables[0]!.loaded.spec.population !== population) continue;
-    // Suppressed numerator cells above a suppressed denominator cell: their exact minimum, solved below.
-    const hidden = new Map<number, number[]>();
-    numerator.tables.forEach((table, n) => {
-      const d = done.tables.indexOf(table);
-      if (d === -1) return;
-      const { status, values } = released(table.loaded.spec.name, numerator.measure.column);
-      for (let local = 0; local < table.layout.size; local++) {
-        const cell = system.cellOf[d]![local]!;
-        if (done.outcome.suppressed[cell] !== 1) continue;
-        const shown = values[local];
-        if (status[local] === 'published') raise(cell, shown ?? 0);
-        else if (status[local] === 'rounded' && shown !== null && shown !== undefined) raise(cell, roundingPreimage(shown, rules.rounding)[0]);
-        else if (status[local] === 'suppressed') {
-          const own = numerator.problem.system.cellOf[n]![local]!;
-          // A table the attacker cannot rule out already put it at 0: its minimum is 0, nothing to learn.
-          const seen = numerator.intervals.get(own);
-          if (seen !== undefined && seen.lo <= 0) continue;
-          const above = hidden.get(own);
-          if (above === undefined) hidden.set(own, [cell]);
-          else above.push(cell);
-        }
+  for (const denominator of done.measures) {
+    if (denominator.kind !== 'count') continue;
+    for (const numerator of solved) {
+      // A numerator in the same problem sits below its denominator in a relation: the joint attack already knew.
+      if (numerator === done || numerator.tables[0]!.loaded.spec.population !== population) continue;
+      for (const measure of numerator.measures) {
+        if (measure.kind !== 'count' || measure.rate?.denominator !== denominator.column) continue;
+        // Suppressed numerator cells above a suppressed denominator cell: their exact minimum, solved below.
+        const hidden = new Map<number, number[]>();
+        numerator.tables.forEach((table, n) => {
+          const d = done.tables.indexOf(table);
+          if (d === -1) return;
+          const denominatorCells = done.joint.cellsOf(d, denominator.column);
+          const numeratorCells = numerator.joint.cellsOf(n, measure.column);
+          if (denominatorCells === undefined || numeratorCells === undefined) return;
+          const { status, values } = released(table.loaded.spec.name, measure.column);
+          for (let local = 0; local < table.layout.size; local++) {
+            const cell = denominatorCells[local]!;
+            if (done.outcome.suppressed[cell] !== 1) continue;
+            const shown = values[local];
+            if (status[local] === 'published') raise(cell, shown ?? 0);
+            else if (status[local] === 'rounded' && shown !== null && shown !== undefined) raise(cell, roundingPreimage(shown, rules.rounding)[0]);
+            else if (status[local] === 'suppressed') {
+              const own = numeratorCells[local]!;
+              // A table the attacker cannot rule out already put it at 0: its minimum is 0, nothing to learn.
+              const seen = numerator.intervals.get(own);
+              if (seen !== undefined && seen.lo <= 0) continue;
+              const above = hidden.get(own);
+              if (above === undefined) hidden.set(own, [cell]);
+              else above.push(cell);
+            }
+          }
+        });
+        if (hidden.size === 0) continue;
+        const exact = await attackIntervals(numerator.problem, numerator.outcome.suppressed, new Set(hidden.keys()), { exactLow: true });
+        for (const [own, cells] of hidden) for (const cell of cells) raise(cell, exact.get(own)?.lo ?? 0);
       }
-    });
-    if (hidden.size === 0) continue;
-    const exact = await attackIntervals(numerator.problem, numerator.outcome.suppressed, new Set(hidden.keys()), { exactLow: true });
-    for (const [own, cells] of hidden) for (const cell of cells) raise(cell, exact.get(own)?.lo ?? 0);
+    }
   }
   return any ? lower : undefined;
+}
+
+/**
+ * What relations let the attacker infer from the denominators' bounds: a part
+ * is at most its total (first_wage_below ≤ to_work ≤ spells), and a total at
+ * most the sum of its parts' bounds. Implied by the equations, so the attack
+ * is no stronger; but secondary suppression plans each cell's move from its
+ * own bounds, and needs to know that a part cannot move up further than its
+ * total can (then it moves part up and part down).
+ */
+function boundPartsByTotals(joint: MeasureSystem, upper: Float64Array): void {
+  const relations = [...joint.rowRelations()];
+  if (relations.length === 0) return;
+  // A bound travels at most one relation per pass; chains of relations are short.
+  for (let pass = 0; pass < 4; pass++) {
+    let changed = false;
+    for (const { total, parts } of relations) {
+      let sum = 0;
+      for (const part of parts) {
+        if (upper[total]! < upper[part]!) {
+          upper[part] = upper[total]!;
+          changed = true;
+        }
+        sum += upper[part]!;
+      }
+      if (sum < upper[total]!) {
+        upper[total] = sum;
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+}
+
+/**
+ * Cells of the problem's measures that are the denominator of a later
+ * problem's numerator: their exact maximum bounds that numerator. True for
+ * every cell of a lone measure, a mask in a joint problem.
+ */
+function denominatorCells(joint: MeasureSystem, tables: readonly PreparedTable[], inProblem: ReadonlyMap<string, CountMeasure | MeanMeasure>): boolean | Uint8Array {
+  const denominators = new Set<string>();
+  for (const t of tables) {
+    for (const m of t.loaded.spec.measures) if (m.kind === 'count' && m.rate !== undefined && inProblem.has(m.rate.denominator) && !inProblem.has(m.column)) denominators.add(m.rate.denominator);
+  }
+  if (denominators.size === 0) return false;
+  if (inProblem.size === 1) return true;
+  const mask = new Uint8Array(joint.system.cellCount);
+  for (let cell = 0; cell < mask.length; cell++) if (denominators.has(joint.placement(cell).column)) mask[cell] = 1;
+  return mask;
+}
+
+/**
+ * What suppressing a cell costs: its value + 1, and for the total of a
+ * relation also what its parts weigh. A small part is protected by hiding a
+ * second count of its row; hiding the other part rather than the total keeps
+ * the headline count (and the denominator every share divides by) published,
+ * where the two would otherwise cost about the same.
+ */
+function relationWeights(joint: MeasureSystem, tables: readonly PreparedTable[], value: Float64Array): Float64Array {
+  const weight = defaultWeights(value);
+  for (let cell = 0; cell < weight.length; cell++) {
+    const { table, column, local } = joint.placement(cell);
+    for (const relation of relationsOf(tables[table]!.loaded.spec)) {
+      if (relation.total !== column) continue;
+      for (const part of relation.parts) {
+        const partCells = joint.cellsOf(table, part);
+        if (partCells !== undefined) weight[cell]! += Math.abs(value[partCells[local]!]!) + 1;
+      }
+    }
+  }
+  return weight;
+}
+
+/** A pattern no table can give: refuse the whole release, naming the table, cell and measure. */
+function refusal(joint: MeasureSystem, tables: readonly PreparedTable[], error: ProtectionRefusal, why: string): DataError {
+  const { table, column } = joint.placement(error.cell);
+  return new DataError('RELEASE_REFUSED', `Release refused: ${error.cellName}, column '${column}': ${why}. Nothing was written.`, [
+    { file: tables[table]!.loaded.file, column, rule: 'release.protection', message: `${error.cellName}: ${why}` },
+  ]);
 }
 
 function nz(v: number | undefined): number {
@@ -378,6 +485,7 @@ function prepareTable(loaded: LoadedTable): PreparedTable {
       if (!spec.dimensions.includes(c)) throw DataError.single('RELEASE_CATALOGUE', { file: loaded.file, column: c, rule: 'catalogue.hierarchy', message: `hierarchy column '${c}' is not among the dimensions of table '${spec.name}'` });
     }
   }
+  checkRelations(loaded);
   const groups = dimensionGroups(spec.dimensions, spec.hierarchies);
   const builders = groups.map((g) => new DimensionBuilder(g));
   loaded.rows.forEach((row, i) => {
@@ -431,6 +539,21 @@ function prepareTable(loaded: LoadedTable): PreparedTable {
   return { loaded, layout, dimensionColumns: spec.dimensions, groups, data };
 }
 
+/** Relations tie counts of the table itself, each part named once and never its own total. */
+function checkRelations(loaded: LoadedTable): void {
+  const spec = loaded.spec;
+  const relations: readonly MeasureRelation[] = relationsOf(spec);
+  if (relations.length === 0) return;
+  const refuse = (column: string, message: string) => DataError.single('RELEASE_CATALOGUE', { file: loaded.file, column, rule: 'catalogue.relations', message });
+  if (spec.dimensions.includes(MEASURE_DIMENSION)) throw refuse(MEASURE_DIMENSION, `table '${spec.name}' has relations and a dimension named '${MEASURE_DIMENSION}', the name release gives the relations' own dimension; rename the dimension`);
+  for (const r of relations) {
+    for (const c of [r.total, ...r.parts]) {
+      if (!spec.measures.some((m) => m.column === c && m.kind === 'count')) throw refuse(c, `relation ${r.total} = ${r.parts.join(' + ')} of table '${spec.name}' names '${c}', which is not a count measure of the table`);
+    }
+    if (new Set(r.parts).size !== r.parts.length || r.parts.includes(r.total)) throw refuse(r.total, `relation ${r.total} = ${r.parts.join(' + ')} of table '${spec.name}' names a measure twice`);
+  }
+}
+
 function dimensionValuesInOrder(table: PreparedTable, local: number): string[] {
   const byColumn = new Map<string, string>();
   const values = table.layout.valuesOf(local);
@@ -439,31 +562,64 @@ function dimensionValuesInOrder(table: PreparedTable, local: number): string[] {
 }
 
 interface Problem {
-  readonly measure: CountMeasure | MeanMeasure;
+  /** One measure, or the counts that relations tie together (all of them protected as one system). */
+  readonly measures: (CountMeasure | MeanMeasure)[];
+  /** The tables of the population that carry at least one of them. */
   readonly tables: PreparedTable[];
 }
 
-/** One problem per (population, measure); denominators before the shares that need their published values. */
+/**
+ * One problem per population and set of measures tied by relations (a lone
+ * measure is a set of its own); denominators before the shares that need
+ * their published values.
+ */
 function problemsInOrder(prepared: readonly PreparedTable[]): Problem[] {
+  // Which measures relations tie together, per population: a union-find over measure columns.
+  const parent = new Map<string, string>();
+  const find = (k: string): string => {
+    let root = k;
+    while (parent.get(root) !== undefined && parent.get(root) !== root) root = parent.get(root)!;
+    parent.set(k, root);
+    return root;
+  };
+  const named = (population: string, column: string) => `${population}\u0000${column}`;
+  for (const table of prepared) {
+    for (const relation of relationsOf(table.loaded.spec)) {
+      for (const part of relation.parts) {
+        const a = find(named(table.loaded.spec.population, relation.total));
+        const b = find(named(table.loaded.spec.population, part));
+        if (a !== b) parent.set(b, a);
+      }
+    }
+  }
   const byKey = new Map<string, Problem>();
   for (const table of prepared) {
     for (const measure of table.loaded.spec.measures) {
-      const k = `${table.loaded.spec.population}\u0000${measure.column}`;
-      const existing = byKey.get(k);
-      if (existing === undefined) byKey.set(k, { measure, tables: [table] });
-      else existing.tables.push(table);
+      const k = find(named(table.loaded.spec.population, measure.column));
+      let problem = byKey.get(k);
+      if (problem === undefined) {
+        problem = { measures: [], tables: [] };
+        byKey.set(k, problem);
+      }
+      if (!problem.measures.some((m) => m.column === measure.column)) problem.measures.push(measure);
+      if (!problem.tables.includes(table)) problem.tables.push(table);
     }
   }
-  const problems = [...byKey.values()];
+  for (const table of prepared) boundedByRelations(table, (column) => find(named(table.loaded.spec.population, column)));
+  const problems = [...byKey.entries()];
   const done = new Set<string>();
   const ordered: Problem[] = [];
   while (ordered.length < problems.length) {
     const before = ordered.length;
-    for (const p of problems) {
-      const name = `${p.tables[0]!.loaded.spec.population}\u0000${p.measure.column}`;
+    for (const [name, p] of problems) {
       if (done.has(name)) continue;
-      const dependency = p.measure.kind === 'count' && p.measure.rate !== undefined ? `${p.tables[0]!.loaded.spec.population}\u0000${p.measure.rate.denominator}` : undefined;
-      if (dependency !== undefined && byKey.has(dependency) && !done.has(dependency)) continue;
+      const population = p.tables[0]!.loaded.spec.population;
+      const waits = p.measures.some((m) => {
+        if (m.kind !== 'count' || m.rate === undefined) return false;
+        const dependency = find(named(population, m.rate.denominator));
+        return dependency !== name && byKey.has(dependency) && !done.has(dependency);
+      });
+      if (waits) continue;
       done.add(name);
       ordered.push(p);
     }
@@ -472,37 +628,79 @@ function problemsInOrder(prepared: readonly PreparedTable[]): Problem[] {
   return ordered;
 }
 
-function systemValues(system: CellSystem, tables: readonly PreparedTable[], column: string): Float64Array {
+/**
+ * A share whose denominator relations tie to it is protected in the same
+ * system, where no released denominator exists yet to bound it: safe only
+ * when the denominator is a total above the numerator (spells = censored +
+ * uncensored bounds censored by spells already). Anything else is refused
+ * rather than protected against a weaker attacker than the real one.
+ */
+function boundedByRelations(table: PreparedTable, problemOf: (column: string) => string): void {
+  const spec = table.loaded.spec;
+  const relations = relationsOf(spec);
+  const totalsAbove = (column: string): Set<string> => {
+    const found = new Set<string>();
+    const walk = (c: string): void => {
+      for (const r of relations) {
+        if (r.parts.includes(c) && !found.has(r.total)) {
+          found.add(r.total);
+          walk(r.total);
+        }
+      }
+    };
+    walk(column);
+    return found;
+  };
+  for (const m of spec.measures) {
+    if (m.kind !== 'count' || m.rate === undefined || problemOf(m.column) !== problemOf(m.rate.denominator)) continue;
+    if (!totalsAbove(m.column).has(m.rate.denominator)) {
+      throw DataError.single('RELEASE_CATALOGUE', {
+        file: table.loaded.file,
+        column: m.column,
+        rule: 'catalogue.relations',
+        message: `count '${m.column}' is a share of '${m.rate.denominator}' and relations tie the two together, but '${m.rate.denominator}' is not a total above '${m.column}' in table '${spec.name}'; declare the relation that bounds it, or drop the rate`,
+      });
+    }
+  }
+}
+
+function systemValues(joint: MeasureSystem, tables: readonly PreparedTable[], valueColumn: (measure: string) => string): Float64Array {
+  const { system } = joint;
   const value = new Float64Array(system.cellCount).fill(Number.NaN);
   tables.forEach((table, t) => {
-    const source = table.data.get(column)!;
-    const cellOf = system.cellOf[t]!;
-    for (let local = 0; local < table.layout.size; local++) {
-      const cell = cellOf[local]!;
-      const v = Number.isNaN(source[local]!) ? 0 : source[local]!;
-      const existing = value[cell]!;
-      if (Number.isNaN(existing)) value[cell] = v;
-      else if (Math.abs(existing - v) > 1e-6 * Math.max(1, Math.abs(v))) {
-        const [ht, hl] = system.home[cell]!;
-        throw DataError.single('RELEASE_TABLE', {
-          file: table.loaded.file,
-          column,
-          rule: 'table.linked',
-          message: `cell (${table.layout.describe(local)}) is ${v} but the same cell of table '${tables[ht]!.loaded.spec.name}' (${tables[ht]!.layout.describe(hl)}) is ${existing}; tables of one population must agree on shared cells`,
-        });
+    for (const measure of table.loaded.spec.measures) {
+      const cellOf = joint.cellsOf(t, measure.column);
+      if (cellOf === undefined) continue;
+      const column = valueColumn(measure.column);
+      const source = table.data.get(column)!;
+      for (let local = 0; local < table.layout.size; local++) {
+        const cell = cellOf[local]!;
+        const v = Number.isNaN(source[local]!) ? 0 : source[local]!;
+        const existing = value[cell]!;
+        if (Number.isNaN(existing)) value[cell] = v;
+        else if (Math.abs(existing - v) > 1e-6 * Math.max(1, Math.abs(v))) {
+          const home = joint.placement(cell);
+          throw DataError.single('RELEASE_TABLE', {
+            file: table.loaded.file,
+            column,
+            rule: 'table.linked',
+            message: `cell (${table.layout.describe(local)}) is ${v} but the same cell of table '${tables[home.table]!.loaded.spec.name}' (${tables[home.table]!.layout.describe(home.local)}) is ${existing}; tables of one population must agree on shared cells`,
+          });
+        }
+        if (v < 0) throw DataError.single('RELEASE_TABLE', { file: table.loaded.file, column, rule: 'table.negative', message: `cell (${table.layout.describe(local)}) is negative (${v})` });
       }
-      if (v < 0) throw DataError.single('RELEASE_TABLE', { file: table.loaded.file, column, rule: 'table.negative', message: `cell (${table.layout.describe(local)}) is negative (${v})` });
     }
   });
   const broken = system.firstNonAdditive(value);
   if (broken !== undefined) {
     const parent = system.relationParent(broken.relation);
-    const [t] = system.home[parent]!;
+    const home = joint.placement(parent);
+    const table = tables[home.table]!;
     throw DataError.single('RELEASE_TABLE', {
-      file: tables[t]!.loaded.file,
-      column,
+      file: table.loaded.file,
+      column: valueColumn(home.column),
       rule: 'table.additivity',
-      message: `${system.describe(parent)} differs by ${broken.excess} from the sum of the cells below it; margins must add up`,
+      message: `${system.describe(parent)} differs by ${broken.excess} from the sum of the cells below it; margins and declared relations (total = sum of parts) must add up`,
     });
   }
   return value;

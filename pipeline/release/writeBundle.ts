@@ -38,6 +38,7 @@ export async function writeCatalogue(output: StageOutput, tables: readonly Bundl
       rows: t.rows.length,
       files: { parquet: `tables/${t.name}.parquet`, csv: `tables/${t.name}.csv`, json: `tables/${t.name}.json` },
       columns: t.columns.map((c) => ({ name: c.name, type: c.type, role: c.role, description: c.description })),
+      ...(t.relations === undefined ? {} : { relations: t.relations }),
     })),
   };
   await writeFile(await output.file('tables.json'), `${JSON.stringify(catalogue, null, 2)}\n`);

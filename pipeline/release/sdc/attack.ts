@@ -14,7 +14,8 @@ export function attackLpCount(): number {
 
 export interface AttackOptions {
   readonly exact?: boolean;
-  readonly exactHigh?: boolean;
+  /** Every cell's exact maximum (true), or only those of the cells marked 1. */
+  readonly exactHigh?: boolean | Uint8Array;
   /** Only the exact minimum of each cell (a numerator's minimum bounds its denominator from below); the maximum as proved. */
   readonly exactLow?: boolean;
   /**
@@ -112,7 +113,9 @@ export async function attackIntervals(problem: SuppressionProblem, suppressed: U
 }
 
 function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], unknown: Uint8Array, suppressed: Uint8Array, out: Map<number, Interval>, only: ReadonlySet<number> | undefined, need: (cell: number) => number, options: AttackOptions): void {
-  const exactHigh = options.exactHigh === true;
+  const everyHigh = options.exactHigh === true;
+  const mask = options.exactHigh instanceof Uint8Array ? options.exactHigh : undefined;
+  const exactHigh = (c: number): boolean => everyHigh || mask?.[c] === 1;
   const { system, value, upper } = problem;
   const range = problem.publishedRange;
   const column = new Map<number, number>();
@@ -174,9 +177,7 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
   const observe = (): void => {
     const solution = model.getSolution().colValue;
     for (let j = 0; j < cells.length; j++) {
-      // Simplex values carry round-off (9.9999999 for 10): snap near-integers so a proved range reads as it is.
-      const raw = solution[j]!;
-      const v = Math.abs(raw - Math.round(raw)) < 1e-6 ? Math.round(raw) : raw;
+      const v = snap(solution[j]!);
       if (v < seenLo[j]!) seenLo[j] = v;
       if (v > seenHi[j]!) seenHi[j] = v;
     }
@@ -188,7 +189,7 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
   const wanted = (c: number): boolean => suppressed[c] === 1 && (only === undefined || only.has(c));
   try {
     const { maximize, minimize } = highs.constants.objectiveSense;
-    const lowOnly = options.exactLow === true && !exactHigh && options.exact !== true;
+    const lowOnly = options.exactLow === true && !everyHigh && mask === undefined && options.exact !== true;
     if (options.exact !== true && !lowOnly) {
       let pending = cells.flatMap((c, i) => (wanted(c) && !wideEnough(i, c) ? [i] : []));
       // A lone cell's sweep is its own pair of LPs: worth it only when nothing else will solve them.
@@ -218,13 +219,13 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
           const loOutcome = outcome(highs, model);
           if (loOutcome !== 'optimal') throw new Error(`interval attack on ${system.describe(c)} ended with solver status ${loOutcome}`);
           observe();
-          out.set(c, { lo: Math.max(0, model.getObjectiveValue()), hi: seenHi[i]! });
+          out.set(c, { lo: Math.max(0, snap(model.getObjectiveValue())), hi: seenHi[i]! });
         } finally {
           model.changeColCost(i, 0);
         }
         return;
       }
-      if (!exactHigh && wideEnough(i, c)) {
+      if (!exactHigh(c) && wideEnough(i, c)) {
         out.set(c, { lo: Math.max(0, seenLo[i]!), hi: seenHi[i]! });
         return;
       }
@@ -242,7 +243,7 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
           seenHi[i] = Number.POSITIVE_INFINITY;
         } else {
           observe();
-          seenHi[i] = model.getObjectiveValue();
+          seenHi[i] = snap(model.getObjectiveValue());
         }
         if (wideEnough(i, c) || (hiOutcome === 'unbounded' && need(c) > 0)) {
           out.set(c, { lo: Math.max(0, seenLo[i]!), hi: seenHi[i]! });
@@ -255,7 +256,7 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
         if (loOutcome !== 'optimal') throw new Error(`interval attack on ${system.describe(c)} ended with solver status ${loOutcome}`);
         observe();
         const hi = hiOutcome === 'unbounded' ? Number.POSITIVE_INFINITY : seenHi[i]!;
-        out.set(c, { lo: Math.max(0, model.getObjectiveValue()), hi });
+        out.set(c, { lo: Math.max(0, snap(model.getObjectiveValue())), hi });
       } finally {
         model.changeColCost(i, 0);
       }
@@ -263,4 +264,13 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * Simplex values carry round-off (9.9999999 for 10): snap near-integers, so
+ * that a proved range reads as it is and a maximum that bounds a numerator
+ * later (its denominator's) does not fall just short of a protection level.
+ */
+function snap(raw: number): number {
+  return Math.abs(raw - Math.round(raw)) < 1e-6 ? Math.round(raw) : raw;
 }

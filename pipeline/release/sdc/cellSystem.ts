@@ -118,6 +118,13 @@ export class CellSystem {
     cellOf: Int32Array[],
     occurrences: [number, number][][],
     relations: number[][],
+    /**
+     * Per table, the other tables that are views of the same table over
+     * other measures (its relations crossed with its dimensions): they share
+     * every dimension but the last, and a pattern near a cell usually has to
+     * balance them too.
+     */
+    private readonly companions: readonly (readonly number[])[],
   ) {
     this.cellOf = cellOf;
     this.cellCount = occurrences.length;
@@ -161,7 +168,8 @@ export class CellSystem {
     return this.relationStarts.length - 1;
   }
 
-  static link(tables: readonly TableLayout[]): CellSystem {
+  /** `companions[t]`: tables that share all of table t's dimensions but the last (see the constructor). */
+  static link(tables: readonly TableLayout[], companions: readonly (readonly number[])[] = []): CellSystem {
     const byKey = new Map<string, number>();
     const occurrences: [number, number][][] = [];
     const cellOf = tables.map((table, t) => {
@@ -190,7 +198,7 @@ export class CellSystem {
         relations.push(cells);
       }
     });
-    return new CellSystem(tables, cellOf, occurrences, relations);
+    return new CellSystem(tables, cellOf, occurrences, relations, companions);
   }
 
   /** In how many tables the cell appears (more than one: a linked cell). */
@@ -225,17 +233,22 @@ export class CellSystem {
       const table = this.tables[t]!;
       const codes = table.codesOf(local);
       const sets = table.dimensions.map((d, i) => neighbourhood(d, codes[i]!));
-      const walk = (d: number, acc: number[]): void => {
+      const walk = (u: number, sets: readonly (readonly number[])[], d: number, acc: number[]): void => {
         if (d === sets.length) {
-          found.add(this.cellOf[t]![table.index(acc)]!);
+          found.add(this.cellOf[u]![this.tables[u]!.index(acc)]!);
           return;
         }
         for (const code of sets[d]!) {
           acc[d] = code;
-          walk(d + 1, acc);
+          walk(u, sets, d + 1, acc);
         }
       };
-      walk(0, []);
+      walk(t, sets, 0, []);
+      // The same neighbourhood in the table's other views, over the whole of their last dimension.
+      for (const u of this.companions[t] ?? []) {
+        const last = this.tables[u]!.dimensions.length - 1;
+        walk(u, sets.map((set, i) => (i === last ? [...this.tables[u]!.dimensions[last]!.codes.keys()] : set)), 0, []);
+      }
     }
     const region = Int32Array.from([...found].sort((a, b) => a - b));
     this.regions.set(key, region);

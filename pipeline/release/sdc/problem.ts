@@ -31,9 +31,10 @@ export interface SuppressionProblem {
   /**
    * The final attack must report every suppressed cell's exact maximum (the
    * measure is a denominator whose maximum bounds its numerator in a later
-   * problem), not just enough of its range to prove it protected.
+   * problem), not just enough of its range to prove it protected. A mask (1
+   * per cell) when only some measures of a joint problem are denominators.
    */
-  readonly exactHigh?: boolean;
+  readonly exactHigh?: boolean | Uint8Array;
 }
 
 /** The least value the attacker allows the cell: its known lower bound, else 0. */

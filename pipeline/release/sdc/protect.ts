@@ -44,7 +44,7 @@ export async function protectCells(problem: SuppressionProblem): Promise<Protect
 
 /** The interval attack on a pattern; refuses (ProtectionRefusal) when a primary cell's interval is narrower than its protection level. */
 export async function verifyPattern(problem: SuppressionProblem, suppressed: Uint8Array): Promise<Map<number, Interval>> {
-  const intervals = await attackIntervals(problem, suppressed, undefined, { exactHigh: problem.exactHigh === true });
+  const intervals = await attackIntervals(problem, suppressed, undefined, { exactHigh: problem.exactHigh ?? false });
   for (const [cell, protection] of problem.primary) {
     const interval = intervals.get(cell);
     const width = interval === undefined ? 0 : interval.hi - interval.lo;
