@@ -189,6 +189,16 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
   const wanted = (c: number): boolean => suppressed[c] === 1 && (only === undefined || only.has(c));
   try {
     const { maximize, minimize } = highs.constants.objectiveSense;
+    /** The cell's exact minimum, with its cost already set to 1. */
+    const solveLow = (c: number): number => {
+      model.changeObjectiveSense(minimize);
+      solved++;
+      model.run();
+      const loOutcome = outcome(highs, model);
+      if (loOutcome !== 'optimal') throw new Error(`interval attack on ${system.describe(c)} ended with solver status ${loOutcome}`);
+      observe();
+      return Math.max(0, snap(model.getObjectiveValue()));
+    };
     const lowOnly = options.exactLow === true && !everyHigh && mask === undefined && options.exact !== true;
     if (options.exact !== true && !lowOnly) {
       let pending = cells.flatMap((c, i) => (wanted(c) && !wideEnough(i, c) ? [i] : []));
@@ -213,13 +223,7 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
       if (lowOnly) {
         model.changeColCost(i, 1);
         try {
-          model.changeObjectiveSense(minimize);
-          solved++;
-          model.run();
-          const loOutcome = outcome(highs, model);
-          if (loOutcome !== 'optimal') throw new Error(`interval attack on ${system.describe(c)} ended with solver status ${loOutcome}`);
-          observe();
-          out.set(c, { lo: Math.max(0, snap(model.getObjectiveValue())), hi: seenHi[i]! });
+          out.set(c, { lo: solveLow(c), hi: seenHi[i]! });
         } finally {
           model.changeColCost(i, 0);
         }
@@ -249,14 +253,8 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
           out.set(c, { lo: Math.max(0, seenLo[i]!), hi: seenHi[i]! });
           return;
         }
-        model.changeObjectiveSense(minimize);
-        solved++;
-        model.run();
-        const loOutcome = outcome(highs, model);
-        if (loOutcome !== 'optimal') throw new Error(`interval attack on ${system.describe(c)} ended with solver status ${loOutcome}`);
-        observe();
-        const hi = hiOutcome === 'unbounded' ? Number.POSITIVE_INFINITY : seenHi[i]!;
-        out.set(c, { lo: Math.max(0, snap(model.getObjectiveValue())), hi });
+        const lo = solveLow(c);
+        out.set(c, { lo, hi: hiOutcome === 'unbounded' ? Number.POSITIVE_INFINITY : seenHi[i]! });
       } finally {
         model.changeColCost(i, 0);
       }
