@@ -10,6 +10,7 @@ import { HOLDER_SOURCE, MUNICIPALITIES } from '../pipeline/demo/workspace.js';
 import type { CanonicalBsn } from '../schemas/bsn.js';
 import { runInProcess } from './support/inProcessCli.js';
 import { runChain, type ChainRun } from './support/tinyChain.js';
+import { digitRunsOutsideHashes } from './support/digitRuns.js';
 
 /**
  * Issue #12, secrets: the whole chain at debug log level (generate through
@@ -120,8 +121,8 @@ describe('no key byte, BSN or source pseudonym leaks from the chain', { timeout:
   const scanText = (where: string, text: string, pseudonymsAllowed: boolean, ridsAllowed = true): Finding[] => {
     const findings: Finding[] = [];
     for (const k of keyStrings) if (text.includes(k.text)) findings.push({ where, what: k.label });
-    for (const run of text.match(/\d{8,}/g) ?? []) {
-      // Digits inside a longer run (a hash, a timestamp) still count when a BSN sits at either end.
+    for (const run of digitRunsOutsideHashes(text)) {
+      // Digits inside a longer run (a timestamp, a row count) still count when a BSN sits at either end.
       for (let i = 0; i + 8 <= run.length; i++) {
         const nine = run.slice(i, i + 9);
         if (bsns.has(nine) || bsns.has(`0${run.slice(i, i + 8)}`)) {
