@@ -1,6 +1,6 @@
 import type { Highs } from 'highs';
 import { createModel, loadSolver, outcome } from './solver.js';
-import { floorOf, type SuppressionProblem } from './problem.js';
+import { floorOf, type SuppressionProblem, type Witness } from './problem.js';
 
 /**
  * At most this many up-and-down sweeps per group, and only while each proves
@@ -19,8 +19,12 @@ export function attackLpCount(): number {
 
 export interface AttackOptions {
   readonly exact?: boolean;
-  /** Every cell's exact maximum (true), or only those of the cells marked 1. */
-  readonly exactHigh?: boolean | Uint8Array;
+  /**
+   * Tables the attacker cannot rule out, found earlier (by secondary
+   * suppression): each is checked against this pattern and its bounds, and
+   * the ones that hold widen the cells' proved ranges before any LP.
+   */
+  readonly witnesses?: readonly Witness[];
   /** Only the exact minimum of each cell (a numerator's minimum bounds its denominator from below); the maximum as proved. */
   readonly exactLow?: boolean;
   /**
@@ -65,8 +69,8 @@ export interface Interval {
  * proved up and down together (the first all one way, later ones in mixed
  * directions): in a table where many cells are suppressed, a few pairs of
  * such LPs prove most of them.
- * `exact` solves both LPs for every cell; `exactHigh` at least the maximum
- * (a denominator's maximum bounds its numerator later).
+ * Tables found earlier (`witnesses`) that still hold count as such tables
+ * too, before any sweep. `exact` solves both LPs for every cell.
  */
 export async function attackIntervals(problem: SuppressionProblem, suppressed: Uint8Array, only?: ReadonlySet<number>, options: AttackOptions = {}): Promise<Map<number, Interval>> {
   const highs = await loadSolver();
@@ -110,18 +114,67 @@ export async function attackIntervals(problem: SuppressionProblem, suppressed: U
   let widest = 0;
   for (const p of problem.primary.values()) widest = Math.max(widest, p.width);
   const need = (c: number): number => (options.exact === true ? Number.POSITIVE_INFINITY : (problem.primary.get(c)?.width ?? widest));
+  const witnessed = witnessedRanges(problem, unknown, suppressed, options.witnesses ?? []);
   for (const cells of groups.values()) {
     if (!cells.some((c) => suppressed[c] === 1 && (only === undefined || only.has(c)))) continue;
     if (options.touching !== undefined && !cells.some((c) => options.touching!.has(c))) continue;
-    solveGroup(highs, problem, cells, unknown, suppressed, intervals, only, need, options);
+    solveGroup(highs, problem, cells, unknown, suppressed, intervals, only, need, witnessed, options);
   }
   return intervals;
 }
 
-function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], unknown: Uint8Array, suppressed: Uint8Array, out: Map<number, Interval>, only: ReadonlySet<number> | undefined, need: (cell: number) => number, options: AttackOptions): void {
-  const everyHigh = options.exactHigh === true;
-  const mask = options.exactHigh instanceof Uint8Array ? options.exactHigh : undefined;
-  const exactHigh = (c: number): boolean => everyHigh || mask?.[c] === 1;
+/**
+ * The range each cell takes across the true table and every witness that
+ * still holds for this pattern: it moves only cells the attacker does not
+ * know, keeps each within what the attacker knows of it, and leaves every
+ * relation balanced. A witness that fails any of these is not used.
+ */
+function witnessedRanges(problem: SuppressionProblem, unknown: Uint8Array, suppressed: Uint8Array, witnesses: readonly Witness[]): { lo: Float64Array; hi: Float64Array } {
+  const { system, value, upper } = problem;
+  const range = problem.publishedRange;
+  const lo = Float64Array.from(value);
+  const hi = Float64Array.from(value);
+  const imbalance = new Map<number, number>();
+  for (const witness of witnesses) {
+    let holds = true;
+    let scale = 1;
+    imbalance.clear();
+    for (let k = 0; k < witness.cells.length && holds; k++) {
+      const c = witness.cells[k]!;
+      const delta = witness.deltas[k]!;
+      const v = value[c]! + delta;
+      scale = Math.max(scale, Math.abs(delta));
+      if (unknown[c] !== 1) holds = false;
+      else if (suppressed[c] === 1) holds = v >= floorOf(problem, c) - 1e-6 && v <= upper[c]! + 1e-6;
+      else holds = range !== undefined && v >= range.lo[c]! - 1e-6 && v <= range.hi[c]! + 1e-6;
+      for (let j = system.cellStarts[c]!; j < system.cellStarts[c + 1]!; j++) {
+        const r = system.cellRelations[j]!;
+        imbalance.set(r, (imbalance.get(r) ?? 0) + system.cellCoefs[j]! * delta);
+      }
+    }
+    for (const sum of imbalance.values()) if (Math.abs(sum) > 1e-6 * scale) holds = false;
+    if (!holds) continue;
+    witness.cells.forEach((c, k) => {
+      const v = snap(value[c]! + witness.deltas[k]!);
+      if (v < lo[c]!) lo[c] = v;
+      if (v > hi[c]!) hi[c] = v;
+    });
+  }
+  return { lo, hi };
+}
+
+function solveGroup(
+  highs: Highs,
+  problem: SuppressionProblem,
+  cells: number[],
+  unknown: Uint8Array,
+  suppressed: Uint8Array,
+  out: Map<number, Interval>,
+  only: ReadonlySet<number> | undefined,
+  need: (cell: number) => number,
+  witnessed: { readonly lo: Float64Array; readonly hi: Float64Array },
+  options: AttackOptions,
+): void {
   const { system, value, upper } = problem;
   const range = problem.publishedRange;
   const column = new Map<number, number>();
@@ -177,9 +230,9 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
   });
   // Only the objective changes between solves: the last basis stays feasible, so primal simplex restarts from it.
   model.options.set({ simplex_strategy: 4 });
-  // The true table is one the attacker cannot rule out: every range starts at the true value.
-  const seenLo = Float64Array.from(cells, (c) => value[c]!);
-  const seenHi = Float64Array.from(cells, (c) => value[c]!);
+  // The true table is one the attacker cannot rule out, and so is every witness that holds: ranges start there.
+  const seenLo = Float64Array.from(cells, (c) => witnessed.lo[c]!);
+  const seenHi = Float64Array.from(cells, (c) => witnessed.hi[c]!);
   const observe = (): void => {
     const solution = model.getSolution().colValue;
     for (let j = 0; j < cells.length; j++) {
@@ -205,7 +258,7 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
       observe();
       return Math.max(0, snap(model.getObjectiveValue()));
     };
-    const lowOnly = options.exactLow === true && !everyHigh && mask === undefined && options.exact !== true;
+    const lowOnly = options.exactLow === true && options.exact !== true;
     if (options.exact !== true && !lowOnly) {
       let pending = cells.flatMap((c, i) => (wanted(c) && !wideEnough(i, c) ? [i] : []));
       // A lone cell's sweep is its own pair of LPs: worth it only when nothing else will solve them.
@@ -235,7 +288,7 @@ function solveGroup(highs: Highs, problem: SuppressionProblem, cells: number[], 
         }
         return;
       }
-      if (!exactHigh(c) && wideEnough(i, c)) {
+      if (wideEnough(i, c)) {
         out.set(c, { lo: Math.max(0, seenLo[i]!), hi: seenHi[i]! });
         return;
       }

@@ -28,13 +28,17 @@ export interface SuppressionProblem {
    * interval (rounded cells): lower and upper bound. Absent: published means exact.
    */
   readonly publishedRange?: { readonly lo: Float64Array; readonly hi: Float64Array };
-  /**
-   * The final attack must report every suppressed cell's exact maximum (the
-   * measure is a denominator whose maximum bounds its numerator in a later
-   * problem), not just enough of its range to prove it protected. A mask (1
-   * per cell) when only some measures of a joint problem are denominators.
-   */
-  readonly exactHigh?: boolean | Uint8Array;
+}
+
+/**
+ * A table the attacker cannot rule out, as found while protecting: the cells
+ * it moves away from their true values, and by how much. Secondary
+ * suppression finds one with every protection LP; the attack checks each
+ * against the final pattern before it trusts it.
+ */
+export interface Witness {
+  readonly cells: Int32Array;
+  readonly deltas: Float64Array;
 }
 
 /** The least value the attacker allows the cell: its known lower bound, else 0. */

@@ -1,5 +1,5 @@
 import { attackIntervals, type Interval } from './attack.js';
-import type { Protection, SuppressionProblem } from './problem.js';
+import type { Protection, SuppressionProblem, Witness } from './problem.js';
 import { secondarySuppression, UnprotectableCellError } from './secondary.js';
 
 /** Why a cell is sensitive: the rule it broke, in words a privacy officer reads in the disclosure log. */
@@ -14,6 +14,8 @@ export interface ProtectionOutcome {
   /** The attacker's interval for every suppressed cell, after the final pattern. */
   readonly intervals: ReadonlyMap<number, Interval>;
   readonly lpSolves: number;
+  /** The alternative tables secondary suppression found: a later check on the same pattern starts from them. */
+  readonly witnesses: readonly Witness[];
 }
 
 /** A pattern that fails the attacker check, or a cell no pattern can protect: the release is refused. */
@@ -38,13 +40,17 @@ export async function protectCells(problem: SuppressionProblem): Promise<Protect
     }
     throw error;
   }
-  const intervals = await verifyPattern(problem, result.suppressed);
-  return { suppressed: result.suppressed, secondary: result.secondary, intervals, lpSolves: result.lpSolves };
+  const intervals = await verifyPattern(problem, result.suppressed, result.witnesses);
+  return { suppressed: result.suppressed, secondary: result.secondary, intervals, lpSolves: result.lpSolves, witnesses: result.witnesses };
 }
 
-/** The interval attack on a pattern; refuses (ProtectionRefusal) when a primary cell's interval is narrower than its protection level. */
-export async function verifyPattern(problem: SuppressionProblem, suppressed: Uint8Array): Promise<Map<number, Interval>> {
-  const intervals = await attackIntervals(problem, suppressed, undefined, { exactHigh: problem.exactHigh ?? false });
+/**
+ * The interval attack on a pattern; refuses (ProtectionRefusal) when a
+ * primary cell's interval is narrower than its protection level. Witnesses
+ * are checked before they count, so a wrong one costs LPs, never safety.
+ */
+export async function verifyPattern(problem: SuppressionProblem, suppressed: Uint8Array, witnesses: readonly Witness[] = []): Promise<Map<number, Interval>> {
+  const intervals = await attackIntervals(problem, suppressed, undefined, { witnesses });
   for (const [cell, protection] of problem.primary) {
     const interval = intervals.get(cell);
     const width = interval === undefined ? 0 : interval.hi - interval.lo;

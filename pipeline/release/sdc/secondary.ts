@@ -1,7 +1,7 @@
 import type { Highs, Model } from 'highs';
 import { attackIntervals } from './attack.js';
 import { createModel, loadSolver, outcome } from './solver.js';
-import { floorOf, type Protection, type SuppressionProblem } from './problem.js';
+import { floorOf, type Protection, type SuppressionProblem, type Witness } from './problem.js';
 
 /** No pattern of suppressions can give this cell the interval it needs (e.g. bounds published elsewhere pin it). */
 export class UnprotectableCellError extends Error {
@@ -18,6 +18,8 @@ export interface SecondaryResult {
   readonly suppressed: Uint8Array;
   readonly secondary: readonly number[];
   readonly lpSolves: number;
+  /** Every alternative table the protection LPs found: the final check starts from them. */
+  readonly witnesses: readonly Witness[];
 }
 
 const FLOW_EPSILON = 1e-7;
@@ -89,12 +91,12 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
   const secondary: number[] = [];
   const models = new ModelCache(highs, problem);
   const wholeFirst = n <= WHOLE_SYSTEM_CELLS;
+  const witnessed = new WitnessedRanges(problem);
   let lpSolves = 0;
   try {
     // Primary cells already shown protected: by an earlier alternative table that moved them by their full width,
     // or by the attacker's own LPs on the current pattern. Either proof stays valid while suppression only grows.
     const proven = new Set<number>();
-    const witnessed = new WitnessedRanges(problem);
     // Most primary cells are protected by the other primary cells around them, or by what an earlier pattern
     // suppressed: a sweep or two of the attacker's LP shows that for many at once, where each would otherwise cost
     // a protection LP of its own that finds nothing to add. In a large system the attacker is asked about the
@@ -192,7 +194,7 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
     models.dispose();
   }
   const kept = await removeRedundant(problem, suppressed, secondary);
-  return { suppressed, secondary: kept, lpSolves };
+  return { suppressed, secondary: kept, lpSolves, witnesses: witnessed.tables };
 }
 
 /**
@@ -202,6 +204,7 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
  * protection proves it: one table may move it 6 up, another 5 down.
  */
 class WitnessedRanges {
+  readonly tables: Witness[] = [];
   private readonly lo: Float64Array;
   private readonly hi: Float64Array;
 
@@ -210,14 +213,19 @@ class WitnessedRanges {
     this.hi = Float64Array.from(problem.value);
   }
 
-  /** Record the cell moved by `delta` in one alternative table; true when that proves it protected. */
-  see(cell: number, delta: number): boolean {
-    const need = this.problem.primary.get(cell)?.width;
-    if (need === undefined || need <= 0) return false;
-    const v = this.problem.value[cell]! + delta;
-    if (v < this.lo[cell]!) this.lo[cell] = v;
-    if (v > this.hi[cell]!) this.hi[cell] = v;
-    return this.hi[cell]! - this.lo[cell]! >= need - 1e-9;
+  /** Keep one alternative table; returns the primary cells it proves protected. */
+  add(cells: readonly number[], deltas: readonly number[]): number[] {
+    this.tables.push({ cells: Int32Array.from(cells), deltas: Float64Array.from(deltas) });
+    const proved: number[] = [];
+    cells.forEach((cell, k) => {
+      const need = this.problem.primary.get(cell)?.width;
+      if (need === undefined || need <= 0) return;
+      const v = this.problem.value[cell]! + deltas[k]!;
+      if (v < this.lo[cell]!) this.lo[cell] = v;
+      if (v > this.hi[cell]!) this.hi[cell] = v;
+      if (this.hi[cell]! - this.lo[cell]! >= need - 1e-9) proved.push(cell);
+    });
+    return proved;
   }
 }
 
@@ -480,13 +488,17 @@ class ProtectionModel {
       if (result !== 'optimal') throw new Error(`protection LP for ${this.problem.system.describe(target)} ended with solver status ${result}`);
       const flow = this.model.getSolution().colValue;
       const added: number[] = [];
+      const moved: number[] = [];
+      const deltas: number[] = [];
       for (let i = 0; i < m; i++) {
         const c = this.cells[i]!;
         if (flow[i]! + flow[m + i]! <= FLOW_EPSILON * Math.max(1, width)) continue;
         if (suppressed[c] !== 1) added.push(c);
-        // The alternative table is one the attacker cannot rule out once `added` is suppressed: a witness.
-        if (witnessed.see(c, flow[i]! - flow[m + i]!)) proven.add(c);
+        moved.push(c);
+        deltas.push(flow[i]! - flow[m + i]!);
       }
+      // The alternative table is one the attacker cannot rule out once `added` is suppressed: a witness.
+      for (const c of witnessed.add(moved, deltas)) proven.add(c);
       return added;
     } finally {
       this.model.changeColBounds(t, 0, upUpper);
