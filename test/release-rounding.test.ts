@@ -120,19 +120,25 @@ describe('rounding as the attacker sees it', () => {
   });
 });
 
+/** a = 4 and b = 16 under a published Total of 20, a and b suppressed. */
+function aAndBSuppressed() {
+  const table = tableFromInnerCells('t', [['group']], [
+    { values: ['a'], count: 4 },
+    { values: ['b'], count: 16 },
+  ]);
+  const system = CellSystem.link([table.layout]);
+  const cell = (name: string) => [...Array(system.cellCount).keys()].find((c) => table.layout.valuesOf(c)[0] === name)!;
+  const [a, b] = [cell('a'), cell('b')];
+  const suppressed = new Uint8Array(system.cellCount);
+  suppressed[a] = 1;
+  suppressed[b] = 1;
+  return { system, table, a, b, suppressed };
+}
+
 describe('a numerator bounds its suppressed denominator from below', () => {
   it('the attacker LP keeps a cell above its known lower bound', async () => {
     // a + b = Total = 20 published, a and b suppressed; the attacker knows b ≥ 15 (say, b's published numerator).
-    const table = tableFromInnerCells('t', [['group']], [
-      { values: ['a'], count: 4 },
-      { values: ['b'], count: 16 },
-    ]);
-    const system = CellSystem.link([table.layout]);
-    const cell = (name: string) => [...Array(system.cellCount).keys()].find((c) => table.layout.valuesOf(c)[0] === name)!;
-    const [a, b] = [cell('a'), cell('b')];
-    const suppressed = new Uint8Array(system.cellCount);
-    suppressed[a] = 1;
-    suppressed[b] = 1;
+    const { system, table, a, b, suppressed } = aAndBSuppressed();
     const problem: SuppressionProblem = { system, value: table.value, upper: new Float64Array(system.cellCount).fill(Infinity), weight: defaultWeights(table.value), primary: new Map() };
     const free = await attackIntervals(problem, suppressed, undefined, { exact: true });
     expect(free.get(a)).toEqual({ lo: 0, hi: 20 });
@@ -145,16 +151,7 @@ describe('a numerator bounds its suppressed denominator from below', () => {
 
   it('the attack counts a witness table only when it holds for the pattern and the bounds', async () => {
     // a + b = Total = 20 published, a = 4 and b = 16 suppressed; a needs an interval 12 wide, b 30 (more than it can have).
-    const table = tableFromInnerCells('t', [['group']], [
-      { values: ['a'], count: 4 },
-      { values: ['b'], count: 16 },
-    ]);
-    const system = CellSystem.link([table.layout]);
-    const cell = (name: string) => [...Array(system.cellCount).keys()].find((c) => table.layout.valuesOf(c)[0] === name)!;
-    const [a, b] = [cell('a'), cell('b')];
-    const suppressed = new Uint8Array(system.cellCount);
-    suppressed[a] = 1;
-    suppressed[b] = 1;
+    const { system, table, a, b, suppressed } = aAndBSuppressed();
     const primary = new Map([[a, { width: 12, prefer: 'up' as const }], [b, { width: 30, prefer: 'up' as const }]]);
     const problem: SuppressionProblem = { system, value: table.value, upper: new Float64Array(system.cellCount).fill(Infinity), weight: defaultWeights(table.value), primary };
     const witness = (deltas: [number, number][]) => ({ cells: Int32Array.from(deltas, ([c]) => c), deltas: Float64Array.from(deltas, ([, d]) => d) });
