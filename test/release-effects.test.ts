@@ -2,15 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { LoadedEffects } from '../pipeline/release/loadMetrics.js';
 import { releaseEffects, type ReleasedEffects } from '../pipeline/release/releaseEffects.js';
 import type { CellStatus, DisclosureLogEntry, ReleasedTable } from '../pipeline/release/releaseTables.js';
-import { rulesSchema, type Rules } from '../schemas/rules.js';
+import { testRules } from './support/releaseFixtures.js';
 
-const rules: Rules = rulesSchema.parse({
-  format: 'boldlink-rules/v1',
-  frequency: { minPersons: 10, zerosAreSensitive: false },
-  rates: { minNumerator: 10, minDenominator: 10, minComplement: 10 },
-  magnitude: { minContributors: 10, dominance: { n: 2, kPercent: 90 }, pPercent: 10, protectionPercent: 10 },
-  rounding: { method: 'none' },
-});
+const rules = testRules();
 
 type Cohort = { cohort: string; n: [number, number]; x: [number, number]; censored: [number, number] };
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { attackerIntervals, type CellBounds, type Equation } from '../pipeline/audit/attackerLp.js';
 import type { MeasureRelation } from '../pipeline/release/metricsCatalogue.js';
 import { releaseTables, type LoadedTable, type ReleaseResult } from '../pipeline/release/releaseTables.js';
-import { rulesSchema, type Rules } from '../schemas/rules.js';
+import { countColumn, outflowTable, testRules } from './support/releaseFixtures.js';
 
 /**
  * Counts of one row that add up (spells = censored + uncensored) are as
@@ -12,34 +12,14 @@ import { rulesSchema, type Rules } from '../schemas/rules.js';
  * equations written here): margins of every count plus the relations.
  */
 
-const rules: Rules = rulesSchema.parse({
-  format: 'boldlink-rules/v1',
-  frequency: { minPersons: 10, zerosAreSensitive: false },
-  rates: { minNumerator: 10, minDenominator: 10, minComplement: 10 },
-  magnitude: { minContributors: 10, dominance: { n: 2, kPercent: 90 }, pPercent: 10, protectionPercent: 10 },
-  rounding: { method: 'none' },
-});
+const rules = testRules();
 const LEVEL = 10;
 
 type Row = Record<string, string | number>;
 
 /** A table by year (rows given with their Total row) whose counts are `columns`, tied by `relations`. */
 function outflows(rows: Row[], columns: string[], relations: MeasureRelation[], rates: Record<string, string> = {}): LoadedTable {
-  return {
-    file: 'outflow_by_year.parquet',
-    rows: rows.map((r) => ({ ...r, persons: r[columns[0]!]! })),
-    spec: {
-      name: 'outflow_by_year',
-      title: 't',
-      description: 'd',
-      dimensions: ['year'],
-      hierarchies: [],
-      population: 'outflows',
-      measures: columns.map((column) => (rates[column] === undefined ? { column, kind: 'count' as const } : { column, kind: 'count' as const, rate: { denominator: rates[column]! } })),
-      relations,
-      internal: ['persons'],
-    },
-  };
+  return outflowTable('outflow_by_year', ['year'], rows, columns.map((column) => countColumn(column, rates[column])), relations);
 }
 
 const cell = (result: ReleaseResult, column: string, values: string[]) => {

@@ -7,38 +7,15 @@ import { CellSystem } from '../pipeline/release/sdc/cellSystem.js';
 import { tableFromInnerCells } from '../pipeline/release/sdc/innerTable.js';
 import { defaultWeights, type SuppressionProblem } from '../pipeline/release/sdc/problem.js';
 import { roundCount, roundingPreimage } from '../pipeline/release/sdc/rounding.js';
-import { rulesSchema, type Rules } from '../schemas/rules.js';
+import { countColumn, outflowTable, testRules } from './support/releaseFixtures.js';
 
-const rules = (rounding: Rules['rounding']): Rules =>
-  rulesSchema.parse({
-    format: 'boldlink-rules/v1',
-    frequency: { minPersons: 10, zerosAreSensitive: false },
-    rates: { minNumerator: 10, minDenominator: 10, minComplement: 10 },
-    magnitude: { minContributors: 10, dominance: { n: 2, kPercent: 90 }, pPercent: 10, protectionPercent: 10 },
-    rounding,
-  });
+const rules = testRules;
 
 /** Outflows by year with a Total row; `to_work` is a share of `spells`. */
 function byYear(cells: [string, number, number][]): LoadedTable {
   const total = cells.reduce((t, [, spells, toWork]) => ({ spells: t.spells + spells, to_work: t.to_work + toWork }), { spells: 0, to_work: 0 });
   const rows = [...cells.map(([year, spells, toWork]) => ({ year, spells, to_work: toWork })), { year: 'Total', ...total }];
-  return {
-    file: 'outflow_by_year.parquet',
-    rows: rows.map((r) => ({ ...r, persons: r.spells })),
-    spec: {
-      name: 'outflow_by_year',
-      title: 't',
-      description: 'd',
-      dimensions: ['year'],
-      hierarchies: [],
-      population: 'outflows',
-      measures: [
-        { column: 'spells', kind: 'count' },
-        { column: 'to_work', kind: 'count', rate: { denominator: 'spells' } },
-      ],
-      internal: ['persons'],
-    },
-  };
+  return outflowTable('outflow_by_year', ['year'], rows, [countColumn('spells'), countColumn('to_work', 'spells')]);
 }
 
 /** A column's published values and statuses by year, Total last. */

@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../pipeline/core/errors.js';
 import { releaseTables, type LoadedTable } from '../pipeline/release/releaseTables.js';
-import { rulesSchema, type Rules } from '../schemas/rules.js';
+import { countColumn, outflowTable, testRules } from './support/releaseFixtures.js';
 
-const rules = (rounding: Rules['rounding'] = { method: 'none' }): Rules =>
-  rulesSchema.parse({
-    format: 'boldlink-rules/v1',
-    frequency: { minPersons: 10, zerosAreSensitive: false },
-    rates: { minNumerator: 10, minDenominator: 10, minComplement: 10 },
-    magnitude: { minContributors: 10, dominance: { n: 2, kPercent: 90 }, pPercent: 10, protectionPercent: 10 },
-    rounding,
-  });
+const rules = testRules;
 
 /** outflows by sex × year, with margins; `to_work` is a share of `spells`. */
 function table(cells: [string, string, number, number][]): LoadedTable {
@@ -25,23 +18,7 @@ function table(cells: [string, string, number, number][]): LoadedTable {
       }
     }
   }
-  return {
-    file: 'outflow_by_sex_year.parquet',
-    rows: [...rows.values()].map((r) => ({ ...r, persons: r.spells })),
-    spec: {
-      name: 'outflow_by_sex_year',
-      title: 't',
-      description: 'd',
-      dimensions: ['sex', 'year'],
-      hierarchies: [],
-      population: 'outflows',
-      measures: [
-        { column: 'spells', kind: 'count' },
-        { column: 'to_work', kind: 'count', rate: { denominator: 'spells' } },
-      ],
-      internal: ['persons'],
-    },
-  };
+  return outflowTable('outflow_by_sex_year', ['sex', 'year'], [...rows.values()], [countColumn('spells'), countColumn('to_work', 'spells')]);
 }
 
 const status = (t: Awaited<ReturnType<typeof releaseTables>>['tables'][number], column: string, sex: string, year: string) => {
