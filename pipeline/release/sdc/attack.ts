@@ -53,8 +53,8 @@ export interface Interval {
  * largest value it can take given every published cell (a rounded one only
  * within its rounding interval), every additivity relation, and each cell's
  * known bounds: at least 0 or its numerator, at most its denominator
- * (published, the top of a rounded one's interval, or the attacker's
- * maximum of a suppressed one). Cells that share no
+ * (published, the top of a rounded one's interval, or the highest value the
+ * attack saw a suppressed one take). Cells that share no
  * relation through suppressed (or rounded) cells cannot inform each other, so
  * each connected group is solved as its own small LP.
  *
@@ -131,6 +131,8 @@ export async function attackIntervals(problem: SuppressionProblem, suppressed: U
  */
 function witnessedRanges(problem: SuppressionProblem, unknown: Uint8Array, suppressed: Uint8Array, witnesses: readonly Witness[]): { lo: Float64Array; hi: Float64Array } {
   const { system, value, upper } = problem;
+  // Neighbourhood proofs pass none and come often: no copies for them.
+  if (witnesses.length === 0) return { lo: value, hi: value };
   const range = problem.publishedRange;
   const lo = Float64Array.from(value);
   const hi = Float64Array.from(value);

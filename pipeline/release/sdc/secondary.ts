@@ -94,8 +94,8 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
   const witnessed = new WitnessedRanges(problem);
   let lpSolves = 0;
   try {
-    // Primary cells already shown protected: by an earlier alternative table that moved them by their full width,
-    // or by the attacker's own LPs on the current pattern. Either proof stays valid while suppression only grows.
+    // Primary cells already shown protected: by the range earlier alternative tables moved them across, or by the
+    // attacker's own LPs on the current pattern. Either proof stays valid while suppression only grows.
     const proven = new Set<number>();
     // Most primary cells are protected by the other primary cells around them, or by what an earlier pattern
     // suppressed: a sweep or two of the attacker's LP shows that for many at once, where each would otherwise cost
