@@ -1,6 +1,6 @@
 import { extname, join } from 'node:path';
 import { sqlIdent, sqlString, type Duck } from '../core/duckdb.js';
-import { attackerIntervals } from './attackerLp.js';
+import { attackerIntervalsOnThread } from './attackerThread.js';
 import { attackerSystem, type Occurrence } from './attackerSystem.js';
 import { loadDisclosureRules, type DisclosureRules } from './disclosureRules.js';
 import { finding, type CheckResult, type Finding } from './finding.js';
@@ -176,7 +176,7 @@ async function attackerFindings(tables: readonly ReleasedTable[], rules: Disclos
   const system = attackerSystem(tables, rules);
   const found: Finding[] = [...system.findings];
   const { occurrences, targets } = system;
-  const outcome = await attackerIntervals(system.bounds, system.equations, targets, rules.protectionLevel);
+  const outcome = await attackerIntervalsOnThread(system.bounds, system.equations, targets, rules.protectionLevel);
   for (const bad of outcome.inconsistent) {
     const first = bad.cells.map((k) => occurrences.get(k)?.[0]).find((o) => o !== undefined);
     found.push(
