@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configureLogger } from '../pipeline/core/log.js';
-import { buildWorkspace, loosenPermissions, type Fixture } from './auditFixture.js';
+import { buildWorkspace, loosenPermissions, outflowTable, tamperReleaseTable, type Fixture } from './auditFixture.js';
 import { runBoldlink } from './support/cli.js';
 
 /** `boldlink audit` as the privacy officer runs it: report on stdout, exit 0 when clean and 1 on any finding. */
@@ -53,6 +53,17 @@ describe('boldlink audit (CLI)', { timeout: 60_000 }, () => {
     expect(run.stderr).toContain('[AUDIT_FINDINGS]');
     expect(run.stdout).toContain('[keys.file-permissions] keys:source.key');
     expect(run.stdout).toContain('VERDICT: FAIL');
+  });
+
+  it('finds a recomputable cell with the attacker programmes on their own thread, as the installed command runs them', async () => {
+    const tampered = await buildWorkspace(join(root, 'tampered'));
+    // (2021, utrecht) published: with the published margins it gives away (2020, utrecht) and its neighbours.
+    await tamperReleaseTable(tampered.dirs.release, outflowTable().map((c) => (c.year === '2021' && c.municipality === 'utrecht' ? { ...c, spells: 12, status: 'published' as const } : c)));
+    const run = await runBoldlink(['audit', '--workspace', tampered.workspace, '--keys', tampered.keysDir, '--format', 'json']);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as { findings: { rule: string; cell?: Record<string, string> }[] };
+    const recomputable = report.findings.filter((f) => f.rule === 'release.cell-recomputable').map((f) => `${f.cell?.['outflow_year']}/${f.cell?.['municipality']}`);
+    expect(recomputable.sort()).toEqual(['2020/rotterdam', '2020/utrecht', '2021/rotterdam']);
   });
 
   it('exits 2 on a wrong format or a missing workspace', async () => {
