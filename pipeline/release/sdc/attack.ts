@@ -1,5 +1,6 @@
 import type { Highs } from 'highs';
-import { createModel, loadSolver, outcome } from './solver.js';
+import { createModel, loadSolver, outcome, type SparseLp } from './solver.js';
+import { openTwin, type TwinModel } from './twinModel.js';
 import { floorOf, type SuppressionProblem, type Witness } from './problem.js';
 
 /**
@@ -10,6 +11,13 @@ import { floorOf, type SuppressionProblem, type Witness } from './problem.js';
  */
 const SWEEPS = 12;
 const SWEEP_GAIN = 0.95;
+
+/**
+ * From this many cells a group's sweeps push down on a twin of its LP (on
+ * the second core) while this one pushes up. Below it a sweep takes a few
+ * milliseconds, less than copying the LP.
+ */
+const TWIN_CELLS = 400;
 
 /** Attacker LPs solved in this process (for the summary and benchmarks). */
 let solved = 0;
@@ -118,7 +126,7 @@ export async function attackIntervals(problem: SuppressionProblem, suppressed: U
   for (const cells of groups.values()) {
     if (!cells.some((c) => suppressed[c] === 1 && (only === undefined || only.has(c)))) continue;
     if (options.touching !== undefined && !cells.some((c) => options.touching!.has(c))) continue;
-    solveGroup(highs, problem, cells, unknown, suppressed, intervals, only, need, witnessed, options);
+    await solveGroup(highs, problem, cells, unknown, suppressed, intervals, only, need, witnessed, options);
   }
   return intervals;
 }
@@ -165,7 +173,7 @@ function witnessedRanges(problem: SuppressionProblem, unknown: Uint8Array, suppr
   return { lo, hi };
 }
 
-function solveGroup(
+async function solveGroup(
   highs: Highs,
   problem: SuppressionProblem,
   cells: number[],
@@ -176,7 +184,7 @@ function solveGroup(
   need: (cell: number) => number,
   witnessed: { readonly lo: Float64Array; readonly hi: Float64Array },
   options: AttackOptions,
-): void {
+): Promise<void> {
   const { system, value, upper } = problem;
   const range = problem.publishedRange;
   const column = new Map<number, number>();
@@ -218,7 +226,7 @@ function solveGroup(
     }
   });
   const rhs = Float64Array.from(rowRhs);
-  const model = createModel(highs, {
+  const lp: SparseLp = {
     numCols: cells.length,
     numRows: rhs.length,
     colCost: new Float64Array(cells.length),
@@ -229,14 +237,16 @@ function solveGroup(
     starts,
     indices: Int32Array.from(indices),
     values: Float64Array.from(values),
-  });
+  };
   // Only the objective changes between solves: the last basis stays feasible, so primal simplex restarts from it.
-  model.options.set({ simplex_strategy: 4 });
+  const solverOptions = { simplex_strategy: 4 };
+  const model = createModel(highs, lp);
+  model.options.set(solverOptions);
+  let twin: TwinModel | undefined;
   // The true table is one the attacker cannot rule out, and so is every witness that holds: ranges start there.
   const seenLo = Float64Array.from(cells, (c) => witnessed.lo[c]!);
   const seenHi = Float64Array.from(cells, (c) => witnessed.hi[c]!);
-  const observe = (): void => {
-    const solution = model.getSolution().colValue;
+  const observe = (solution: ArrayLike<number> = model.getSolution().colValue): void => {
     for (let j = 0; j < cells.length; j++) {
       const v = snap(solution[j]!);
       if (v < seenLo[j]!) seenLo[j] = v;
@@ -265,14 +275,25 @@ function solveGroup(
       let pending = cells.flatMap((c, i) => (wanted(c) && !wideEnough(i, c) ? [i] : []));
       // A lone cell's sweep is its own pair of LPs: worth it only when nothing else will solve them.
       const fewest = options.proveOnly === true ? 1 : 2;
+      if (pending.length >= fewest && cells.length >= TWIN_CELLS) twin = await openTwin(lp, solverOptions);
       for (let sweep = 0; sweep < SWEEPS && pending.length >= fewest; sweep++) {
-        for (const sense of [maximize, minimize]) {
-          for (const i of pending) model.changeColCost(i, sweepDirection(sweep, cells[i]!));
+        const cost = new Float64Array(cells.length);
+        for (const i of pending) cost[i] = sweepDirection(sweep, cells[i]!);
+        // Asked first, so that the twin pushes down while this model pushes up.
+        const down = twin?.solve(cost, 'minimize');
+        const pushed = { kind: 'set', indices: Int32Array.from(pending) } as const;
+        for (const sense of twin === undefined ? [maximize, minimize] : [maximize]) {
+          model.changeColsCost(pushed, Float64Array.from(pending, (i) => cost[i]!));
           model.changeObjectiveSense(sense);
           solved++;
           model.run();
           if (outcome(highs, model) === 'optimal') observe();
-          for (const i of pending) model.changeColCost(i, 0);
+          model.changeColsCost(pushed, new Float64Array(pending.length));
+        }
+        if (down !== undefined) {
+          const solution = await down;
+          solved++;
+          if (solution.outcome === 'optimal') observe(solution.colValue);
         }
         const before = pending.length;
         pending = pending.filter((i) => !wideEnough(i, cells[i]!));
@@ -322,6 +343,7 @@ function solveGroup(
     });
   } finally {
     model.dispose();
+    twin?.dispose();
   }
 }
 
