@@ -8,6 +8,7 @@ import { countFinding, magnitudeFinding, rateFinding } from './sdc/primaryRules.
 import { defaultWeights, type SuppressionProblem } from './sdc/problem.js';
 import { protectCells, ProtectionRefusal, verifyPattern, type PrimaryFinding, type ProtectionOutcome } from './sdc/protect.js';
 import { attackIntervals } from './sdc/attack.js';
+import { simplexIterations } from './sdc/solver.js';
 import { roundCount, roundingPreimage } from './sdc/rounding.js';
 import { secondsSince } from '../core/elapsed.js';
 import { log as logger } from '../core/log.js';
@@ -190,6 +191,7 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
     };
     const columnsName = measures.map((m) => m.column).join('+');
     const problemStarted = process.hrtime.bigint();
+    const iterationsBefore = simplexIterations();
     let outcome;
     try {
       try {
@@ -209,7 +211,7 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
     }
     lpSolves += outcome.lpSolves;
     logger().debug(
-      { population: tables[0]!.loaded.spec.population, measures: columnsName, cells: system.cellCount, primary: primary.size, secondary: outcome.secondary.length, lpSolves: outcome.lpSolves, seconds: secondsSince(problemStarted) },
+      { population: tables[0]!.loaded.spec.population, measures: columnsName, cells: system.cellCount, primary: primary.size, secondary: outcome.secondary.length, lpSolves: outcome.lpSolves, simplexIterations: simplexIterations() - iterationsBefore, seconds: secondsSince(problemStarted) },
       'release problem protected',
     );
     solved.push({ measures, tables, joint, problem: suppressionProblem, primary, outcome, intervals: outcome.intervals });

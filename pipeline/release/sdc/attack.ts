@@ -1,5 +1,5 @@
 import type { Highs } from 'highs';
-import { createModel, loadSolver, outcome, type SparseLp } from './solver.js';
+import { createModel, loadSolver, outcome, runModel, type SparseLp } from './solver.js';
 import { openTwin, type TwinModel } from './twinModel.js';
 import { floorOf, type SuppressionProblem, type Witness } from './problem.js';
 
@@ -264,7 +264,7 @@ async function solveGroup(
     const solveLow = (c: number): number => {
       model.changeObjectiveSense(minimize);
       solved++;
-      model.run();
+      runModel(model);
       const loOutcome = outcome(highs, model);
       if (loOutcome !== 'optimal') throw new Error(`interval attack on ${system.describe(c)} ended with solver status ${loOutcome}`);
       observe();
@@ -286,7 +286,7 @@ async function solveGroup(
           model.changeColsCost(pushed, Float64Array.from(pending, (i) => cost[i]!));
           model.changeObjectiveSense(sense);
           solved++;
-          model.run();
+          runModel(model);
           if (outcome(highs, model) === 'optimal') observe();
           model.changeColsCost(pushed, new Float64Array(pending.length));
         }
@@ -320,7 +320,7 @@ async function solveGroup(
       try {
         model.changeObjectiveSense(maximize);
         solved++;
-        model.run();
+        runModel(model);
         const hiOutcome = outcome(highs, model);
         if (hiOutcome !== 'optimal' && hiOutcome !== 'unbounded') {
           throw new Error(`interval attack on ${system.describe(c)} ended with solver status ${hiOutcome}`);

@@ -1,6 +1,6 @@
 import type { Highs, Model } from 'highs';
 import { attackIntervals } from './attack.js';
-import { createModel, loadSolver, outcome } from './solver.js';
+import { createModel, loadSolver, outcome, runModel } from './solver.js';
 import { floorOf, type Protection, type SuppressionProblem, type Witness } from './problem.js';
 
 /** No pattern of suppressions can give this cell the interval it needs (e.g. bounds published elsewhere pin it). */
@@ -486,7 +486,7 @@ class ProtectionModel {
       this.model.changeColBounds(m + t, width, width);
     }
     try {
-      this.model.run();
+      runModel(this.model);
       const result = outcome(this.highs, this.model);
       if (result === 'infeasible') return undefined;
       if (result !== 'optimal') throw new Error(`protection LP for ${this.problem.system.describe(target)} ended with solver status ${result}`);

@@ -58,3 +58,27 @@ export function outcome(highs: Highs, model: Model): SolveOutcome {
   if (status === codes.unbounded || status === codes.unboundedOrInfeasible) return 'unbounded';
   return 'other';
 }
+
+let iterations = 0;
+
+/**
+ * Solve, and count the simplex iterations it took: the solver's work, which
+ * unlike its time does not change with the load on a shared machine.
+ * Returns this solve's iterations.
+ */
+export function runModel(model: Model): number {
+  model.run();
+  const count = Number(model.info.get('simplex_iteration_count'));
+  const own = Number.isFinite(count) && count > 0 ? count : 0;
+  iterations += own;
+  return own;
+}
+
+/** Simplex iterations of every solve in this process so far (a worker thread's are added when its results come back). */
+export function simplexIterations(): number {
+  return iterations;
+}
+
+export function addSimplexIterations(count: number): void {
+  iterations += count;
+}

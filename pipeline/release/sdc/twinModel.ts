@@ -1,7 +1,7 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { Highs, Model } from 'highs';
-import { createModel, loadSolver, outcome, type SolveOutcome, type SparseLp } from './solver.js';
+import { addSimplexIterations, createModel, loadSolver, outcome, runModel, type SolveOutcome, type SparseLp } from './solver.js';
 
 /**
  * A second copy of one LP, solved beside the first: the attacker's sweeps
@@ -26,6 +26,8 @@ export interface TwinSolution {
   readonly outcome: SolveOutcome;
   readonly colValue: Float64Array;
   readonly objective: number;
+  /** Simplex iterations of this solve. */
+  readonly iterations: number;
 }
 
 export type TwinOptions = Readonly<Record<string, string | number | boolean>>;
@@ -58,10 +60,10 @@ class TwinState {
       for (const j of changed) this.cost[j] = cost[j]!;
     }
     this.model.changeObjectiveSense(this.highs.constants.objectiveSense[sense]);
-    this.model.run();
+    const iterations = runModel(this.model);
     const result = outcome(this.highs, this.model);
-    if (result !== 'optimal') return { outcome: result, colValue: new Float64Array(0), objective: Number.NaN };
-    return { outcome: result, colValue: Float64Array.from(this.model.getSolution().colValue), objective: this.model.getObjectiveValue() };
+    if (result !== 'optimal') return { outcome: result, colValue: new Float64Array(0), objective: Number.NaN, iterations };
+    return { outcome: result, colValue: Float64Array.from(this.model.getSolution().colValue), objective: this.model.getObjectiveValue(), iterations };
   }
 }
 
@@ -116,7 +118,10 @@ class TwinThread {
       this.pending.delete(reply.seq);
       if (this.pending.size === 0) this.worker.unref();
       if ('error' in reply) waiting.reject(new Error(`the solver's second thread failed: ${reply.error}`));
-      else waiting.resolve(reply.solution);
+      else {
+        addSimplexIterations(reply.solution.iterations);
+        waiting.resolve(reply.solution);
+      }
     });
     const fail = (error: Error): void => {
       this.failure = error;
