@@ -42,9 +42,14 @@ export async function runDemo(options: DemoOptions, say: (line: string) => void)
   };
 
   say(`boldlink demo — ${options.scale} scale, seed ${options.seed}, workspace ${ws.root}`);
-  await step(`generate (${options.scale})`, ['generate', '--scale', options.scale, '--seed', String(options.seed), '--out', ws.raw]);
-  await step('keys new (source, K_src)', ['keys', 'new', '--role', 'source', '--key-id', 'demo-src', '--out', ws.sourceKey]);
-  await step('keys new (trusted third party)', ['keys', 'new', '--role', 'ttp', '--key-id', 'demo-ttp', '--out', ws.ttpKey]);
+  // The keys do not depend on the data: each role makes its own while the sources' data is generated.
+  await Promise.all([
+    step(`generate (${options.scale})`, ['generate', '--scale', options.scale, '--seed', String(options.seed), '--out', ws.raw]),
+    (async () => {
+      await step('keys new (source, K_src)', ['keys', 'new', '--role', 'source', '--key-id', 'demo-src', '--out', ws.sourceKey]);
+      await step('keys new (trusted third party)', ['keys', 'new', '--role', 'ttp', '--key-id', 'demo-ttp', '--out', ws.ttpKey]);
+    })(),
+  ]);
 
   const mapping = projectPath('examples/mappings/gemeente.json');
   // Two at a time: one per core; each source is its own organisation anyway.
