@@ -149,6 +149,15 @@ describe('boldlink release', () => {
     const catalogue = JSON.parse(await readFile(join(out, 'tables.json'), 'utf8')) as { tables: { name: string; columns: { name: string; role: string }[] }[] };
     expect(catalogue.tables.map((t) => t.name).sort()).toEqual(['effects', 'outflow_by_year_district', 'outflow_by_year_sex']);
     expect(catalogue.tables[0]!.columns.find((c) => c.name === 'spells_status')!.role).toBe('status');
+    // What an attacker (and an auditor holding only the bundle) knows of the structure: both outflow tables count one
+    // population, and durable is a rate of spells. The mean's contributor columns stay inside.
+    const described = catalogue.tables as unknown as { name: string; population?: string; measures?: unknown[] }[];
+    for (const name of ['outflow_by_year_district', 'outflow_by_year_sex']) expect(described.find((t) => t.name === name)?.population).toBe('outflows');
+    expect(described.find((t) => t.name === 'outflow_by_year_district')?.measures).toEqual([
+      { column: 'spells', kind: 'count' },
+      { column: 'durable', kind: 'count', rate: { denominator: 'spells' } },
+      { column: 'mean_hourly_wage', kind: 'mean' },
+    ]);
     // Nothing in the bundle says which suppressions were primary.
     for (const file of ['manifest.json', 'tables.json', 'report.html', 'tables/outflow_by_year_district.csv']) {
       const text = await readFile(join(out, file), 'utf8');

@@ -18,6 +18,14 @@ export interface BundleTable {
   readonly rows: readonly (string | number | null)[][];
   /** Counts of one row that add up (total = Σ parts): public structure, like the margins, that the attacker's model includes. */
   readonly relations?: readonly MeasureRelation[];
+  /**
+   * Tables with the same population count the same people, so their shared
+   * margins are the same cells; and a rate's numerator is at most its
+   * denominator. Public structure too: with it an auditor who holds only the
+   * bundle models the attacker as fully as one who holds the metrics output.
+   */
+  readonly population?: string;
+  readonly measures?: readonly { readonly column: string; readonly kind: 'count' | 'mean'; readonly rate?: { readonly denominator: string } }[];
 }
 
 const STATUS_DESCRIPTION = (column: string) => `Disclosure status of ${column}: published, suppressed (value NULL) or rounded.`;
@@ -38,7 +46,16 @@ export function bundleFromAggregate(table: ReleasedTable): BundleTable {
     return row;
   });
   const relations = relationsOf(table.spec);
-  return { name: table.spec.name, title: table.spec.title, description: table.spec.description, columns, rows, ...(relations.length > 0 ? { relations: relations.map((r) => ({ total: r.total, parts: [...r.parts] })) } : {}) };
+  return {
+    name: table.spec.name,
+    title: table.spec.title,
+    description: table.spec.description,
+    columns,
+    rows,
+    ...(relations.length > 0 ? { relations: relations.map((r) => ({ total: r.total, parts: [...r.parts] })) } : {}),
+    population: table.spec.population,
+    measures: table.spec.measures.map((m) => ({ column: m.column, kind: m.kind, ...(m.kind === 'count' && m.rate !== undefined ? { rate: { denominator: m.rate.denominator } } : {}) })),
+  };
 }
 
 export function bundleFromEffects(effects: ReleasedEffects): BundleTable {

@@ -27,7 +27,7 @@ export async function writeBundleTables(output: StageOutput, duck: Duck, tables:
   }
 }
 
-/** The catalogue the query and serve stages read: names, titles, descriptions and every column's role. */
+/** The catalogue the query and serve stages and the audit read: names, titles, descriptions, every column's role, and the structure an attacker knows (relations, population, rates). */
 export async function writeCatalogue(output: StageOutput, tables: readonly BundleTable[]): Promise<void> {
   const catalogue = {
     format: RELEASE_TABLES_FORMAT,
@@ -39,6 +39,8 @@ export async function writeCatalogue(output: StageOutput, tables: readonly Bundl
       files: { parquet: `tables/${t.name}.parquet`, csv: `tables/${t.name}.csv`, json: `tables/${t.name}.json` },
       columns: t.columns.map((c) => ({ name: c.name, type: c.type, role: c.role, description: c.description })),
       ...(t.relations === undefined ? {} : { relations: t.relations }),
+      ...(t.population === undefined ? {} : { population: t.population }),
+      ...(t.measures === undefined ? {} : { measures: t.measures }),
     })),
   };
   await writeFile(await output.file('tables.json'), `${JSON.stringify(catalogue, null, 2)}\n`);
