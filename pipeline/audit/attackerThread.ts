@@ -1,9 +1,9 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import { workerEntry } from '../core/workerEntry.js';
 import { attackerIntervals, type CellBounds, type Equation, type Interval, type LpOutcome } from './attackerLp.js';
 
 /**
- * The attacker's programmes on a thread of their own. HiGHS is synchronous:
+ * The attacker's programmes on threads of their own. HiGHS is synchronous:
  * on the main thread one large system (the small demo's outflow counts, 3,101
  * cells, about 7 s) holds up every DuckDB result the identifier scan waits
  * for, and the two checks that were meant to share the machine's two cores
@@ -18,19 +18,19 @@ interface AttackerJob {
 }
 
 export async function attackerIntervalsOnThread(bounds: ReadonlyMap<string, CellBounds>, equations: readonly Equation[], targets: readonly string[], enough: number): Promise<LpOutcome> {
-  // Run from the TypeScript sources (the tests), there is no compiled module for a worker to load: solve here.
-  if (!import.meta.url.endsWith('.js')) return attackerIntervals(bounds, equations, targets, enough);
+  const entry = workerEntry(import.meta.url);
+  if (entry === undefined) return attackerIntervals(bounds, equations, targets, enough);
   // Two threads, each with every system but half the targets (every other one): the largest system's own
   // programmes per target are about half its time, and the machine has two cores. Which thread settles a target
   // changes only how wide a settled target is shown to be (it is at least `enough` either way); a target that
   // is not settled gets its exact interval on either.
   const shards = [0, 1].map((shard) => targets.filter((_, i) => i % 2 === shard));
-  const outcomes = await Promise.all(shards.map((shard) => onWorker({ kind: 'boldlink-audit-attacker', bounds, equations, targets: shard, enough })));
+  const outcomes = await Promise.all(shards.map((shard) => onWorker(entry, { kind: 'boldlink-audit-attacker', bounds, equations, targets: shard, enough })));
   return mergeOutcomes(outcomes);
 }
 
-function onWorker(job: AttackerJob): Promise<LpOutcome> {
-  const worker = new Worker(fileURLToPath(import.meta.url), { workerData: job });
+function onWorker(entry: string, job: AttackerJob): Promise<LpOutcome> {
+  const worker = new Worker(entry, { workerData: job });
   return new Promise<LpOutcome>((resolve, reject) => {
     let outcome: LpOutcome | undefined;
     worker.once('message', (message: LpOutcome) => {

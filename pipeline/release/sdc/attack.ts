@@ -282,8 +282,9 @@ async function solveGroup(
         // Asked first, so that the twin pushes down while this model pushes up.
         const down = twin?.solve(cost, 'minimize');
         const pushed = { kind: 'set', indices: Int32Array.from(pending) } as const;
+        const pushedCost = Float64Array.from(pending, (i) => cost[i]!);
         for (const sense of twin === undefined ? [maximize, minimize] : [maximize]) {
-          model.changeColsCost(pushed, Float64Array.from(pending, (i) => cost[i]!));
+          model.changeColsCost(pushed, pushedCost);
           model.changeObjectiveSense(sense);
           solved++;
           runModel(model);

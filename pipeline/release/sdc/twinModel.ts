@@ -1,5 +1,5 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import { workerEntry } from '../../core/workerEntry.js';
 import type { Highs, Model } from 'highs';
 import { addSimplexIterations, createModel, loadSolver, outcome, runModel, type SolveOutcome, type SparseLp } from './solver.js';
 
@@ -25,7 +25,6 @@ export interface TwinModel {
 export interface TwinSolution {
   readonly outcome: SolveOutcome;
   readonly colValue: Float64Array;
-  readonly objective: number;
   /** Simplex iterations of this solve. */
   readonly iterations: number;
 }
@@ -33,8 +32,9 @@ export interface TwinSolution {
 export type TwinOptions = Readonly<Record<string, string | number | boolean>>;
 
 export async function openTwin(lp: SparseLp, options: TwinOptions): Promise<TwinModel> {
-  if (!import.meta.url.endsWith('.js')) return new LocalTwin(await loadSolver(), lp, options);
-  return TwinThread.shared().open(lp, options);
+  const entry = workerEntry(import.meta.url);
+  if (entry === undefined) return new LocalTwin(await loadSolver(), lp, options);
+  return TwinThread.shared(entry).open(lp, options);
 }
 
 /** One model and the cost vector it was last solved with: what both kinds of twin do with an operation. */
@@ -62,8 +62,8 @@ class TwinState {
     this.model.changeObjectiveSense(this.highs.constants.objectiveSense[sense]);
     const iterations = runModel(this.model);
     const result = outcome(this.highs, this.model);
-    if (result !== 'optimal') return { outcome: result, colValue: new Float64Array(0), objective: Number.NaN, iterations };
-    return { outcome: result, colValue: Float64Array.from(this.model.getSolution().colValue), objective: this.model.getObjectiveValue(), iterations };
+    if (result !== 'optimal') return { outcome: result, colValue: new Float64Array(0), iterations };
+    return { outcome: result, colValue: Float64Array.from(this.model.getSolution().colValue), iterations };
   }
 }
 
@@ -104,13 +104,13 @@ class TwinThread {
   private nextSeq = 0;
   private failure: Error | undefined;
 
-  static shared(): TwinThread {
-    TwinThread.instance ??= new TwinThread();
+  static shared(entry: string): TwinThread {
+    TwinThread.instance ??= new TwinThread(entry);
     return TwinThread.instance;
   }
 
-  private constructor() {
-    this.worker = new Worker(fileURLToPath(import.meta.url), { workerData: { kind: WORKER_KIND } });
+  private constructor(entry: string) {
+    this.worker = new Worker(entry, { workerData: { kind: WORKER_KIND } });
     this.worker.unref();
     this.worker.on('message', (reply: Reply) => {
       const waiting = this.pending.get(reply.seq);
