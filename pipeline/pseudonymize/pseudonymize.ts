@@ -1,6 +1,5 @@
 import { chmod, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { F1_PREFIX, P1_PREFIX } from '../../keys/batchPseudonyms.js';
 import type { LoadedKey } from '../../keys/keyFile.js';
 import { mappingFile, type CanonicalTable, type MappingFile } from '../../schemas/mapping.js';
 import { Duck, sqlIdent, sqlString } from '../core/duckdb.js';
@@ -8,7 +7,7 @@ import { DataError, outputErrorFrom } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { besideModule } from '../core/projectPath.js';
 import { StageOutput } from '../core/stageOutput.js';
-import { hashDistinct } from './hashDistinct.js';
+import { BSN_STATUSES, bsnStatusSql, bsnUsableSql, PseudonymFunctions } from './pseudonymFunctions.js';
 import { explainUnreadableInput, inputLabels, loadInputFile, STRPTIME_FORMAT, type InputFile } from './inputFiles.js';
 import { OUTPUT_COLUMNS, TABLE_ORDER } from './outputTables.js';
 import { deriveChecks, identifierColumn, ruleMessageSql } from './rowChecks.js';
@@ -44,8 +43,6 @@ export function quarantineDirFor(outDir: string): string {
   const absolute = resolve(outDir);
   return join(dirname(absolute), `${basename(absolute)}.quarantine`);
 }
-
-const VALID = `('valid', 'repaired')`;
 
 /**
  * How the output tables are written. P1 is 32 random hex characters, and encoding plus compressing it is most of the
@@ -83,11 +80,8 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
       files.push(file);
     }
     const byTable = (table: CanonicalTable) => files.filter((f) => f.table === table);
-    // The BSN as delivered is the join key, untrimmed: trimming 5 million values costs more than the scan, and the
-    // canonicalisation strips whitespace from each distinct value anyway (bsn_ids carries the trimmed form).
-    const bsnKey = (file: InputFile) => `COALESCE(CAST(s.${sqlIdent(identifierColumn(file.table))} AS VARCHAR), '')`;
+    const pseudonyms = PseudonymFunctions.register(duck, options.key.bytes());
 
-    // 1. Every distinct raw BSN: canonicalise, hash each valid one once.
     let stepStarted = process.hrtime.bigint();
     let stepCpu = process.cpuUsage();
     // CPU time beside wall time: on a shared machine it is the steadier measure of what a step costs.
@@ -98,82 +92,54 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
       stepStarted = now;
       stepCpu = process.cpuUsage();
     };
-    // Rows per raw BSN value and file: the distinct values to canonicalise, and the summary's BSN counts without another scan.
-    for (const f of files) await duck.run(`CREATE OR REPLACE TEMP TABLE bsn_counts_${f.index} AS SELECT ${bsnKey(f)} AS raw, count(*) AS n FROM ${f.relation} s GROUP BY 1`);
-    // Distinct per file already; UNION (not ALL) makes them distinct across files.
-    await duck.runFile(besideModule(import.meta.url, 'canonicalBsn.sql'), {
-      rawValues: files.map((f) => `SELECT raw FROM bsn_counts_${f.index}`).join(' UNION '),
-    });
-    await hashDistinct(duck, options.key.bytes(), P1_PREFIX, `SELECT DISTINCT bsn AS message FROM bsn_canonical WHERE bsn IS NOT NULL`, output.scratchDir, 'p1_hashes');
-    await duck.run(`CREATE OR REPLACE TEMP TABLE bsn_ids AS SELECT c.raw, trim(c.raw) AS trimmed, c.status, h.pseudonym AS p1 FROM bsn_canonical c LEFT JOIN p1_hashes h ON h.message = c.bsn`);
-    stepDone('bsn');
 
-    // 2. Per file: exact duplicates, then the schema checks derived from schemas/inputs.ts.
-    // The quarantine pass needs a row's BSN only when it is not valid: its views join that short list instead of
-    // every distinct BSN with its P1, which makes the probe of each of millions of rows cheap.
-    await duck.run(`CREATE OR REPLACE TEMP TABLE bsn_ids_not_valid AS SELECT * FROM bsn_ids WHERE status NOT IN ${VALID}`);
+    // 1. Per file: input rows per BSN status (for the summary), and exact duplicates.
     for (const file of files) {
+      await duck.run(`CREATE OR REPLACE TEMP TABLE bsn_status_${file.index} AS SELECT bsn_check(${rawBsn(file)}) AS code, count(*) AS n FROM ${file.relation} s GROUP BY 1`);
       await findDuplicates(duck, file);
-      await createCheckedView(duck, file, bsnKey(file), 'output');
-      await createCheckedView(duck, file, bsnKey(file), 'quarantine');
     }
-    stepDone('duplicates');
+    stepDone('statuses and duplicates');
 
-    // 3. F1 for the tables that carry the fallback fields, hashed once per distinct message.
-    const withFallbackFields = [...byTable('clients'), ...byTable('persons')];
-    const fallbackMessages = withFallbackFields.map(
-      (f) => `SELECT fallback_message AS message FROM chkq_${f.index} WHERE failure IS NULL AND ${f.table === 'persons' ? 'TRUE' : `bsn_status NOT IN ${VALID}`}`,
-    );
-    if (fallbackMessages.length > 0) {
-      await hashDistinct(duck, options.key.bytes(), F1_PREFIX, `SELECT DISTINCT message FROM (${fallbackMessages.join(' UNION ALL ')})`, output.scratchDir, 'f1_hashes');
-    } else {
-      await duck.run(`CREATE OR REPLACE TEMP TABLE f1_hashes (message VARCHAR, pseudonym VARCHAR)`);
-    }
-    for (const file of withFallbackFields) for (const purpose of PURPOSES) await createFinalView(duck, file, purpose);
-
-    // Benefits and interventions without a valid BSN take F1 from the clients row with the same raw BSN value.
-    const clientsFallback = byTable('clients').map((f) => `SELECT bsn_raw, f1 FROM finq_${f.index} WHERE reason IS NULL AND id_status = 'fallback' AND bsn_raw <> ''`);
-    await duck.run(
-      clientsFallback.length > 0
-        ? `CREATE OR REPLACE TEMP TABLE clients_f1 AS SELECT bsn_raw AS raw, CASE WHEN count(DISTINCT f1) = 1 THEN any_value(f1) END AS f1, count(DISTINCT f1) > 1 AS ambiguous FROM (${clientsFallback.join(' UNION ALL ')}) GROUP BY bsn_raw`
-        : `CREATE OR REPLACE TEMP TABLE clients_f1 (raw VARCHAR, f1 VARCHAR, ambiguous BOOLEAN)`,
-    );
-    for (const file of files) if (file.table !== 'clients' && file.table !== 'persons') for (const purpose of PURPOSES) await createFinalView(duck, file, purpose);
-    stepDone('fallback');
-
-    // 4. Quarantine and accounting per file; then the outputs per table.
+    // 2. Quarantine per file: the first rule each row breaks (schemas/inputs.ts), a BSN without a way to pseudonymize
+    //    the row, or a repeated row. Clients come first: benefits and interventions without a valid BSN take F1 from
+    //    the clients row with the same raw BSN value.
     const accounting = new Map<number, { rowsIn: number; byRule: Map<string, number> }>();
-    for (const file of files) {
-      await duck.run(`CREATE OR REPLACE TEMP TABLE q_${file.index} AS
-        SELECT row_no, NULLIF(split_part(reason, '|', 1), '') AS "column", split_part(reason, '|', 2) AS rule FROM finq_${file.index} WHERE reason IS NOT NULL
-        ${file.rejects !== null ? `UNION ALL SELECT row_no, NULL, rule FROM ${file.rejects}` : ''}`);
+    const quarantineOf = async (file: InputFile) => {
+      await createQuarantine(duck, file);
       const rowsIn = Number(await duck.scalar<bigint>(`SELECT count(*) FROM ${file.relation}`)) + (file.rejects !== null ? Number(await duck.scalar<bigint>(`SELECT count(*) FROM ${file.rejects}`)) : 0);
       const rules = await duck.jsonRows<{ rule: string; n: number }>(`SELECT rule, count(*) AS n FROM q_${file.index} GROUP BY rule ORDER BY rule`);
       accounting.set(file.index, { rowsIn, byRule: new Map(rules.map((r) => [r.rule, Number(r.n)])) });
+    };
+    for (const file of files) if (file.table !== 'benefits' && file.table !== 'interventions') await quarantineOf(file);
+    const clientsFallback = byTable('clients').map(
+      (f) => `SELECT trim(${rawBsn(f)}) AS raw, fallback_f1(${checksOf(f).fallbackMessage}) AS f1 FROM ${f.relation} s
+        WHERE NOT ${bsnUsableSql(`bsn_check(${rawBsn(f)})`)} AND trim(COALESCE(${rawBsn(f)}, '')) <> '' AND s.row_no NOT IN (SELECT row_no FROM q_${f.index})`,
+    );
+    await duck.run(
+      clientsFallback.length > 0
+        ? `CREATE OR REPLACE TEMP TABLE clients_f1 AS SELECT raw, CASE WHEN count(DISTINCT f1) = 1 THEN any_value(f1) END AS f1, count(DISTINCT f1) > 1 AS ambiguous FROM (${clientsFallback.join(' UNION ALL ')}) GROUP BY raw`
+        : `CREATE OR REPLACE TEMP TABLE clients_f1 (raw VARCHAR, f1 VARCHAR, ambiguous BOOLEAN)`,
+    );
+    await pseudonyms.useClientsFallback(`SELECT raw, f1 FROM clients_f1 WHERE NOT ambiguous`);
+    for (const file of files) if (file.table === 'benefits' || file.table === 'interventions') await quarantineOf(file);
+    for (const file of files) {
+      const quarantinedRows = [...accounting.get(file.index)!.byRule.values()].reduce((s, n) => s + n, 0);
+      if (quarantinedRows > 0) await pseudonyms.holdBack(file.index, `SELECT row_no FROM q_${file.index}`, accounting.get(file.index)!.rowsIn);
     }
-
     stepDone('quarantine');
+
+    // 3. The outputs per table: each row that passed, pseudonymized inside the scan, in input order.
     const tables: Partial<Record<CanonicalTable, TableSummary>> = {};
     for (const table of TABLE_ORDER) {
       const tableFiles = byTable(table);
       if (tableFiles.length === 0) continue;
       const target = await output.file(`${table}.parquet`);
-      const columns = OUTPUT_COLUMNS[table].join(', ');
-      // Rows not quarantined (q_n holds every failing row, so the checks need not run twice), in input order,
-      // so the same inputs and key give byte-identical files. Even for one input file the rows are sorted back:
-      // the hash joins of fin_n do not keep the scan's order (test/malformed-fuzz and test/determinism see it;
-      // switching off the join_order and build_side_probe_side optimizers for this statement did not keep it either).
-      // The sort is about a quarter of this statement's CPU at city scale; sorting only the joined columns and putting
-      // them back beside the scanned values with a POSITIONAL JOIN was measured and cost half again as much.
-      const kept = (f: InputFile) => `FROM fin_${f.index} WHERE row_no NOT IN (SELECT row_no FROM q_${f.index})`;
-      const rows =
-        tableFiles.length === 1
-          ? `SELECT ${columns} ${kept(tableFiles[0]!)} ORDER BY row_no`
-          : `SELECT * EXCLUDE (input_index, input_row) FROM (${tableFiles.map((f) => `SELECT ${f.index} AS input_index, row_no AS input_row, ${columns} ${kept(f)}`).join(' UNION ALL ')}) ORDER BY input_index, input_row`;
+      // One table scanned, filtered and projected, and UNION ALL of such: DuckDB keeps their row order
+      // (docs: "Order Preservation"), so the same inputs and key give byte-identical files without a sort.
+      const rows = tableFiles.map((f) => outputRows(f, accounting.get(f.index)!)).join(' UNION ALL ');
       await duck.run(`COPY (${rows}) TO ${sqlString(target)} (${OUTPUT_PARQUET})`);
       stepDone(`write ${table}`);
       tables[table] = await summarise(duck, target, tableFiles, accounting);
-      stepDone(`summarise ${table}`);
       const written = tables[table].rows;
       const expected = tableFiles.reduce((sum, f) => sum + rowsOutOf(accounting.get(f.index)!), 0);
       if (written !== expected) throw new Error(`row accounting of ${table} does not add up (${written} written, ${expected} expected)`);
@@ -251,74 +217,89 @@ async function findDuplicates(duck: Duck, file: InputFile): Promise<void> {
     SELECT row_no FROM numbered WHERE copy > 1`);
 }
 
-/**
- * The checked (chk_n → fin_n) and final views exist twice. For the quarantine (chkq_n → finq_n): every rule and the
- * reason a row fails, joined only with the BSN values that are not valid, the rest counting as valid (their P1 and
- * exact status do not decide whether a row is quarantined); the F1 messages and clients' F1 come from these too.
- * For the output: the values, joined with every distinct BSN and its P1, without the rules, since the output pass
- * keeps the rows not in q_n (computing the rules again cost about 0.5 s of CPU per 5M rows).
- */
-type Purpose = 'output' | 'quarantine';
-const PURPOSES: readonly Purpose[] = ['output', 'quarantine'];
-const checkedView = (file: InputFile, purpose: Purpose) => `${purpose === 'output' ? 'chk' : 'chkq'}_${file.index}`;
-
-async function createCheckedView(duck: Duck, file: InputFile, bsnKey: string, purpose: Purpose): Promise<void> {
-  const checks = deriveChecks(file.table, file.columns, { dateFormat: STRPTIME_FORMAT[file.dialect.dateFormat], decimalComma: file.dialect.decimalComma, values: file.valueMaps }, 's');
-  const valueOf = new Map(checks.columns.map((c) => [c.name, c.value]));
-  const failures = [
-    ...checks.columns.map((c) => c.failure),
-    ...checks.dateOrder.map(({ start, end }) => `CASE WHEN ${valueOf.get(end)} < ${valueOf.get(start)} THEN ${sqlString(`${end}|date.order`)} END`),
-  ];
-  const hasFallbackFields = file.table === 'clients' || file.table === 'persons';
-  // The F1 message after its "fallback:" prefix (the hasher adds the prefix): YYYY-MM-DD|sex|PC6|house number.
-  const fallbackMessage = hasFallbackFields
-    ? `, strftime(${valueOf.get('birth_date')}, '%Y-%m-%d') || '|' || ${valueOf.get('sex')} || '|' || upper(regexp_replace(${valueOf.get('postcode')}, '\\s', '', 'g')) || '|' || ${valueOf.get('house_number')} AS fallback_message`
-    : '';
-  await duck.run(`CREATE OR REPLACE TEMP VIEW ${checkedView(file, purpose)} AS
-    SELECT s.row_no, COALESCE(b.trimmed, '') AS bsn_raw, COALESCE(b.status, ${purpose === 'output' ? `'missing'` : `'valid'`}) AS bsn_status, b.p1,
-      ${checks.columns.map((c) => `${c.value} AS ${sqlIdent(c.name)}`).join(', ')}
-      ${purpose === 'quarantine' ? `, COALESCE(${failures.join(', ')}) AS failure` : ''}${fallbackMessage}
-    FROM ${file.relation} s LEFT JOIN ${purpose === 'output' ? 'bsn_ids' : 'bsn_ids_not_valid'} b ON b.raw = ${bsnKey}`);
+/** The BSN as delivered, as text (NULL when absent): `bsn_check` and `bsn_p1` canonicalise it. */
+function rawBsn(file: InputFile): string {
+  return `CAST(s.${sqlIdent(identifierColumn(file.table))} AS VARCHAR)`;
 }
 
-async function createFinalView(duck: Duck, file: InputFile, purpose: Purpose): Promise<void> {
-  const idStatus = `CASE c.bsn_status WHEN 'valid' THEN 'bsn' WHEN 'repaired' THEN 'bsn_repaired' ELSE 'fallback' END`;
-  const duplicate = `CASE WHEN d.row_no IS NOT NULL THEN '|duplicate_row' END`;
-  const valid = `c.bsn_status IN ${VALID}`;
-  let f1: string;
-  let identifierFailure: string;
-  let joins: string;
-  if (file.table === 'clients' || file.table === 'persons') {
-    f1 = file.table === 'persons' ? 'f.pseudonym' : `CASE WHEN ${valid} THEN NULL ELSE f.pseudonym END`;
-    // Fallback fields are required columns, so a row that passed the checks always has its F1.
-    identifierFailure = 'NULL';
-    joins = `LEFT JOIN f1_hashes f ON f.message = c.fallback_message`;
-  } else if (file.table === 'benefits' || file.table === 'interventions') {
-    f1 = `CASE WHEN ${valid} THEN NULL ELSE cf.f1 END`;
-    identifierFailure = `CASE WHEN NOT ${valid} AND cf.f1 IS NULL THEN CASE WHEN cf.ambiguous THEN 'bsn|bsn.fallback_ambiguous' ELSE 'bsn|bsn.' || c.bsn_status END END`;
-    joins = `LEFT JOIN clients_f1 cf ON cf.raw = c.bsn_raw AND c.bsn_status NOT IN ${VALID}`;
-  } else {
-    f1 = 'NULL::VARCHAR';
-    identifierFailure = `CASE WHEN NOT ${valid} THEN 'bsn|bsn.' || c.bsn_status END`;
-    joins = '';
+interface FileChecks {
+  /** Canonical column → typed value expression over `s` (meaningful for rows that pass). */
+  readonly values: ReadonlyMap<string, string>;
+  /** `'column|rule'` of the first rule the row breaks, or NULL. */
+  readonly failure: string;
+  /** The F1 message after its "fallback:" prefix (the hasher adds the prefix): YYYY-MM-DD|sex|PC6|house number. */
+  readonly fallbackMessage: string;
+}
+
+function checksOf(file: InputFile): FileChecks {
+  const checks = deriveChecks(file.table, file.columns, { dateFormat: STRPTIME_FORMAT[file.dialect.dateFormat], decimalComma: file.dialect.decimalComma, values: file.valueMaps }, 's');
+  const values = new Map(checks.columns.map((c) => [c.name, c.value]));
+  const failures = [
+    ...checks.columns.map((c) => c.failure),
+    ...checks.dateOrder.map(({ start, end }) => `CASE WHEN ${values.get(end)} < ${values.get(start)} THEN ${sqlString(`${end}|date.order`)} END`),
+  ];
+  const fallbackMessage = hasFallbackFields(file)
+    ? `strftime(${values.get('birth_date')}, '%Y-%m-%d') || '|' || ${values.get('sex')} || '|' || upper(regexp_replace(${values.get('postcode')}, '\\s', '', 'g')) || '|' || ${values.get('house_number')}`
+    : 'NULL';
+  return { values, failure: `COALESCE(${failures.join(', ')})`, fallbackMessage };
+}
+
+/** Clients and the holder's persons carry the fallback fields, so each of their rows can have F1. */
+function hasFallbackFields(file: InputFile): boolean {
+  return file.table === 'clients' || file.table === 'persons';
+}
+
+/**
+ * q_<n>: each quarantined row of input n with its column and rule: the first schema rule it breaks, then a BSN
+ * that leaves the row without a pseudonym, then a repeat of an earlier row; plus the lines the CSV reader rejected.
+ */
+async function createQuarantine(duck: Duck, file: InputFile): Promise<void> {
+  const code = `bsn_check(${rawBsn(file)})`;
+  const notUsable = `NOT ${bsnUsableSql(code)}`;
+  let identifierFailure = 'NULL';
+  let joins = '';
+  if (file.table === 'benefits' || file.table === 'interventions') {
+    identifierFailure = `CASE WHEN ${notUsable} AND cf.f1 IS NULL THEN CASE WHEN cf.ambiguous THEN 'bsn|bsn.fallback_ambiguous' ELSE 'bsn|bsn.' || ${bsnStatusSql(code)} END END`;
+    joins = `LEFT JOIN clients_f1 cf ON cf.raw = trim(${rawBsn(file)}) AND ${notUsable}`;
+  } else if (!hasFallbackFields(file)) {
+    identifierFailure = `CASE WHEN ${notUsable} THEN 'bsn|bsn.' || ${bsnStatusSql(code)} END`;
   }
-  if (purpose === 'output') {
-    await duck.run(`CREATE OR REPLACE TEMP VIEW fin_${file.index} AS SELECT c.*, ${f1} AS f1, ${idStatus} AS id_status FROM ${checkedView(file, purpose)} c ${joins}`);
-    return;
-  }
-  await duck.run(`CREATE OR REPLACE TEMP VIEW finq_${file.index} AS
-    SELECT c.*, ${f1} AS f1, ${idStatus} AS id_status, COALESCE(c.failure, ${identifierFailure}, ${duplicate}) AS reason
-    FROM ${checkedView(file, purpose)} c ${joins} LEFT JOIN dup_${file.index} d ON d.row_no = c.row_no`);
+  await duck.run(`CREATE OR REPLACE TEMP TABLE q_${file.index} AS
+    WITH judged AS (
+      SELECT s.row_no, COALESCE(${checksOf(file).failure}, ${identifierFailure}, CASE WHEN d.row_no IS NOT NULL THEN '|duplicate_row' END) AS reason
+      FROM ${file.relation} s LEFT JOIN dup_${file.index} d ON d.row_no = s.row_no ${joins}
+    )
+    SELECT row_no, NULLIF(split_part(reason, '|', 1), '') AS "column", split_part(reason, '|', 2) AS rule FROM judged WHERE reason IS NOT NULL
+    ${file.rejects !== null ? `UNION ALL SELECT row_no, NULL, rule FROM ${file.rejects}` : ''}`);
+}
+
+/** The output rows of one input: the rows not quarantined, pseudonymized and coarsened (OUTPUT_COLUMNS), in input order. */
+function outputRows(file: InputFile, accounting: { byRule: ReadonlyMap<string, number> }): string {
+  const checks = checksOf(file);
+  const code = `bsn_check(${rawBsn(file)})`;
+  const notUsable = `NOT ${bsnUsableSql(code)}`;
+  const f1 =
+    file.table === 'persons'
+      ? `fallback_f1(${checks.fallbackMessage})`
+      : file.table === 'clients'
+        ? `CASE WHEN ${notUsable} THEN fallback_f1(${checks.fallbackMessage}) END`
+        : file.table === 'benefits' || file.table === 'interventions'
+          ? `CASE WHEN ${notUsable} THEN clients_fallback(trim(${rawBsn(file)})) END`
+          : 'NULL::VARCHAR';
+  const anyQuarantined = [...accounting.byRule.values()].some((n) => n > 0);
+  const kept = anyQuarantined ? `WHERE NOT held_back_${file.index}(CAST(s.row_no AS DOUBLE))` : '';
+  return `SELECT ${OUTPUT_COLUMNS[file.table].join(', ')} FROM (
+    SELECT bsn_p1(${rawBsn(file)}) AS p1, ${f1} AS f1, CASE ${code} WHEN 0 THEN 'bsn' WHEN 1 THEN 'bsn_repaired' ELSE 'fallback' END AS id_status,
+      ${[...checks.values].map(([name, value]) => `${value} AS ${sqlIdent(name)}`).join(', ')}
+    FROM ${file.relation} s ${kept})`;
 }
 
 async function summarise(duck: Duck, target: string, files: readonly InputFile[], accounting: ReadonlyMap<number, { byRule: Map<string, number> }>): Promise<TableSummary> {
   const byStatus = await duck.jsonRows<{ id_status: string; n: number }>(`SELECT id_status, count(*) AS n FROM read_parquet(${sqlString(target)}) GROUP BY 1`);
   const count = (s: string) => Number(byStatus.find((r) => r.id_status === s)?.n ?? 0);
-  const inputs = await duck.jsonRows<{ status: string; n: number }>(
-    `SELECT status, sum(n) AS n FROM (${files.map((f) => `SELECT b.status, c.n FROM bsn_counts_${f.index} c JOIN bsn_canonical b ON b.raw = c.raw`).join(' UNION ALL ')}) GROUP BY 1`,
-  );
-  const missing = Number(inputs.find((r) => r.status === 'missing')?.n ?? 0);
-  const invalid = inputs.filter((r) => r.status !== 'missing' && r.status !== 'valid' && r.status !== 'repaired').reduce((s, r) => s + Number(r.n), 0);
+  const inputs = await duck.jsonRows<{ code: number; n: number }>(`SELECT code, sum(n) AS n FROM (${files.map((f) => `SELECT code, n FROM bsn_status_${f.index}`).join(' UNION ALL ')}) GROUP BY 1`);
+  const missing = inputs.filter((r) => BSN_STATUSES[r.code] === 'missing').reduce((s, r) => s + Number(r.n), 0);
+  const invalid = inputs.filter((r) => !['missing', 'valid', 'repaired'].includes(BSN_STATUSES[r.code] ?? 'missing')).reduce((s, r) => s + Number(r.n), 0);
   const duplicates = files.reduce((s, f) => s + (accounting.get(f.index)?.byRule.get('duplicate_row') ?? 0), 0);
   return { rows: count('bsn') + count('bsn_repaired') + count('fallback'), bsn: count('bsn'), bsn_repaired: count('bsn_repaired'), fallback: count('fallback'), invalid_bsn: invalid, missing_bsn: missing, duplicates };
 }

@@ -1,0 +1,197 @@
+import { BOOLEAN, DOUBLE, UTINYINT, VARCHAR } from '@duckdb/node-api';
+import { F1_PREFIX, P1_PREFIX } from '../../keys/batchPseudonyms.js';
+import { PrecomputedHmac } from '../../keys/hmacState.js';
+import { parseBsn, type BsnRejection } from '../../schemas/bsn.js';
+import { sqlString, type Duck } from '../core/duckdb.js';
+import { DoubleArgument, NullMask, registerVectorFunction, setBytes, setString, StringArgument, type DataChunk, type Vector } from '../core/vectorFunction.js';
+
+/**
+ * The source key's pseudonyms as SQL functions, so that the pass which writes
+ * the output computes them inside the scan (DESIGN.md's P1 and F1, hashed over
+ * a precomputed HMAC state): the rows keep their input order without a sort,
+ * and no scratch file of distinct BSNs is ever written. On a Parquet column
+ * DuckDB calls them once per dictionary entry of a row group, so each distinct
+ * BSN of a row group is hashed once.
+ *
+ * - `bsn_check(raw)`: the BSN's status code (BSN_STATUSES), canonicalised as DESIGN.md says.
+ * - `bsn_p1(raw)`: P1 of the canonical BSN, NULL when it is not valid.
+ * - `fallback_f1(message)`: F1 of a fallback message (YYYY-MM-DD|sex|PC6|house number).
+ * - `clients_fallback(raw)`: F1 that the clients file gives a raw BSN value (`useClientsFallback`).
+ * - `held_back_<n>(row)`: whether row `row` of input n is quarantined (`holdBack`).
+ */
+export const BSN_STATUSES = ['valid', 'repaired', 'missing', 'not_digits', 'wrong_length', 'all_zero', 'elfproef'] as const;
+export type BsnStatus = (typeof BSN_STATUSES)[number];
+
+const VALID = 0;
+const REPAIRED = 1;
+const MISSING = 2;
+const CODE_OF: Readonly<Record<BsnRejection, number>> = { missing: MISSING, not_digits: 3, wrong_length: 4, all_zero: 5, elfproef: 6 };
+
+/** SQL: the status name of a `bsn_check` code. */
+export function bsnStatusSql(code: string): string {
+  return `[${BSN_STATUSES.map(sqlString).join(', ')}][${code} + 1]`;
+}
+
+/** SQL: true when a `bsn_check` code is valid or repaired. */
+export function bsnUsableSql(code: string): string {
+  return `(${code} <= ${REPAIRED})`;
+}
+
+export class PseudonymFunctions {
+  private readonly canonical = new Uint8Array(9);
+  private readonly decoder = new TextDecoder();
+  private readonly p1: PrecomputedHmac;
+  private readonly f1: PrecomputedHmac;
+  private hex = new Uint8Array(2048 * 32);
+  private usable = new Uint8Array(2048);
+  private readonly clientsFallback = new Map<string, string>();
+  private readonly encoder = new TextEncoder();
+
+  private constructor(
+    private readonly duck: Duck,
+    key: Uint8Array,
+  ) {
+    this.p1 = new PrecomputedHmac(key, P1_PREFIX);
+    this.f1 = new PrecomputedHmac(key, F1_PREFIX);
+  }
+
+  static register(duck: Duck, key: Uint8Array): PseudonymFunctions {
+    const functions = new PseudonymFunctions(duck, key);
+    const connection = duck.connection;
+    registerVectorFunction(connection, { name: 'bsn_check', parameterTypes: [VARCHAR], returnType: UTINYINT, apply: (chunk, rows, result) => functions.bsnCheck(chunk, rows, result) });
+    registerVectorFunction(connection, { name: 'bsn_p1', parameterTypes: [VARCHAR], returnType: VARCHAR, apply: (chunk, rows, result) => functions.bsnP1(chunk, rows, result) });
+    registerVectorFunction(connection, { name: 'fallback_f1', parameterTypes: [VARCHAR], returnType: VARCHAR, apply: (chunk, rows, result) => functions.fallbackF1(chunk, rows, result) });
+    registerVectorFunction(connection, { name: 'clients_fallback', parameterTypes: [VARCHAR], returnType: VARCHAR, apply: (chunk, rows, result) => functions.lookUpClientsFallback(chunk, rows, result) });
+    return functions;
+  }
+
+  /** The F1 that `clients_fallback(raw)` returns: raw BSN value (trimmed) → F1, for the values with exactly one. */
+  async useClientsFallback(query: string): Promise<void> {
+    this.clientsFallback.clear();
+    for (const row of await this.duck.rows<{ raw: string; f1: string }>(query)) this.clientsFallback.set(row.raw, row.f1);
+  }
+
+  /**
+   * Register `held_back_<index>(row)`: true for the rows numbered in `rowNumbers` (a query of one column `row_no`).
+   * The output pass filters on it rather than joining the quarantine, so it keeps the input order.
+   */
+  async holdBack(index: number, rowNumbers: string, rowsIn: number): Promise<void> {
+    const held = new Uint8Array((rowsIn >> 3) + 1);
+    for (const row of await this.duck.rows<{ row_no: number }>(`SELECT CAST(row_no AS DOUBLE) AS row_no FROM (${rowNumbers})`)) held[row.row_no >> 3]! |= 1 << (row.row_no & 7);
+    const flags = new Uint8Array(2048);
+    registerVectorFunction(this.duck.connection, {
+      name: `held_back_${index}`,
+      parameterTypes: [DOUBLE],
+      returnType: BOOLEAN,
+      apply: (chunk, rows, result) => {
+        const row = new DoubleArgument(chunk, 0, rows);
+        const out = rows <= flags.length ? flags : new Uint8Array(rows);
+        for (let i = 0; i < rows; i++) {
+          const n = row.at(i);
+          out[i] = (held[n >> 3]! >> (n & 7)) & 1;
+        }
+        setBytes(result, out, rows);
+      },
+    });
+  }
+
+  /** Status code of the BSN at bytes[start, start + length) (length -1: NULL); for a usable one, its 9 digits are left in `canonical`. */
+  private check(bytes: Uint8Array, start: number, length: number): number {
+    if (length === 9 || length === 8) {
+      // The common case, 9 digits (or 8 that lost their leading zero), without building a string.
+      const shift = 9 - length;
+      const canonical = this.canonical;
+      canonical[0] = 48;
+      let sum = 0;
+      let nonZero = false;
+      let k = 0;
+      for (; k < length; k++) {
+        const c = bytes[start + k]!;
+        const d = c - 48;
+        if (d < 0 || d > 9) break;
+        const position = k + shift;
+        canonical[position] = c;
+        if (d !== 0) nonZero = true;
+        sum += position < 8 ? (9 - position) * d : -d;
+      }
+      if (k === length) return !nonZero ? CODE_OF.all_zero : sum % 11 !== 0 ? CODE_OF.elfproef : shift === 0 ? VALID : REPAIRED;
+    }
+    if (length <= 0) return MISSING;
+    // Separators, other characters or lengths: the reference parser decides.
+    const parsed = parseBsn(this.decoder.decode(bytes.subarray(start, start + length)));
+    if (!parsed.ok) return CODE_OF[parsed.reason];
+    this.encoder.encodeInto(parsed.bsn, this.canonical);
+    return parsed.repairedLeadingZero ? REPAIRED : VALID;
+  }
+
+  private bsnCheck(chunk: DataChunk, rows: number, result: Vector): void {
+    const raw = new StringArgument(chunk, 0, rows);
+    const codes = this.usableFor(rows);
+    for (let i = 0; i < rows; i++) {
+      const length = raw.locate(i);
+      codes[i] = this.check(raw.bytes, raw.start, length);
+    }
+    setBytes(result, codes, rows);
+  }
+
+  private bsnP1(chunk: DataChunk, rows: number, result: Vector): void {
+    const raw = new StringArgument(chunk, 0, rows);
+    const usable = this.usableFor(rows);
+    const hex = this.hexFor(rows);
+    const nulls = new NullMask(rows);
+    for (let i = 0; i < rows; i++) {
+      const length = raw.locate(i);
+      usable[i] = this.check(raw.bytes, raw.start, length) <= REPAIRED ? 1 : 0;
+      if (usable[i] === 1) this.hashInto(this.p1, this.canonical, 0, 9, hex, i * 32);
+      else nulls.setNull(i);
+    }
+    this.p1.flushLanes(hex);
+    for (let i = 0; i < rows; i++) if (usable[i] === 1) setString(result, i, hex, i * 32, i * 32 + 32);
+    nulls.write(result);
+  }
+
+  private fallbackF1(chunk: DataChunk, rows: number, result: Vector): void {
+    const message = new StringArgument(chunk, 0, rows);
+    const present = this.usableFor(rows);
+    const hex = this.hexFor(rows);
+    const nulls = new NullMask(rows);
+    for (let i = 0; i < rows; i++) {
+      const length = message.locate(i);
+      present[i] = length >= 0 ? 1 : 0;
+      if (length >= 0) this.hashInto(this.f1, message.bytes, message.start, message.start + length, hex, i * 32);
+      else nulls.setNull(i);
+    }
+    this.f1.flushLanes(hex);
+    for (let i = 0; i < rows; i++) if (present[i] === 1) setString(result, i, hex, i * 32, i * 32 + 32);
+    nulls.write(result);
+  }
+
+  private lookUpClientsFallback(chunk: DataChunk, rows: number, result: Vector): void {
+    const raw = new StringArgument(chunk, 0, rows);
+    const nulls = new NullMask(rows);
+    for (let i = 0; i < rows; i++) {
+      const length = raw.locate(i);
+      const f1 = length < 0 ? undefined : this.clientsFallback.get(this.decoder.decode(raw.bytes.subarray(raw.start, raw.start + length)));
+      if (f1 === undefined) nulls.setNull(i);
+      else setString(result, i, this.encoder.encode(f1), 0, f1.length);
+    }
+    nulls.write(result);
+  }
+
+  /** Queue or compute the hex of prefix ‖ bytes[start, end) into out[at, at + 32); `flushLanes(out)` finishes it. */
+  private hashInto(hmac: PrecomputedHmac, bytes: Uint8Array, start: number, end: number, out: Uint8Array, at: number): void {
+    const lanes = hmac.lanesFor(end - start);
+    if (lanes !== null) lanes.add(bytes, start, out, at);
+    else hmac.hex16Into(bytes, start, end, out, at);
+  }
+
+  private usableFor(rows: number): Uint8Array {
+    if (this.usable.length < rows) this.usable = new Uint8Array(rows);
+    return this.usable;
+  }
+
+  private hexFor(rows: number): Uint8Array {
+    if (this.hex.length < rows * 32) this.hex = new Uint8Array(rows * 32);
+    return this.hex;
+  }
+}
