@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { MANIFEST_FORMAT, manifest as manifestSchema, type Manifest, type ManifestFile, type ManifestInput, type ManifestKey, type RowAccounting, type StageName } from '../../schemas/manifest.js';
 import { Duck, parquetRowCount } from './duckdb.js';
 import { OutputError, outputErrorFrom } from './errors.js';
-import { digestFile } from './fileDigest.js';
+import { digestFile, type FileDigest } from './fileDigest.js';
 import { fsyncPath, fsyncTree, listFiles } from './fsyncTree.js';
 import { log } from './log.js';
 import { OutputLock } from './outputLock.js';
@@ -81,10 +81,10 @@ export class StageOutput {
     return path;
   }
 
-  /** Record a raw input file (not a stage directory) with its checksum. */
-  async addInputFile(path: string, rows: number | null = null): Promise<void> {
+  /** Record a raw input file (not a stage directory) with its checksum (`digest`: one already under way, started while the stage read the file). */
+  async addInputFile(path: string, rows: number | null = null, started?: Promise<FileDigest>): Promise<void> {
     this.refuseInputInsideOutput(path);
-    const digest = await digestFile(path);
+    const digest = await (started ?? digestFile(path));
     this.inputs.push({ path, sha256: digest.sha256, bytes: digest.bytes, rows });
   }
 

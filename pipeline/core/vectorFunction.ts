@@ -25,9 +25,19 @@ export interface VectorFunction {
   readonly apply: (chunk: DataChunk, rows: number, result: Vector) => void;
 }
 
+/** Time spent inside vector functions on the JS thread, in nanoseconds (DuckDB's threads wait for it). */
+export const vectorFunctionTime = { nanoseconds: 0n, calls: 0, values: 0 };
+
 export function registerVectorFunction(connection: DuckDBConnection, fn: VectorFunction): void {
   const scalar = DuckDBScalarFunction.create({ name: fn.name, returnType: fn.returnType, parameterTypes: fn.parameterTypes, mainFunction: () => undefined });
-  duckdb.scalar_function_set_function(scalar.scalar_function, (_info, chunk, result) => fn.apply(chunk, duckdb.data_chunk_get_size(chunk), result));
+  duckdb.scalar_function_set_function(scalar.scalar_function, (_info, chunk, result) => {
+    const started = process.hrtime.bigint();
+    const rows = duckdb.data_chunk_get_size(chunk);
+    fn.apply(chunk, rows, result);
+    vectorFunctionTime.nanoseconds += process.hrtime.bigint() - started;
+    vectorFunctionTime.calls++;
+    vectorFunctionTime.values += rows;
+  });
   connection.registerScalarFunction(scalar);
 }
 
@@ -96,9 +106,9 @@ export class NullMask {
   }
 }
 
-/** Set VARCHAR result `i` to bytes[start, end). */
-export function setString(result: duckdb.Vector, i: number, bytes: Uint8Array, start: number, end: number): void {
-  duckdb.vector_assign_string_element_len(result, i, bytes.subarray(start, end));
+/** Set VARCHAR result `i` to `bytes` (all of it: pass a view). */
+export function setString(result: Vector, i: number, bytes: Uint8Array): void {
+  duckdb.vector_assign_string_element_len(result, i, bytes);
 }
 
 /** Copy one byte per row (BOOLEAN, UTINYINT results). */

@@ -2,12 +2,9 @@
 -- rows column by column, since different rows may share a hash).
 -- Sorted, equal hashes are neighbours: a sort of the 64-bit hashes costs about half of grouping millions of
 -- distinct ones (measured on 5.4M jobs rows), and spills as well at national scale.
--- ${table}: the result table; ${relation}: the input rows (alias s); ${columns}: every canonical column of s.
+-- ${table}: the result table; ${hashes}: a query with one column h, the hash of every canonical column of each row.
 CREATE OR REPLACE TEMP TABLE ${table} AS
-WITH hashed AS (
-  SELECT hash(${columns}) AS h FROM ${relation} s
-),
-neighbours AS (
-  SELECT h, lag(h) OVER (ORDER BY h) AS previous FROM hashed
+WITH neighbours AS (
+  SELECT h, lag(h) OVER (ORDER BY h) AS previous FROM (${hashes})
 )
 SELECT DISTINCT h FROM neighbours WHERE h = previous;

@@ -24,6 +24,8 @@ export type BsnStatus = (typeof BSN_STATUSES)[number];
 
 const VALID = 0;
 const REPAIRED = 1;
+/** The highest `bsn_check` code of a usable BSN (valid or repaired). */
+export const REPAIRED_CODE = REPAIRED;
 const MISSING = 2;
 const CODE_OF: Readonly<Record<BsnRejection, number>> = { missing: MISSING, not_digits: 3, wrong_length: 4, all_zero: 5, elfproef: 6 };
 
@@ -43,6 +45,7 @@ export class PseudonymFunctions {
   private readonly p1: PrecomputedHmac;
   private readonly f1: PrecomputedHmac;
   private hex = new Uint8Array(2048 * 32);
+  private hexViews: Uint8Array[] = [];
   private usable = new Uint8Array(2048);
   private readonly clientsFallback = new Map<string, string>();
   private readonly encoder = new TextEncoder();
@@ -97,27 +100,46 @@ export class PseudonymFunctions {
 
   /** Status code of the BSN at bytes[start, start + length) (length -1: NULL); for a usable one, its 9 digits are left in `canonical`. */
   private check(bytes: Uint8Array, start: number, length: number): number {
-    if (length === 9 || length === 8) {
-      // The common case, 9 digits (or 8 that lost their leading zero), without building a string.
-      const shift = 9 - length;
-      const canonical = this.canonical;
-      canonical[0] = 48;
-      let sum = 0;
-      let nonZero = false;
-      let k = 0;
-      for (; k < length; k++) {
-        const c = bytes[start + k]!;
-        const d = c - 48;
-        if (d < 0 || d > 9) break;
-        const position = k + shift;
-        canonical[position] = c;
-        if (d !== 0) nonZero = true;
-        sum += position < 8 ? (9 - position) * d : -d;
-      }
-      if (k === length) return !nonZero ? CODE_OF.all_zero : sum % 11 !== 0 ? CODE_OF.elfproef : shift === 0 ? VALID : REPAIRED;
-    }
     if (length <= 0) return MISSING;
-    // Separators, other characters or lengths: the reference parser decides.
+    // DESIGN.md's canonicalisation over the bytes, without building a string: keep the digits, skip ASCII spaces,
+    // dots and hyphens. Any other byte above ASCII may be Unicode whitespace: the reference parser decides those.
+    const canonical = this.canonical;
+    let digits = 0;
+    let otherCharacter = false;
+    for (let k = start, end = start + length; k < end; k++) {
+      const c = bytes[k]!;
+      if (c >= 48 && c <= 57) {
+        if (digits < 9) canonical[digits] = c;
+        digits++;
+      } else if (c >= 0x80) {
+        return this.checkText(bytes, start, length);
+      } else if (c !== 0x20 && c !== 0x2e && c !== 0x2d && (c < 0x09 || c > 0x0d)) {
+        otherCharacter = true;
+      }
+    }
+    if (otherCharacter) return CODE_OF.not_digits;
+    if (digits === 0) return MISSING;
+    if (digits === 8) {
+      // A spreadsheet dropped the leading zero.
+      canonical.copyWithin(1, 0, 8);
+      canonical[0] = 48;
+    } else if (digits !== 9) {
+      return CODE_OF.wrong_length;
+    }
+    let sum = 0;
+    let nonZero = false;
+    for (let position = 0; position < 9; position++) {
+      const d = canonical[position]! - 48;
+      if (d !== 0) nonZero = true;
+      sum += position < 8 ? (9 - position) * d : -d;
+    }
+    if (!nonZero) return CODE_OF.all_zero;
+    if (sum % 11 !== 0) return CODE_OF.elfproef;
+    return digits === 8 ? REPAIRED : VALID;
+  }
+
+  /** `check` for text with non-ASCII characters, through schemas/bsn.ts. */
+  private checkText(bytes: Uint8Array, start: number, length: number): number {
     const parsed = parseBsn(this.decoder.decode(bytes.subarray(start, start + length)));
     if (!parsed.ok) return CODE_OF[parsed.reason];
     this.encoder.encodeInto(parsed.bsn, this.canonical);
@@ -146,7 +168,7 @@ export class PseudonymFunctions {
       else nulls.setNull(i);
     }
     this.p1.flushLanes(hex);
-    for (let i = 0; i < rows; i++) if (usable[i] === 1) setString(result, i, hex, i * 32, i * 32 + 32);
+    for (let i = 0; i < rows; i++) if (usable[i] === 1) setString(result, i, this.hexView(i));
     nulls.write(result);
   }
 
@@ -162,7 +184,7 @@ export class PseudonymFunctions {
       else nulls.setNull(i);
     }
     this.f1.flushLanes(hex);
-    for (let i = 0; i < rows; i++) if (present[i] === 1) setString(result, i, hex, i * 32, i * 32 + 32);
+    for (let i = 0; i < rows; i++) if (present[i] === 1) setString(result, i, this.hexView(i));
     nulls.write(result);
   }
 
@@ -173,7 +195,7 @@ export class PseudonymFunctions {
       const length = raw.locate(i);
       const f1 = length < 0 ? undefined : this.clientsFallback.get(this.decoder.decode(raw.bytes.subarray(raw.start, raw.start + length)));
       if (f1 === undefined) nulls.setNull(i);
-      else setString(result, i, this.encoder.encode(f1), 0, f1.length);
+      else setString(result, i, this.encoder.encode(f1));
     }
     nulls.write(result);
   }
@@ -191,7 +213,15 @@ export class PseudonymFunctions {
   }
 
   private hexFor(rows: number): Uint8Array {
-    if (this.hex.length < rows * 32) this.hex = new Uint8Array(rows * 32);
+    if (this.hex.length < rows * 32) {
+      this.hex = new Uint8Array(rows * 32);
+      this.hexViews = [];
+    }
     return this.hex;
+  }
+
+  /** Row i's 32 characters of `hex`, as a view made once: a view per value and call cost more than the hashing. */
+  private hexView(i: number): Uint8Array {
+    return (this.hexViews[i] ??= this.hex.subarray(i * 32, i * 32 + 32));
   }
 }

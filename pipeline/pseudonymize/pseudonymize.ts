@@ -7,11 +7,13 @@ import { DataError, outputErrorFrom } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { besideModule } from '../core/projectPath.js';
 import { StageOutput } from '../core/stageOutput.js';
-import { BSN_STATUSES, bsnStatusSql, bsnUsableSql, PseudonymFunctions } from './pseudonymFunctions.js';
+import { BSN_STATUSES, bsnStatusSql, bsnUsableSql, PseudonymFunctions, REPAIRED_CODE } from './pseudonymFunctions.js';
 import { explainUnreadableInput, inputLabels, loadInputFile, STRPTIME_FORMAT, type InputFile } from './inputFiles.js';
 import { OUTPUT_COLUMNS, TABLE_ORDER } from './outputTables.js';
 import { deriveChecks, identifierColumn, ruleMessageSql } from './rowChecks.js';
 import { roundSeconds } from '../core/elapsed.js';
+import { digestFile } from '../core/fileDigest.js';
+import { vectorFunctionTime } from '../core/vectorFunction.js';
 
 export interface PseudonymizeOptions {
   readonly key: LoadedKey;
@@ -68,8 +70,11 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
   const quarantineDir = quarantineDirFor(output.outDir);
   const quarantineFile = join(quarantineDir, 'quarantine.csv');
   const quarantineTemp = join(quarantineDir, `.quarantine.csv.tmp-${process.pid}`);
-  // Scratch files hold BSNs (distinct values, transcoded exports) until they are deleted: owner only.
+  // Scratch files hold BSNs (transcoded CSV exports, DuckDB's spill files) until they are deleted: owner only.
   await chmod(output.scratchDir, 0o700);
+  // The inputs' checksums for the manifest are computed while DuckDB works, on the JS thread it leaves mostly idle.
+  const inputDigests = options.inputs.map((path) => digestFile(path));
+  for (const digest of inputDigests) digest.catch(() => undefined);
   const duck = await Duck.open({ tempDirectory: join(output.scratchDir, 'duckdb') });
   try {
     const labels = inputLabels(options.inputs);
@@ -88,27 +93,30 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     const stepDone = (step: string) => {
       const now = process.hrtime.bigint();
       const cpu = process.cpuUsage(stepCpu);
-      log().debug({ step, seconds: roundSeconds(Number(now - stepStarted) / 1e9), cpuSeconds: roundSeconds((cpu.user + cpu.system) / 1e6) }, 'pseudonymize step done');
+      const inFunctions = { seconds: roundSeconds(Number(vectorFunctionTime.nanoseconds) / 1e9), calls: vectorFunctionTime.calls, values: vectorFunctionTime.values };
+      log().debug({ step, seconds: roundSeconds(Number(now - stepStarted) / 1e9), cpuSeconds: roundSeconds((cpu.user + cpu.system) / 1e6), inFunctions }, 'pseudonymize step done');
+      Object.assign(vectorFunctionTime, { nanoseconds: 0n, calls: 0, values: 0 });
       stepStarted = now;
       stepCpu = process.cpuUsage();
     };
 
-    // 1. Per file: input rows per BSN status (for the summary), and exact duplicates.
-    for (const file of files) {
-      await duck.run(`CREATE OR REPLACE TEMP TABLE bsn_status_${file.index} AS SELECT bsn_check(${rawBsn(file)}) AS code, count(*) AS n FROM ${file.relation} s GROUP BY 1`);
-      await findDuplicates(duck, file);
-    }
-    stepDone('statuses and duplicates');
+    // 1. One scan per file profiles it: rows per BSN status (for the summary), whether any row breaks a schema rule,
+    //    and a hash of each row for the duplicate check. A file that the profile shows clean is not scanned for its
+    //    quarantine at all (the holder's files usually are).
+    const profiles = new Map<number, FileProfile>();
+    for (const file of files) profiles.set(file.index, await profileOf(duck, file));
+    stepDone('profile');
 
     // 2. Quarantine per file: the first rule each row breaks (schemas/inputs.ts), a BSN without a way to pseudonymize
     //    the row, or a repeated row. Clients come first: benefits and interventions without a valid BSN take F1 from
     //    the clients row with the same raw BSN value.
     const accounting = new Map<number, { rowsIn: number; byRule: Map<string, number> }>();
     const quarantineOf = async (file: InputFile) => {
-      await createQuarantine(duck, file);
-      const rowsIn = Number(await duck.scalar<bigint>(`SELECT count(*) FROM ${file.relation}`)) + (file.rejects !== null ? Number(await duck.scalar<bigint>(`SELECT count(*) FROM ${file.rejects}`)) : 0);
+      const profile = profiles.get(file.index)!;
+      if (profile.mayQuarantine) await createQuarantine(duck, file);
+      else await duck.run(`CREATE OR REPLACE TEMP TABLE q_${file.index} (row_no BIGINT, "column" VARCHAR, rule VARCHAR)`);
       const rules = await duck.jsonRows<{ rule: string; n: number }>(`SELECT rule, count(*) AS n FROM q_${file.index} GROUP BY rule ORDER BY rule`);
-      accounting.set(file.index, { rowsIn, byRule: new Map(rules.map((r) => [r.rule, Number(r.n)])) });
+      accounting.set(file.index, { rowsIn: profile.rowsIn, byRule: new Map(rules.map((r) => [r.rule, Number(r.n)])) });
     };
     for (const file of files) if (file.table !== 'benefits' && file.table !== 'interventions') await quarantineOf(file);
     const clientsFallback = byTable('clients').map(
@@ -143,6 +151,7 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
       const written = tables[table].rows;
       const expected = tableFiles.reduce((sum, f) => sum + rowsOutOf(accounting.get(f.index)!), 0);
       if (written !== expected) throw new Error(`row accounting of ${table} does not add up (${written} written, ${expected} expected)`);
+      output.declareRows(`${table}.parquet`, written);
     }
 
     await writeQuarantine(duck, files, quarantineDir, quarantineTemp);
@@ -151,7 +160,7 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     for (const file of files) {
       const entry = accounting.get(file.index)!;
       const rowsQuarantined = [...entry.byRule.values()].reduce((s, n) => s + n, 0);
-      await output.addInputFile(file.path, entry.rowsIn);
+      await output.addInputFile(file.path, entry.rowsIn, inputDigests[file.index]);
       output.addAccounting({ scope: file.label, rowsIn: entry.rowsIn, rowsOut: entry.rowsIn - rowsQuarantined, rowsQuarantined, quarantinedByReason: Object.fromEntries(entry.byRule) });
     }
     if (options.mappingPath !== undefined) await output.addInputFile(options.mappingPath, null);
@@ -202,19 +211,43 @@ async function readMapping(path: string): Promise<MappingFile> {
   return parsed.data;
 }
 
-/** Exact duplicate rows (all canonical columns equal): the first is kept, later ones listed in dup_<n>. Hash first, compare exactly only within colliding hashes. */
-async function findDuplicates(duck: Duck, file: InputFile): Promise<void> {
+interface FileProfile {
+  /** Rows of the input, including lines the CSV reader rejected. */
+  readonly rowsIn: number;
+  /** Whether any row may be quarantined: a broken rule, a repeated row, an unusable BSN where the table has no fallback, a rejected line. */
+  readonly mayQuarantine: boolean;
+}
+
+/**
+ * Profile one input in a single scan: bsn_status_<n> (input rows per BSN status code) and dup_<n> (the exact
+ * duplicates: every row after the first of its kind), and whether the quarantine pass is needed.
+ */
+async function profileOf(duck: Duck, file: InputFile): Promise<FileProfile> {
   const columns = [...file.columns.keys()].map((c) => `s.${sqlIdent(c)}`).join(', ');
-  await duck.runFile(besideModule(import.meta.url, 'duplicateHashes.sql'), { table: `dup_hashes_${file.index}`, relation: file.relation, columns });
+  const profile = `profile_${file.index}`;
+  await duck.run(`CREATE OR REPLACE TEMP TABLE ${profile} AS
+    SELECT bsn_check(${rawBsn(file)}) AS code, ${checksOf(file).failure} IS NOT NULL AS failing, hash(${columns}) AS h FROM ${file.relation} s`);
+  await duck.run(`CREATE OR REPLACE TEMP TABLE bsn_status_${file.index} AS SELECT code, count(*) AS n, count(*) FILTER (WHERE failing) AS failing FROM ${profile} GROUP BY code`);
+  await duck.runFile(besideModule(import.meta.url, 'duplicateHashes.sql'), { table: `dup_hashes_${file.index}`, hashes: `SELECT h FROM ${profile}` });
+  await duck.run(`DROP TABLE ${profile}`);
   // Most files have no repeated row at all: then the second scan, for the exact comparison, is not needed.
-  if (Number(await duck.scalar<bigint>(`SELECT count(*) FROM dup_hashes_${file.index}`)) === 0) {
+  const repeatedHashes = Number(await duck.scalar<bigint>(`SELECT count(*) FROM dup_hashes_${file.index}`));
+  if (repeatedHashes === 0) {
     await duck.run(`CREATE OR REPLACE TEMP TABLE dup_${file.index} (row_no BIGINT)`);
-    return;
+  } else {
+    await duck.run(`CREATE OR REPLACE TEMP TABLE dup_${file.index} AS
+      WITH candidates AS (SELECT s.* FROM ${file.relation} s WHERE hash(${columns}) IN (SELECT h FROM dup_hashes_${file.index})),
+      numbered AS (SELECT s.row_no, row_number() OVER (PARTITION BY ${columns} ORDER BY s.row_no) AS copy FROM candidates s)
+      SELECT row_no FROM numbered WHERE copy > 1`);
   }
-  await duck.run(`CREATE OR REPLACE TEMP TABLE dup_${file.index} AS
-    WITH candidates AS (SELECT s.* FROM ${file.relation} s WHERE hash(${columns}) IN (SELECT h FROM dup_hashes_${file.index})),
-    numbered AS (SELECT s.row_no, row_number() OVER (PARTITION BY ${columns} ORDER BY s.row_no) AS copy FROM candidates s)
-    SELECT row_no FROM numbered WHERE copy > 1`);
+  const counts = await duck.jsonRows<{ code: number; n: number; failing: number }>(`SELECT code, n, failing FROM bsn_status_${file.index}`);
+  const rejected = file.rejects !== null ? Number(await duck.scalar<bigint>(`SELECT count(*) FROM ${file.rejects}`)) : 0;
+  const duplicates = Number(await duck.scalar<bigint>(`SELECT count(*) FROM dup_${file.index}`));
+  const unusableBsn = counts.some((c) => Number(c.code) > REPAIRED_CODE && Number(c.n) > 0);
+  return {
+    rowsIn: counts.reduce((sum, c) => sum + Number(c.n), 0) + rejected,
+    mayQuarantine: rejected > 0 || duplicates > 0 || counts.some((c) => Number(c.failing) > 0) || (unusableBsn && !hasFallbackFields(file)),
+  };
 }
 
 /** The BSN as delivered, as text (NULL when absent): `bsn_check` and `bsn_p1` canonicalise it. */
