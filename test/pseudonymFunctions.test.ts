@@ -91,10 +91,19 @@ describe('bsn_check and bsn_p1', { timeout: 60_000 }, () => {
 });
 
 describe('fallback_f1', () => {
-  it('is HMAC("fallback:" + message) for short, lane-sized and multi-block messages', async () => {
-    const messages = ['1980-02-29|F|3011AB|12', '1975-12-01|M|1012XK|1-3 hs', `2001-01-01|X|9999ZZ|${'7'.repeat(80)}`, ''];
-    const rows = await duck.jsonRows<{ f1: string | null }>(`SELECT fallback_f1(m) AS f1 FROM (VALUES ${[...messages.map(sqlString), 'NULL'].map((m, i) => `(${i}, ${m})`).join(', ')}) t(i, m) ORDER BY i`);
-    expect(rows.map((r) => r.f1)).toEqual([...messages.map((m) => nodeHex16(`fallback:${m}`)), null]);
+  it('is HMAC("fallback:" + birth|sex|PC6|house) for short, lane-sized and multi-block messages, NULL when a part is', async () => {
+    const parts: (readonly (string | null)[])[] = [
+      ['1980-02-29', 'F', '3011AB', '12'],
+      ['1975-12-01', 'M', '1012XK', '1-3 hs'],
+      ['2001-01-01', 'X', '9999ZZ', '7'.repeat(80)],
+      ['', '', '', ''],
+      ['1980-02-29', null, '3011AB', '12'],
+    ];
+    const literal = (v: string | null) => (v === null ? 'NULL' : sqlString(v));
+    const rows = await duck.jsonRows<{ f1: string | null }>(
+      `SELECT fallback_f1(b, s, p, h) AS f1 FROM (VALUES ${parts.map((p, i) => `(${i}, ${p.map(literal).join(', ')})`).join(', ')}) t(i, b, s, p, h) ORDER BY i`,
+    );
+    expect(rows.map((r) => r.f1)).toEqual(parts.map((p) => (p.includes(null) ? null : nodeHex16(`fallback:${p.join('|')}`))));
   });
 });
 

@@ -14,8 +14,11 @@ import { DoubleArgument, NullMask, registerVectorFunction, setBytes, setString, 
  * BSN of a row group is hashed once.
  *
  * - `bsn_check(raw)`: the BSN's status code (BSN_STATUSES), canonicalised as DESIGN.md says.
- * - `bsn_p1(raw)`: P1 of the canonical BSN, NULL when it is not valid.
- * - `fallback_f1(message)`: F1 of a fallback message (YYYY-MM-DD|sex|PC6|house number).
+ * - `bsn_p1(raw)`: P1 of the canonical BSN, NULL when it is not valid. (A struct of P1 and status code would save
+ *   `bsn_check` a second call, but DuckDB then calls it per row instead of per dictionary entry.)
+ * - `fallback_f1(birth date, sex, PC6, house number)`: F1 of the fallback message YYYY-MM-DD|sex|PC6|house number;
+ *   its parts travel separately because a string of up to 12 bytes is read straight from DuckDB's vector, a longer
+ *   one through a native call per value.
  * - `clients_fallback(raw)`: F1 that the clients file gives a raw BSN value (`useClientsFallback`).
  * - `held_back_<n>(row)`: whether row `row` of input n is quarantined (`holdBack`).
  */
@@ -46,7 +49,9 @@ export class PseudonymFunctions {
   private readonly f1: PrecomputedHmac;
   private hex = new Uint8Array(2048 * 32);
   private hexViews: Uint8Array[] = [];
-  private usable = new Uint8Array(2048);
+  private codes = new Uint8Array(2048);
+  /** The fallback message being assembled from its parts. */
+  private message: Uint8Array = new Uint8Array(128);
   private readonly clientsFallback = new Map<string, string>();
   private readonly encoder = new TextEncoder();
 
@@ -63,7 +68,7 @@ export class PseudonymFunctions {
     const connection = duck.connection;
     registerVectorFunction(connection, { name: 'bsn_check', parameterTypes: [VARCHAR], returnType: UTINYINT, apply: (chunk, rows, result) => functions.bsnCheck(chunk, rows, result) });
     registerVectorFunction(connection, { name: 'bsn_p1', parameterTypes: [VARCHAR], returnType: VARCHAR, apply: (chunk, rows, result) => functions.bsnP1(chunk, rows, result) });
-    registerVectorFunction(connection, { name: 'fallback_f1', parameterTypes: [VARCHAR], returnType: VARCHAR, apply: (chunk, rows, result) => functions.fallbackF1(chunk, rows, result) });
+    registerVectorFunction(connection, { name: 'fallback_f1', parameterTypes: [VARCHAR, VARCHAR, VARCHAR, VARCHAR], returnType: VARCHAR, apply: (chunk, rows, result) => functions.fallbackF1(chunk, rows, result) });
     registerVectorFunction(connection, { name: 'clients_fallback', parameterTypes: [VARCHAR], returnType: VARCHAR, apply: (chunk, rows, result) => functions.lookUpClientsFallback(chunk, rows, result) });
     return functions;
   }
@@ -80,7 +85,15 @@ export class PseudonymFunctions {
    */
   async holdBack(index: number, rowNumbers: string, rowsIn: number): Promise<void> {
     const held = new Uint8Array((rowsIn >> 3) + 1);
-    for (const row of await this.duck.rows<{ row_no: number }>(`SELECT CAST(row_no AS DOUBLE) AS row_no FROM (${rowNumbers})`)) held[row.row_no >> 3]! |= 1 << (row.row_no & 7);
+    // Streamed chunk by chunk: a file may be quarantined whole.
+    const rows = await this.duck.connection.stream(`SELECT CAST(row_no AS DOUBLE) AS row_no FROM (${rowNumbers})`);
+    for (let chunk = await rows.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await rows.fetchChunk()) {
+      const column = chunk.getColumnVector(0);
+      for (let i = 0; i < chunk.rowCount; i++) {
+        const row = column.getItem(i) as number;
+        held[row >> 3]! |= 1 << (row & 7);
+      }
+    }
     const flags = new Uint8Array(2048);
     registerVectorFunction(this.duck.connection, {
       name: `held_back_${index}`,
@@ -148,7 +161,7 @@ export class PseudonymFunctions {
 
   private bsnCheck(chunk: DataChunk, rows: number, result: Vector): void {
     const raw = new StringArgument(chunk, 0, rows);
-    const codes = this.usableFor(rows);
+    const codes = this.codesFor(rows);
     for (let i = 0; i < rows; i++) {
       const length = raw.locate(i);
       codes[i] = this.check(raw.bytes, raw.start, length);
@@ -158,29 +171,45 @@ export class PseudonymFunctions {
 
   private bsnP1(chunk: DataChunk, rows: number, result: Vector): void {
     const raw = new StringArgument(chunk, 0, rows);
-    const usable = this.usableFor(rows);
+    const codes = this.codesFor(rows);
     const hex = this.hexFor(rows);
     const nulls = new NullMask(rows);
     for (let i = 0; i < rows; i++) {
       const length = raw.locate(i);
-      usable[i] = this.check(raw.bytes, raw.start, length) <= REPAIRED ? 1 : 0;
-      if (usable[i] === 1) this.hashInto(this.p1, this.canonical, 0, 9, hex, i * 32);
+      const code = this.check(raw.bytes, raw.start, length);
+      codes[i] = code;
+      if (code <= REPAIRED) this.hashInto(this.p1, this.canonical, 0, 9, hex, i * 32);
       else nulls.setNull(i);
     }
     this.p1.flushLanes(hex);
-    for (let i = 0; i < rows; i++) if (usable[i] === 1) setString(result, i, this.hexView(i));
+    for (let i = 0; i < rows; i++) if (codes[i]! <= REPAIRED) setString(result, i, this.hexView(i));
     nulls.write(result);
   }
 
   private fallbackF1(chunk: DataChunk, rows: number, result: Vector): void {
-    const message = new StringArgument(chunk, 0, rows);
-    const present = this.usableFor(rows);
+    const parts = [0, 1, 2, 3].map((column) => new StringArgument(chunk, column, rows));
     const hex = this.hexFor(rows);
+    const present = this.codesFor(rows);
     const nulls = new NullMask(rows);
     for (let i = 0; i < rows; i++) {
-      const length = message.locate(i);
-      present[i] = length >= 0 ? 1 : 0;
-      if (length >= 0) this.hashInto(this.f1, message.bytes, message.start, message.start + length, hex, i * 32);
+      // The message as SQL's `birth || '|' || sex || '|' || pc6 || '|' || house` builds it: NULL if any part is.
+      let length = 0;
+      let complete = true;
+      for (let p = 0; p < 4; p++) {
+        const part = parts[p]!;
+        const partLength = part.locate(i);
+        if (partLength < 0) {
+          complete = false;
+          break;
+        }
+        if (this.message.length < length + partLength + 1) this.message = growTo(this.message, length + partLength + 1);
+        const message = this.message;
+        if (p > 0) message[length++] = 0x7c;
+        const bytes = part.bytes;
+        for (let k = part.start, end = part.start + partLength; k < end; k++) message[length++] = bytes[k]!;
+      }
+      present[i] = complete ? 1 : 0;
+      if (complete) this.hashInto(this.f1, this.message, 0, length, hex, i * 32);
       else nulls.setNull(i);
     }
     this.f1.flushLanes(hex);
@@ -207,9 +236,9 @@ export class PseudonymFunctions {
     else hmac.hex16Into(bytes, start, end, out, at);
   }
 
-  private usableFor(rows: number): Uint8Array {
-    if (this.usable.length < rows) this.usable = new Uint8Array(rows);
-    return this.usable;
+  private codesFor(rows: number): Uint8Array {
+    if (this.codes.length < rows) this.codes = new Uint8Array(rows);
+    return this.codes;
   }
 
   private hexFor(rows: number): Uint8Array {
@@ -224,4 +253,10 @@ export class PseudonymFunctions {
   private hexView(i: number): Uint8Array {
     return (this.hexViews[i] ??= this.hex.subarray(i * 32, i * 32 + 32));
   }
+}
+
+function growTo(bytes: Uint8Array, length: number): Uint8Array {
+  const grown = new Uint8Array(Math.max(length, bytes.length * 2));
+  grown.set(bytes);
+  return grown;
 }

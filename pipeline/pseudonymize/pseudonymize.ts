@@ -57,7 +57,8 @@ const OUTPUT_PARQUET = `FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1`;
 
 /**
  * `boldlink pseudonymize`: read a source's exports, quarantine what breaks the
- * schemas, replace BSNs by P1 (or F1) hashed once per distinct identifier,
+ * schemas, replace BSNs by P1 (or F1) hashed inside the scan that writes the
+ * output (once per distinct value of each row group),
  * drop direct identifiers, coarsen, and write one Parquet file per table.
  */
 export async function pseudonymize(options: PseudonymizeOptions): Promise<PseudonymizeResult> {
@@ -120,7 +121,7 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     };
     for (const file of files) if (file.table !== 'benefits' && file.table !== 'interventions') await quarantineOf(file);
     const clientsFallback = byTable('clients').map(
-      (f) => `SELECT trim(${rawBsn(f)}) AS raw, fallback_f1(${checksOf(f).fallbackMessage}) AS f1 FROM ${f.relation} s
+      (f) => `SELECT trim(${rawBsn(f)}) AS raw, fallback_f1(${checksOf(f).fallbackParts.join(', ')}) AS f1 FROM ${f.relation} s
         WHERE NOT ${bsnUsableSql(`bsn_check(${rawBsn(f)})`)} AND trim(COALESCE(${rawBsn(f)}, '')) <> '' AND s.row_no NOT IN (SELECT row_no FROM q_${f.index})`,
     );
     await duck.run(
@@ -260,8 +261,8 @@ interface FileChecks {
   readonly values: ReadonlyMap<string, string>;
   /** `'column|rule'` of the first rule the row breaks, or NULL. */
   readonly failure: string;
-  /** The F1 message after its "fallback:" prefix (the hasher adds the prefix): YYYY-MM-DD|sex|PC6|house number. */
-  readonly fallbackMessage: string;
+  /** The four parts of the F1 message (`fallback_f1` joins them with '|' after its "fallback:" prefix): YYYY-MM-DD, sex, PC6, house number. */
+  readonly fallbackParts: readonly [string, string, string, string];
 }
 
 function checksOf(file: InputFile): FileChecks {
@@ -271,10 +272,10 @@ function checksOf(file: InputFile): FileChecks {
     ...checks.columns.map((c) => c.failure),
     ...checks.dateOrder.map(({ start, end }) => `CASE WHEN ${values.get(end)} < ${values.get(start)} THEN ${sqlString(`${end}|date.order`)} END`),
   ];
-  const fallbackMessage = hasFallbackFields(file)
-    ? `strftime(${values.get('birth_date')}, '%Y-%m-%d') || '|' || ${values.get('sex')} || '|' || upper(regexp_replace(${values.get('postcode')}, '\\s', '', 'g')) || '|' || ${values.get('house_number')}`
-    : 'NULL';
-  return { values, failure: `COALESCE(${failures.join(', ')})`, fallbackMessage };
+  const fallbackParts: FileChecks['fallbackParts'] = hasFallbackFields(file)
+    ? [`strftime(${values.get('birth_date')}, '%Y-%m-%d')`, values.get('sex')!, `upper(regexp_replace(${values.get('postcode')}, '\\s', '', 'g'))`, values.get('house_number')!]
+    : ['NULL', 'NULL', 'NULL', 'NULL'];
+  return { values, failure: `COALESCE(${failures.join(', ')})`, fallbackParts };
 }
 
 /** Clients and the holder's persons carry the fallback fields, so each of their rows can have F1. */
@@ -311,11 +312,12 @@ function outputRows(file: InputFile, accounting: { byRule: ReadonlyMap<string, n
   const checks = checksOf(file);
   const code = `bsn_check(${rawBsn(file)})`;
   const notUsable = `NOT ${bsnUsableSql(code)}`;
+  const fallback = `fallback_f1(${checks.fallbackParts.join(', ')})`;
   const f1 =
     file.table === 'persons'
-      ? `fallback_f1(${checks.fallbackMessage})`
+      ? fallback
       : file.table === 'clients'
-        ? `CASE WHEN ${notUsable} THEN fallback_f1(${checks.fallbackMessage}) END`
+        ? `CASE WHEN ${notUsable} THEN ${fallback} END`
         : file.table === 'benefits' || file.table === 'interventions'
           ? `CASE WHEN ${notUsable} THEN clients_fallback(trim(${rawBsn(file)})) END`
           : 'NULL::VARCHAR';
