@@ -36,6 +36,8 @@ describe('boldlink demo', () => {
     expect(demo.stdout).toMatch(/rotterdam\s+\d+ of\s+\d+\s+\d+\.\d%/);
     expect(demo.stdout).toMatch(/Outflow by year, as released/);
     expect(demo.stdout).toMatch(/^\s+2020\s+\S+/m);
+    // All years together: the headline shares, large enough to be published where a single year is not.
+    expect(demo.stdout).toMatch(/^\s+all\s+\d+\s+\d+\.\d%\s+\d+\.\d%$/m);
     expect(demo.stdout).toContain(join(root, 'demo', 'workspace', 'release', 'report.html'));
   });
 

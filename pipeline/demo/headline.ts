@@ -21,6 +21,8 @@ export interface Headline {
   readonly linkage: readonly { source: string; records: number; linked: number; share: number }[];
   readonly linkedPersons: number;
   readonly byYear: readonly YearHeadline[];
+  /** All outflow years together (the table's Total row): large enough to be published where single years are not. */
+  readonly allYears: YearHeadline | null;
   readonly cells: number;
   readonly suppressedValues: number;
 }
@@ -48,22 +50,24 @@ export async function headlineFigures(ws: DemoWorkspace): Promise<Headline> {
     const rows = await duck.jsonRows<Record<string, string | number | null>>(`
       SELECT outflow_year, spells, spells_status, to_work, to_work_status, durable, durable_status, uncensored, uncensored_status
       FROM read_parquet(${sqlString(join(ws.release, 'tables', 'outflow_by_year_municipality.parquet'))})
-      WHERE municipality = 'Total' AND outflow_year <> 'Total'
-      ORDER BY outflow_year`);
+      WHERE municipality = 'Total'
+      ORDER BY outflow_year = 'Total', outflow_year`);
     const released = (row: Record<string, string | number | null>, column: string): ReleasedValue => ({
       value: row[column] === null || row[column] === undefined ? null : Number(row[column]),
       status: String(row[`${column}_status`]),
     });
+    const years = rows.map((row) => ({
+      year: String(row['outflow_year']),
+      outflows: released(row, 'spells'),
+      toWork: released(row, 'to_work'),
+      durable: released(row, 'durable'),
+      uncensored: released(row, 'uncensored'),
+    }));
     return {
       linkage: linkage.benefitRecordsWithLinkedPerson.bySource,
       linkedPersons: linkage.persons.linked,
-      byYear: rows.map((row) => ({
-        year: String(row['outflow_year']),
-        outflows: released(row, 'spells'),
-        toWork: released(row, 'to_work'),
-        durable: released(row, 'durable'),
-        uncensored: released(row, 'uncensored'),
-      })),
+      byYear: years.filter((y) => y.year !== 'Total'),
+      allYears: years.find((y) => y.year === 'Total') ?? null,
       cells: loss.reduce((sum, t) => sum + t.cells, 0),
       suppressedValues: loss.reduce((sum, t) => sum + t.suppressedValues, 0),
     };

@@ -1,4 +1,4 @@
-import type { ReleasedValue } from './headline.js';
+import type { ReleasedValue, YearHeadline } from './headline.js';
 import type { DemoResult } from './runDemo.js';
 
 const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
@@ -22,9 +22,9 @@ export function printSummary(result: DemoResult, say: (line: string) => void): v
   say('');
   say('Outflow by year, as released (after disclosure control):');
   say('  year    outflows   to work   durable (of uncensored)');
-  for (const y of headline.byYear) {
-    say(`  ${y.year.padEnd(6)} ${count(y.outflows).padStart(9)}  ${share(y.toWork, y.outflows).padStart(8)}  ${share(y.durable, y.uncensored).padStart(8)}`);
-  }
+  const line = (y: YearHeadline, label = y.year) => say(`  ${label.padEnd(6)} ${count(y.outflows).padStart(9)}  ${share(y.toWork, y.outflows).padStart(8)}  ${share(y.durable, y.uncensored).padStart(8)}`);
+  for (const y of headline.byYear) line(y);
+  if (headline.allYears !== null) line(headline.allYears, 'all');
   say('');
   say(`Disclosure control: ${headline.suppressedValues} values suppressed across ${headline.cells} released table cells.`);
   say(`Audit verdict: ${result.auditPassed ? 'PASS — keys separated, no identifier leaked, release protected' : 'FAIL — see the audit report'}`);
