@@ -1,4 +1,8 @@
 import type { CanonicalTable } from '../../schemas/mapping.js';
+import { sqlIdent } from '../core/duckdb.js';
+import { checksOf, rawBsn } from './fileChecks.js';
+import type { InputFile } from './inputFiles.js';
+import { bsnUsableSql, idStatusSql } from './pseudonymFunctions.js';
 
 /**
  * What leaves the source, per table (docs/contracts.md, "pseudonymize → link"):
@@ -19,3 +23,25 @@ export const OUTPUT_COLUMNS: Readonly<Record<CanonicalTable, readonly string[]>>
 
 /** Tables in the order they are written. */
 export const TABLE_ORDER: readonly CanonicalTable[] = ['clients', 'benefits', 'interventions', 'persons', 'jobs'];
+
+/** The output rows of one input: the rows not quarantined, pseudonymized and coarsened (OUTPUT_COLUMNS), in input order. */
+export function outputRows(file: InputFile, accounting: { byRule: ReadonlyMap<string, number> }): string {
+  const checks = checksOf(file);
+  const code = `bsn_check(${rawBsn(file)})`;
+  const notUsable = `NOT ${bsnUsableSql(code)}`;
+  const fallback = `fallback_f1(${checks.fallbackParts.join(', ')})`;
+  const f1 =
+    file.table === 'persons'
+      ? fallback
+      : file.table === 'clients'
+        ? `CASE WHEN ${notUsable} THEN ${fallback} END`
+        : file.table === 'benefits' || file.table === 'interventions'
+          ? `CASE WHEN ${notUsable} THEN clients_fallback(trim(${rawBsn(file)})) END`
+          : 'NULL::VARCHAR';
+  const anyQuarantined = [...accounting.byRule.values()].some((n) => n > 0);
+  const kept = anyQuarantined ? `WHERE NOT held_back_${file.index}(CAST(s.row_no AS DOUBLE))` : '';
+  return `SELECT ${OUTPUT_COLUMNS[file.table].join(', ')} FROM (
+    SELECT bsn_p1(${rawBsn(file)}) AS p1, ${f1} AS f1, ${idStatusSql(code)} AS id_status,
+      ${[...checks.values].map(([name, value]) => `${value} AS ${sqlIdent(name)}`).join(', ')}
+    FROM ${file.relation} s ${kept})`;
+}

@@ -37,6 +37,11 @@ export function bsnStatusSql(code: string): string {
   return `[${BSN_STATUSES.map(sqlString).join(', ')}][${code} + 1]`;
 }
 
+/** SQL: the output's `id_status` for a `bsn_check` code (a row without a usable BSN that is kept has F1). */
+export function idStatusSql(code: string): string {
+  return `CASE ${code} WHEN ${VALID} THEN 'bsn' WHEN ${REPAIRED} THEN 'bsn_repaired' ELSE 'fallback' END`;
+}
+
 /** SQL: true when a `bsn_check` code is valid or repaired. */
 export function bsnUsableSql(code: string): string {
   return `(${code} <= ${REPAIRED})`;

@@ -1,16 +1,17 @@
-import { chmod, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { LoadedKey } from '../../keys/keyFile.js';
 import { mappingFile, type CanonicalTable, type MappingFile } from '../../schemas/mapping.js';
-import { Duck, sqlIdent, sqlString } from '../core/duckdb.js';
-import { DataError, outputErrorFrom } from '../core/errors.js';
+import { Duck, sqlString } from '../core/duckdb.js';
+import { DataError } from '../core/errors.js';
 import { log } from '../core/log.js';
-import { besideModule } from '../core/projectPath.js';
 import { StageOutput } from '../core/stageOutput.js';
-import { BSN_STATUSES, bsnStatusSql, bsnUsableSql, PseudonymFunctions, REPAIRED_CODE } from './pseudonymFunctions.js';
-import { explainUnreadableInput, inputLabels, loadInputFile, STRPTIME_FORMAT, type InputFile } from './inputFiles.js';
-import { OUTPUT_COLUMNS, TABLE_ORDER } from './outputTables.js';
-import { deriveChecks, identifierColumn, ruleMessageSql } from './rowChecks.js';
+import { checksOf, rawBsn } from './fileChecks.js';
+import { profileOf, type FileProfile } from './fileProfile.js';
+import { BSN_STATUSES, bsnUsableSql, PseudonymFunctions } from './pseudonymFunctions.js';
+import { createQuarantine, writeQuarantine } from './quarantine.js';
+import { explainUnreadableInput, inputLabels, loadInputFile, type InputFile } from './inputFiles.js';
+import { outputRows, TABLE_ORDER } from './outputTables.js';
 import { roundSeconds } from '../core/elapsed.js';
 import { digestFile } from '../core/fileDigest.js';
 import { vectorFunctionTime } from '../core/vectorFunction.js';
@@ -212,123 +213,6 @@ async function readMapping(path: string): Promise<MappingFile> {
   return parsed.data;
 }
 
-interface FileProfile {
-  /** Rows of the input, including lines the CSV reader rejected. */
-  readonly rowsIn: number;
-  /** Whether any row may be quarantined: a broken rule, a repeated row, an unusable BSN where the table has no fallback, a rejected line. */
-  readonly mayQuarantine: boolean;
-}
-
-/**
- * Profile one input in a single scan: bsn_status_<n> (input rows per BSN status code) and dup_<n> (the exact
- * duplicates: every row after the first of its kind), and whether the quarantine pass is needed.
- */
-async function profileOf(duck: Duck, file: InputFile): Promise<FileProfile> {
-  const columns = [...file.columns.keys()].map((c) => `s.${sqlIdent(c)}`).join(', ');
-  const profile = `profile_${file.index}`;
-  await duck.run(`CREATE OR REPLACE TEMP TABLE ${profile} AS
-    SELECT bsn_check(${rawBsn(file)}) AS code, ${checksOf(file).failure} IS NOT NULL AS failing, hash(${columns}) AS h FROM ${file.relation} s`);
-  await duck.run(`CREATE OR REPLACE TEMP TABLE bsn_status_${file.index} AS SELECT code, count(*) AS n, count(*) FILTER (WHERE failing) AS failing FROM ${profile} GROUP BY code`);
-  await duck.runFile(besideModule(import.meta.url, 'duplicateHashes.sql'), { table: `dup_hashes_${file.index}`, hashes: `SELECT h FROM ${profile}` });
-  await duck.run(`DROP TABLE ${profile}`);
-  // Most files have no repeated row at all: then the second scan, for the exact comparison, is not needed.
-  const repeatedHashes = Number(await duck.scalar<bigint>(`SELECT count(*) FROM dup_hashes_${file.index}`));
-  if (repeatedHashes === 0) {
-    await duck.run(`CREATE OR REPLACE TEMP TABLE dup_${file.index} (row_no BIGINT)`);
-  } else {
-    await duck.run(`CREATE OR REPLACE TEMP TABLE dup_${file.index} AS
-      WITH candidates AS (SELECT s.* FROM ${file.relation} s WHERE hash(${columns}) IN (SELECT h FROM dup_hashes_${file.index})),
-      numbered AS (SELECT s.row_no, row_number() OVER (PARTITION BY ${columns} ORDER BY s.row_no) AS copy FROM candidates s)
-      SELECT row_no FROM numbered WHERE copy > 1`);
-  }
-  const counts = await duck.jsonRows<{ code: number; n: number; failing: number }>(`SELECT code, n, failing FROM bsn_status_${file.index}`);
-  const rejected = file.rejects !== null ? Number(await duck.scalar<bigint>(`SELECT count(*) FROM ${file.rejects}`)) : 0;
-  const duplicates = Number(await duck.scalar<bigint>(`SELECT count(*) FROM dup_${file.index}`));
-  const unusableBsn = counts.some((c) => Number(c.code) > REPAIRED_CODE && Number(c.n) > 0);
-  return {
-    rowsIn: counts.reduce((sum, c) => sum + Number(c.n), 0) + rejected,
-    mayQuarantine: rejected > 0 || duplicates > 0 || counts.some((c) => Number(c.failing) > 0) || (unusableBsn && !hasFallbackFields(file)),
-  };
-}
-
-/** The BSN as delivered, as text (NULL when absent): `bsn_check` and `bsn_p1` canonicalise it. */
-function rawBsn(file: InputFile): string {
-  return `CAST(s.${sqlIdent(identifierColumn(file.table))} AS VARCHAR)`;
-}
-
-interface FileChecks {
-  /** Canonical column → typed value expression over `s` (meaningful for rows that pass). */
-  readonly values: ReadonlyMap<string, string>;
-  /** `'column|rule'` of the first rule the row breaks, or NULL. */
-  readonly failure: string;
-  /** The four parts of the F1 message (`fallback_f1` joins them with '|' after its "fallback:" prefix): YYYY-MM-DD, sex, PC6, house number. */
-  readonly fallbackParts: readonly [string, string, string, string];
-}
-
-function checksOf(file: InputFile): FileChecks {
-  const checks = deriveChecks(file.table, file.columns, { dateFormat: STRPTIME_FORMAT[file.dialect.dateFormat], decimalComma: file.dialect.decimalComma, values: file.valueMaps }, 's');
-  const values = new Map(checks.columns.map((c) => [c.name, c.value]));
-  const failures = [
-    ...checks.columns.map((c) => c.failure),
-    ...checks.dateOrder.map(({ start, end }) => `CASE WHEN ${values.get(end)} < ${values.get(start)} THEN ${sqlString(`${end}|date.order`)} END`),
-  ];
-  const fallbackParts: FileChecks['fallbackParts'] = hasFallbackFields(file)
-    ? [`strftime(${values.get('birth_date')}, '%Y-%m-%d')`, values.get('sex')!, `upper(regexp_replace(${values.get('postcode')}, '\\s', '', 'g'))`, values.get('house_number')!]
-    : ['NULL', 'NULL', 'NULL', 'NULL'];
-  return { values, failure: `COALESCE(${failures.join(', ')})`, fallbackParts };
-}
-
-/** Clients and the holder's persons carry the fallback fields, so each of their rows can have F1. */
-function hasFallbackFields(file: InputFile): boolean {
-  return file.table === 'clients' || file.table === 'persons';
-}
-
-/**
- * q_<n>: each quarantined row of input n with its column and rule: the first schema rule it breaks, then a BSN
- * that leaves the row without a pseudonym, then a repeat of an earlier row; plus the lines the CSV reader rejected.
- */
-async function createQuarantine(duck: Duck, file: InputFile): Promise<void> {
-  const code = `bsn_check(${rawBsn(file)})`;
-  const notUsable = `NOT ${bsnUsableSql(code)}`;
-  let identifierFailure = 'NULL';
-  let joins = '';
-  if (file.table === 'benefits' || file.table === 'interventions') {
-    identifierFailure = `CASE WHEN ${notUsable} AND cf.f1 IS NULL THEN CASE WHEN cf.ambiguous THEN 'bsn|bsn.fallback_ambiguous' ELSE 'bsn|bsn.' || ${bsnStatusSql(code)} END END`;
-    joins = `LEFT JOIN clients_f1 cf ON cf.raw = trim(${rawBsn(file)}) AND ${notUsable}`;
-  } else if (!hasFallbackFields(file)) {
-    identifierFailure = `CASE WHEN ${notUsable} THEN 'bsn|bsn.' || ${bsnStatusSql(code)} END`;
-  }
-  await duck.run(`CREATE OR REPLACE TEMP TABLE q_${file.index} AS
-    WITH judged AS (
-      SELECT s.row_no, COALESCE(${checksOf(file).failure}, ${identifierFailure}, CASE WHEN d.row_no IS NOT NULL THEN '|duplicate_row' END) AS reason
-      FROM ${file.relation} s LEFT JOIN dup_${file.index} d ON d.row_no = s.row_no ${joins}
-    )
-    SELECT row_no, NULLIF(split_part(reason, '|', 1), '') AS "column", split_part(reason, '|', 2) AS rule FROM judged WHERE reason IS NOT NULL
-    ${file.rejects !== null ? `UNION ALL SELECT row_no, NULL, rule FROM ${file.rejects}` : ''}`);
-}
-
-/** The output rows of one input: the rows not quarantined, pseudonymized and coarsened (OUTPUT_COLUMNS), in input order. */
-function outputRows(file: InputFile, accounting: { byRule: ReadonlyMap<string, number> }): string {
-  const checks = checksOf(file);
-  const code = `bsn_check(${rawBsn(file)})`;
-  const notUsable = `NOT ${bsnUsableSql(code)}`;
-  const fallback = `fallback_f1(${checks.fallbackParts.join(', ')})`;
-  const f1 =
-    file.table === 'persons'
-      ? fallback
-      : file.table === 'clients'
-        ? `CASE WHEN ${notUsable} THEN ${fallback} END`
-        : file.table === 'benefits' || file.table === 'interventions'
-          ? `CASE WHEN ${notUsable} THEN clients_fallback(trim(${rawBsn(file)})) END`
-          : 'NULL::VARCHAR';
-  const anyQuarantined = [...accounting.byRule.values()].some((n) => n > 0);
-  const kept = anyQuarantined ? `WHERE NOT held_back_${file.index}(CAST(s.row_no AS DOUBLE))` : '';
-  return `SELECT ${OUTPUT_COLUMNS[file.table].join(', ')} FROM (
-    SELECT bsn_p1(${rawBsn(file)}) AS p1, ${f1} AS f1, CASE ${code} WHEN 0 THEN 'bsn' WHEN 1 THEN 'bsn_repaired' ELSE 'fallback' END AS id_status,
-      ${[...checks.values].map(([name, value]) => `${value} AS ${sqlIdent(name)}`).join(', ')}
-    FROM ${file.relation} s ${kept})`;
-}
-
 async function summarise(duck: Duck, target: string, files: readonly InputFile[], accounting: ReadonlyMap<number, { byRule: Map<string, number> }>): Promise<TableSummary> {
   const byStatus = await duck.jsonRows<{ id_status: string; n: number }>(`SELECT id_status, count(*) AS n FROM read_parquet(${sqlString(target)}) GROUP BY 1`);
   const count = (s: string) => Number(byStatus.find((r) => r.id_status === s)?.n ?? 0);
@@ -337,15 +221,4 @@ async function summarise(duck: Duck, target: string, files: readonly InputFile[]
   const invalid = inputs.filter((r) => !['missing', 'valid', 'repaired'].includes(BSN_STATUSES[r.code] ?? 'missing')).reduce((s, r) => s + Number(r.n), 0);
   const duplicates = files.reduce((s, f) => s + (accounting.get(f.index)?.byRule.get('duplicate_row') ?? 0), 0);
   return { rows: count('bsn') + count('bsn_repaired') + count('fallback'), bsn: count('bsn'), bsn_repaired: count('bsn_repaired'), fallback: count('fallback'), invalid_bsn: invalid, missing_bsn: missing, duplicates };
-}
-
-async function writeQuarantine(duck: Duck, files: readonly InputFile[], dir: string, temp: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const rows = files.map((f) => `SELECT ${sqlString(f.label)} AS file, ${f.index} AS file_index, row_no AS "row", "column", rule FROM q_${f.index}`).join(' UNION ALL ');
-    await duck.run(`COPY (SELECT file, "row", "column", rule, ${ruleMessageSql('rule')} AS message FROM (${rows}) ORDER BY file_index, "row") TO ${sqlString(temp)} (FORMAT csv, HEADER true)`);
-    await chmod(temp, 0o600);
-  } catch (error) {
-    throw outputErrorFrom(error, temp);
-  }
 }

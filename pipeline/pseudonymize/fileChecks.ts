@@ -1,0 +1,39 @@
+import { sqlIdent, sqlString } from '../core/duckdb.js';
+import { STRPTIME_FORMAT, type InputFile } from './inputFiles.js';
+import { deriveChecks, identifierColumn } from './rowChecks.js';
+
+// The SQL of one input file's rows over its relation (alias `s`): the typed value of each canonical column, the
+// first schema rule a row breaks, the raw BSN and the parts of the fallback message. Every pass over the file
+// (profile, quarantine, output) takes its expressions from here.
+
+/** The BSN as delivered, as text (NULL when absent): `bsn_check` and `bsn_p1` canonicalise it. */
+export function rawBsn(file: InputFile): string {
+  return `CAST(s.${sqlIdent(identifierColumn(file.table))} AS VARCHAR)`;
+}
+
+export interface FileChecks {
+  /** Canonical column → typed value expression over `s` (meaningful for rows that pass). */
+  readonly values: ReadonlyMap<string, string>;
+  /** `'column|rule'` of the first rule the row breaks, or NULL. */
+  readonly failure: string;
+  /** The four parts of the F1 message (`fallback_f1` joins them with '|' after its "fallback:" prefix): YYYY-MM-DD, sex, PC6, house number. */
+  readonly fallbackParts: readonly [string, string, string, string];
+}
+
+export function checksOf(file: InputFile): FileChecks {
+  const checks = deriveChecks(file.table, file.columns, { dateFormat: STRPTIME_FORMAT[file.dialect.dateFormat], decimalComma: file.dialect.decimalComma, values: file.valueMaps }, 's');
+  const values = new Map(checks.columns.map((c) => [c.name, c.value]));
+  const failures = [
+    ...checks.columns.map((c) => c.failure),
+    ...checks.dateOrder.map(({ start, end }) => `CASE WHEN ${values.get(end)} < ${values.get(start)} THEN ${sqlString(`${end}|date.order`)} END`),
+  ];
+  const fallbackParts: FileChecks['fallbackParts'] = hasFallbackFields(file)
+    ? [`strftime(${values.get('birth_date')}, '%Y-%m-%d')`, values.get('sex')!, `upper(regexp_replace(${values.get('postcode')}, '\\s', '', 'g'))`, values.get('house_number')!]
+    : ['NULL', 'NULL', 'NULL', 'NULL'];
+  return { values, failure: `COALESCE(${failures.join(', ')})`, fallbackParts };
+}
+
+/** Clients and the holder's persons carry the fallback fields, so each of their rows can have F1. */
+export function hasFallbackFields(file: InputFile): boolean {
+  return file.table === 'clients' || file.table === 'persons';
+}

@@ -1,0 +1,44 @@
+import { chmod, mkdir } from 'node:fs/promises';
+import { Duck, sqlString } from '../core/duckdb.js';
+import { outputErrorFrom } from '../core/errors.js';
+import { checksOf, hasFallbackFields, rawBsn } from './fileChecks.js';
+import type { InputFile } from './inputFiles.js';
+import { bsnStatusSql, bsnUsableSql } from './pseudonymFunctions.js';
+import { ruleMessageSql } from './rowChecks.js';
+
+/**
+ * q_<n>: each quarantined row of input n with its column and rule: the first schema rule it breaks, then a BSN
+ * that leaves the row without a pseudonym, then a repeat of an earlier row; plus the lines the CSV reader rejected.
+ */
+export async function createQuarantine(duck: Duck, file: InputFile): Promise<void> {
+  const code = `bsn_check(${rawBsn(file)})`;
+  const notUsable = `NOT ${bsnUsableSql(code)}`;
+  let identifierFailure = 'NULL';
+  let joins = '';
+  if (file.table === 'benefits' || file.table === 'interventions') {
+    identifierFailure = `CASE WHEN ${notUsable} AND cf.f1 IS NULL THEN CASE WHEN cf.ambiguous THEN 'bsn|bsn.fallback_ambiguous' ELSE 'bsn|bsn.' || ${bsnStatusSql(code)} END END`;
+    joins = `LEFT JOIN clients_f1 cf ON cf.raw = trim(${rawBsn(file)}) AND ${notUsable}`;
+  } else if (!hasFallbackFields(file)) {
+    identifierFailure = `CASE WHEN ${notUsable} THEN 'bsn|bsn.' || ${bsnStatusSql(code)} END`;
+  }
+  await duck.run(`CREATE OR REPLACE TEMP TABLE q_${file.index} AS
+    WITH judged AS (
+      SELECT s.row_no, COALESCE(${checksOf(file).failure}, ${identifierFailure}, CASE WHEN d.row_no IS NOT NULL THEN '|duplicate_row' END) AS reason
+      FROM ${file.relation} s LEFT JOIN dup_${file.index} d ON d.row_no = s.row_no ${joins}
+    )
+    SELECT row_no, NULLIF(split_part(reason, '|', 1), '') AS "column", split_part(reason, '|', 2) AS rule FROM judged WHERE reason IS NOT NULL
+    ${file.rejects !== null ? `UNION ALL SELECT row_no, NULL, rule FROM ${file.rejects}` : ''}`);
+}
+
+
+/** The quarantine file: every quarantined row of every input, with file, row, column, rule and message (never the value). */
+export async function writeQuarantine(duck: Duck, files: readonly InputFile[], dir: string, temp: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const rows = files.map((f) => `SELECT ${sqlString(f.label)} AS file, ${f.index} AS file_index, row_no AS "row", "column", rule FROM q_${f.index}`).join(' UNION ALL ');
+    await duck.run(`COPY (SELECT file, "row", "column", rule, ${ruleMessageSql('rule')} AS message FROM (${rows}) ORDER BY file_index, "row") TO ${sqlString(temp)} (FORMAT csv, HEADER true)`);
+    await chmod(temp, 0o600);
+  } catch (error) {
+    throw outputErrorFrom(error, temp);
+  }
+}
