@@ -17,7 +17,8 @@ export async function createQuarantine(duck: Duck, file: InputFile): Promise<voi
   let joins = '';
   if (file.table === 'benefits' || file.table === 'interventions') {
     identifierFailure = `CASE WHEN ${notUsable} AND cf.f1 IS NULL THEN CASE WHEN cf.ambiguous THEN 'bsn|bsn.fallback_ambiguous' ELSE 'bsn|bsn.' || ${bsnStatusSql(code)} END END`;
-    joins = `LEFT JOIN clients_f1 cf ON cf.raw = trim(${rawBsn(file)}) AND ${notUsable}`;
+    // One equality, so DuckDB hashes it: with the BSN's status as a second condition it compared every pair of rows.
+    joins = `LEFT JOIN clients_f1 cf ON cf.raw = CASE WHEN ${notUsable} THEN trim(${rawBsn(file)}) END`;
   } else if (!hasFallbackFields(file)) {
     identifierFailure = `CASE WHEN ${notUsable} THEN 'bsn|bsn.' || ${bsnStatusSql(code)} END`;
   }
@@ -29,7 +30,6 @@ export async function createQuarantine(duck: Duck, file: InputFile): Promise<voi
     SELECT row_no, NULLIF(split_part(reason, '|', 1), '') AS "column", split_part(reason, '|', 2) AS rule FROM judged WHERE reason IS NOT NULL
     ${file.rejects !== null ? `UNION ALL SELECT row_no, NULL, rule FROM ${file.rejects}` : ''}`);
 }
-
 
 /** The quarantine file: every quarantined row of every input, with file, row, column, rule and message (never the value). */
 export async function writeQuarantine(duck: Duck, files: readonly InputFile[], dir: string, temp: string): Promise<void> {
