@@ -89,14 +89,15 @@ export class PseudonymFunctions {
    * The output pass filters on it rather than joining the quarantine, so it keeps the input order.
    */
   async holdBack(index: number, rowNumbers: string, rowsIn: number): Promise<void> {
-    const held = new Uint8Array((rowsIn >> 3) + 1);
+    // Row numbers may pass 2^31 in a large enough file, where JS bit operators stop working: divide instead.
+    const held = new Uint8Array(Math.floor(rowsIn / 8) + 1);
     // Streamed chunk by chunk: a file may be quarantined whole.
     const rows = await this.duck.connection.stream(`SELECT CAST(row_no AS DOUBLE) AS row_no FROM (${rowNumbers})`);
     for (let chunk = await rows.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await rows.fetchChunk()) {
       const column = chunk.getColumnVector(0);
       for (let i = 0; i < chunk.rowCount; i++) {
         const row = column.getItem(i) as number;
-        held[row >> 3]! |= 1 << (row & 7);
+        held[Math.floor(row / 8)]! |= 1 << row % 8;
       }
     }
     const flags = new Uint8Array(2048);
@@ -109,7 +110,7 @@ export class PseudonymFunctions {
         const out = rows <= flags.length ? flags : new Uint8Array(rows);
         for (let i = 0; i < rows; i++) {
           const n = row.at(i);
-          out[i] = (held[n >> 3]! >> (n & 7)) & 1;
+          out[i] = (held[Math.floor(n / 8)]! >> n % 8) & 1;
         }
         setBytes(result, out, rows);
       },
