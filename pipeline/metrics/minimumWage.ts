@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { canonicalJson } from '../../schemas/definitions.js';
-import { DataError } from '../core/errors.js';
+import { readJsonFile } from '../core/jsonFile.js';
 import { projectPath } from '../core/projectPath.js';
 
 /** The statutory minimum wage per hour by year: reference data shipped with the project, with its source. */
@@ -28,19 +27,9 @@ export interface MinimumWage {
 }
 
 export async function loadMinimumWage(file: string = MINIMUM_WAGE_FILE): Promise<MinimumWage> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw DataError.single('REFERENCE_INVALID', { file, rule: 'reference.read', message: `cannot read the minimum-wage reference (${(error as Error).message})` });
-  }
-  const result = minimumWageFile.safeParse(parsed);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw DataError.single('REFERENCE_INVALID', { file, column: issue?.path.join('.') ?? '', rule: 'reference.schema', message: issue?.message ?? 'not a minimum-wage reference file' });
-  }
-  const hourly = new Map(Object.entries(result.data.hourly).map(([year, wage]) => [Number(year), wage] as const));
-  const version = `sha256:${createHash('sha256').update(canonicalJson(result.data.hourly)).digest('hex').slice(0, 12)}`;
+  const reference = await readJsonFile(file, minimumWageFile, { code: 'REFERENCE_INVALID', rule: 'reference', what: 'minimum-wage reference', hint: 'see examples/reference/minimum-wage.json' });
+  const hourly = new Map(Object.entries(reference.hourly).map(([year, wage]) => [Number(year), wage] as const));
+  const version = `sha256:${createHash('sha256').update(canonicalJson(reference.hourly)).digest('hex').slice(0, 12)}`;
   return { file, hourly, version };
 }
 

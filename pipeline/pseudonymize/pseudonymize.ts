@@ -1,9 +1,10 @@
-import { chmod, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { LoadedKey } from '../../keys/keyFile.js';
 import { mappingFile, type CanonicalTable, type MappingFile } from '../../schemas/mapping.js';
 import { Duck, sqlString } from '../core/duckdb.js';
 import { DataError } from '../core/errors.js';
+import { readJsonFile } from '../core/jsonFile.js';
 import { log } from '../core/log.js';
 import { StageOutput } from '../core/stageOutput.js';
 import { checksOf, rawBsn } from './fileChecks.js';
@@ -193,24 +194,13 @@ function rowsOutOf(entry: { rowsIn: number; byRule: Map<string, number> }): numb
 }
 
 async function readMapping(path: string): Promise<MappingFile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw DataError.single('MAPPING_MISSING', { file: path, rule: 'mapping.read', message: `cannot read the mapping file (${(error as NodeJS.ErrnoException).code ?? 'error'})` });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw DataError.single('MAPPING_INVALID', { file: path, rule: 'mapping.json', message: 'the mapping file is not valid JSON' });
-  }
-  const parsed = mappingFile.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw DataError.single('MAPPING_INVALID', { file: path, rule: 'mapping.schema', message: `field '${issue?.path.join('.') ?? ''}': ${issue?.message ?? 'invalid'}` });
-  }
-  return parsed.data;
+  return readJsonFile(path, mappingFile, {
+    code: 'MAPPING_INVALID',
+    rule: 'mapping',
+    what: 'mapping file',
+    hint: 'see examples/mappings/gemeente.json',
+    unreadable: (missing, reason) => DataError.single('MAPPING_MISSING', { file: missing, rule: 'mapping.read', message: `cannot read the mapping file (${reason})` }),
+  });
 }
 
 async function summarise(duck: Duck, target: string, files: readonly InputFile[], accounting: ReadonlyMap<number, { byRule: Map<string, number> }>): Promise<TableSummary> {
