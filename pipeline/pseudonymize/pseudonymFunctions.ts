@@ -14,7 +14,7 @@ import { DoubleArgument, NullMask, registerVectorFunction, setBytes, setString, 
  * BSN of a row group is hashed once.
  *
  * - `bsn_check(raw)`: the BSN's status code (BSN_STATUSES), canonicalised as DESIGN.md says.
- * - `bsn_p1(raw)`: P1 of the canonical BSN, NULL when it is not valid. (A struct of P1 and status code would save
+ * - `bsn_p1(raw)`: P1 of the canonical BSN, NULL when it is neither valid nor repaired. (A struct of P1 and status code would save
  *   `bsn_check` a second call, but DuckDB then calls it per row instead of per dictionary entry.)
  * - `fallback_f1(birth date, sex, PC6, house number)`: F1 of the fallback message YYYY-MM-DD|sex|PC6|house number;
  *   its parts travel separately because a string of up to 12 bytes is read straight from DuckDB's vector, a longer
@@ -23,7 +23,6 @@ import { DoubleArgument, NullMask, registerVectorFunction, setBytes, setString, 
  * - `held_back_<n>(row)`: whether row `row` of input n is quarantined (`holdBack`).
  */
 export const BSN_STATUSES = ['valid', 'repaired', 'missing', 'not_digits', 'wrong_length', 'all_zero', 'elfproef'] as const;
-export type BsnStatus = (typeof BSN_STATUSES)[number];
 
 const VALID = 0;
 const REPAIRED = 1;
@@ -120,8 +119,8 @@ export class PseudonymFunctions {
   /** Status code of the BSN at bytes[start, start + length) (length -1: NULL); for a usable one, its 9 digits are left in `canonical`. */
   private check(bytes: Uint8Array, start: number, length: number): number {
     if (length <= 0) return MISSING;
-    // DESIGN.md's canonicalisation over the bytes, without building a string: keep the digits, skip ASCII spaces,
-    // dots and hyphens. Any other byte above ASCII may be Unicode whitespace: the reference parser decides those.
+    // DESIGN.md's canonicalisation over the bytes, without building a string: keep the digits, skip ASCII
+    // whitespace, dots and hyphens. Any other byte above ASCII may be Unicode whitespace: the reference parser decides those.
     const canonical = this.canonical;
     let digits = 0;
     let otherCharacter = false;
