@@ -18,6 +18,8 @@ export class Duck {
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
+    /** Whether close() closes the database too (false for a sibling). */
+    private readonly ownsInstance = true,
   ) {}
 
   static async open(options: DuckDBOptions = {}): Promise<Duck> {
@@ -30,6 +32,15 @@ export class Duck {
     const instance = await DuckDBInstance.create(':memory:', config);
     const connection = await instance.connect();
     return new Duck(instance, connection);
+  }
+
+  /**
+   * Another connection to the same database, for a statement that should run beside this connection's: both
+   * share the database's threads and memory limit; it sees tables, views and functions, not TEMP objects.
+   * Closing it leaves the database open.
+   */
+  async sibling(): Promise<Duck> {
+    return new Duck(this.instance, await this.instance.connect(), false);
   }
 
   async run(sql: string, params?: Record<string, DuckDBValue>): Promise<void> {
@@ -61,7 +72,7 @@ export class Duck {
 
   close(): void {
     this.connection.closeSync();
-    this.instance.closeSync();
+    if (this.ownsInstance) this.instance.closeSync();
   }
 }
 

@@ -12,7 +12,7 @@ import type { ColumnSource } from './rowChecks.js';
 
 /**
  * One input file, recognised as a canonical table by its (mapped) header and
- * loaded into DuckDB as `src_<n>`: `row_no` (1-based data row, as a steward
+ * loaded into DuckDB as `src_<n>` (a view or table every connection sees): `row_no` (1-based data row, as a steward
  * counts them in the export) plus the canonical columns. CSV is read with every
  * column as VARCHAR, so a bad value becomes a quarantined row instead of an
  * aborted run; lines the CSV reader cannot split into the header's columns
@@ -104,7 +104,8 @@ async function loadParquet(duck: Duck, path: string, index: number, label: strin
   const recognised = recognise([...types.keys()], mapping, label);
   const { columns, select } = projection(recognised, (header) => types.get(header) ?? 'VARCHAR');
   const relation = `src_${index}`;
-  await duck.run(`CREATE OR REPLACE TEMP VIEW ${relation} AS SELECT file_row_number + 1 AS row_no, ${select} FROM read_parquet(${sqlString(path)}, file_row_number = true)`);
+  // Not TEMP: the outputs are written on connections of their own (pseudonymize.ts), which must see it.
+  await duck.run(`CREATE OR REPLACE VIEW ${relation} AS SELECT file_row_number + 1 AS row_no, ${select} FROM read_parquet(${sqlString(path)}, file_row_number = true)`);
   return {
     index, path, label, table: recognised.table, format: 'parquet', columns,
     droppedHeaders: [...types.keys()].filter((h) => !recognised.canonicalOf.has(h)),
@@ -270,7 +271,8 @@ async function loadCsv(duck: Duck, path: string, index: number, label: string, m
   const headerIndex = new Map(headers.map((h, i) => [h, i]));
   const { columns, select } = projection(recognised, () => 'VARCHAR', (header) => `c${headerIndex.get(header) ?? -1}`);
   const relation = `src_${index}`;
-  await duck.run(`CREATE OR REPLACE TEMP TABLE ${relation} AS SELECT CAST(row_no AS BIGINT) AS row_no, ${select} FROM ${raw} WHERE TRY_CAST(row_no AS BIGINT) BETWEEN 1 AND ${dataLines} AND TRY_CAST(row_no AS BIGINT) NOT IN (SELECT row_no FROM ${rejects}) ORDER BY 1`);
+  // Not TEMP: the outputs are written on connections of their own (pseudonymize.ts), which must see it.
+  await duck.run(`CREATE OR REPLACE TABLE ${relation} AS SELECT CAST(row_no AS BIGINT) AS row_no, ${select} FROM ${raw} WHERE TRY_CAST(row_no AS BIGINT) BETWEEN 1 AND ${dataLines} AND TRY_CAST(row_no AS BIGINT) NOT IN (SELECT row_no FROM ${rejects}) ORDER BY 1`);
   await duck.run(`DROP TABLE ${raw}`);
   await rm(readable, { force: true });
   return {

@@ -139,22 +139,33 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     }
     stepDone('quarantine');
 
-    // 3. The outputs per table: each row that passed, pseudonymized inside the scan, in input order.
+    // 3. The outputs per table: each row that passed, pseudonymized inside the scan, in input order. The tables are
+    //    written at the same time, each on a connection of its own: while one waits for the pseudonym functions on
+    //    the JS thread, DuckDB's threads encode another (the holder's persons and jobs at national: 50 s → 46 s).
+    const written = await Promise.all(
+      TABLE_ORDER.filter((table) => byTable(table).length > 0).map(async (table) => {
+        const target = await output.file(`${table}.parquet`);
+        // One table scanned, filtered and projected, and UNION ALL of such: DuckDB keeps their row order
+        // (docs: "Order Preservation"), so the same inputs and key give byte-identical files without a sort.
+        const rows = byTable(table).map((f) => outputRows(f, accounting.get(f.index)!)).join(' UNION ALL ');
+        const writer = await duck.sibling();
+        try {
+          await writer.run(`COPY (${rows}) TO ${sqlString(target)} (${OUTPUT_PARQUET})`);
+        } finally {
+          writer.close();
+        }
+        return { table, target };
+      }),
+    );
+    stepDone('write');
     const tables: Partial<Record<CanonicalTable, TableSummary>> = {};
-    for (const table of TABLE_ORDER) {
+    for (const { table, target } of written) {
       const tableFiles = byTable(table);
-      if (tableFiles.length === 0) continue;
-      const target = await output.file(`${table}.parquet`);
-      // One table scanned, filtered and projected, and UNION ALL of such: DuckDB keeps their row order
-      // (docs: "Order Preservation"), so the same inputs and key give byte-identical files without a sort.
-      const rows = tableFiles.map((f) => outputRows(f, accounting.get(f.index)!)).join(' UNION ALL ');
-      await duck.run(`COPY (${rows}) TO ${sqlString(target)} (${OUTPUT_PARQUET})`);
-      stepDone(`write ${table}`);
       tables[table] = await summarise(duck, target, tableFiles, accounting);
-      const written = tables[table].rows;
+      const rows = tables[table].rows;
       const expected = tableFiles.reduce((sum, f) => sum + rowsOutOf(accounting.get(f.index)!), 0);
-      if (written !== expected) throw new Error(`row accounting of ${table} does not add up (${written} written, ${expected} expected)`);
-      output.declareRows(`${table}.parquet`, written);
+      if (rows !== expected) throw new Error(`row accounting of ${table} does not add up (${rows} written, ${expected} expected)`);
+      output.declareRows(`${table}.parquet`, rows);
     }
 
     await writeQuarantine(duck, files, quarantineDir, quarantineTemp);
