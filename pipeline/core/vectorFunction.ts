@@ -50,7 +50,7 @@ export class StringArgument {
   bytes: Uint8Array;
   start = 0;
 
-  constructor(chunk: duckdb.DataChunk, column: number, rows: number) {
+  constructor(chunk: DataChunk, column: number, rows: number) {
     const vector = duckdb.data_chunk_get_vector(chunk, column);
     this.data = duckdb.vector_get_data(vector, rows * 16);
     this.view = new DataView(this.data.buffer, this.data.byteOffset, this.data.byteLength);
@@ -78,7 +78,7 @@ export class StringArgument {
 export class DoubleArgument {
   private readonly view: DataView;
 
-  constructor(chunk: duckdb.DataChunk, column: number, rows: number) {
+  constructor(chunk: DataChunk, column: number, rows: number) {
     const data = duckdb.vector_get_data(duckdb.data_chunk_get_vector(chunk, column), rows * 8);
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   }
@@ -99,7 +99,7 @@ export class NullMask {
     this.bytes[i >> 3]! &= ~(1 << (i & 7));
   }
 
-  write(result: duckdb.Vector): void {
+  write(result: Vector): void {
     if (this.bytes === null) return;
     duckdb.vector_ensure_validity_writable(result);
     duckdb.copy_data_to_vector_validity(result, 0, this.bytes.buffer as ArrayBuffer, this.bytes.byteOffset, this.bytes.byteLength);
@@ -112,11 +112,11 @@ export function setString(result: Vector, i: number, bytes: Uint8Array): void {
 }
 
 /** Copy one byte per row (BOOLEAN, UTINYINT results). */
-export function setBytes(result: duckdb.Vector, values: Uint8Array, rows: number): void {
+export function setBytes(result: Vector, values: Uint8Array, rows: number): void {
   duckdb.copy_data_to_vector(result, 0, values.buffer as ArrayBuffer, values.byteOffset, rows);
 }
 
-function validityOf(vector: duckdb.Vector, rows: number): Uint8Array | null {
+function validityOf(vector: Vector, rows: number): Uint8Array | null {
   // No mask means every value is valid.
   const mask = duckdb.vector_get_validity(vector, Math.ceil(rows / 64) * 8) as Uint8Array | null;
   return mask ?? null;

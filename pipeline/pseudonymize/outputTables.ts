@@ -24,8 +24,11 @@ export const OUTPUT_COLUMNS: Readonly<Record<CanonicalTable, readonly string[]>>
 /** Tables in the order they are written. */
 export const TABLE_ORDER: readonly CanonicalTable[] = ['clients', 'benefits', 'interventions', 'persons', 'jobs'];
 
-/** The output rows of one input: the rows not quarantined, pseudonymized and coarsened (OUTPUT_COLUMNS), in input order. */
-export function outputRows(file: InputFile, accounting: { byRule: ReadonlyMap<string, number> }): string {
+/**
+ * The output rows of one input: the rows not quarantined, pseudonymized and coarsened (OUTPUT_COLUMNS), in input
+ * order. `heldBack`: the filter that is true for its quarantined rows (`PseudonymFunctions.holdBack`), if it has any.
+ */
+export function outputRows(file: InputFile, heldBack: string | undefined): string {
   const checks = checksOf(file);
   const code = `bsn_check(${rawBsn(file)})`;
   const notUsable = `NOT ${bsnUsableSql(code)}`;
@@ -38,8 +41,7 @@ export function outputRows(file: InputFile, accounting: { byRule: ReadonlyMap<st
         : file.table === 'benefits' || file.table === 'interventions'
           ? `CASE WHEN ${notUsable} THEN clients_fallback(trim(${rawBsn(file)})) END`
           : 'NULL::VARCHAR';
-  const anyQuarantined = [...accounting.byRule.values()].some((n) => n > 0);
-  const kept = anyQuarantined ? `WHERE NOT held_back_${file.index}(CAST(s.row_no AS DOUBLE))` : '';
+  const kept = heldBack === undefined ? '' : `WHERE NOT ${heldBack}`;
   return `SELECT ${OUTPUT_COLUMNS[file.table].join(', ')} FROM (
     SELECT bsn_p1(${rawBsn(file)}) AS p1, ${f1} AS f1, ${idStatusSql(code)} AS id_status,
       ${[...checks.values].map(([name, value]) => `${value} AS ${sqlIdent(name)}`).join(', ')}

@@ -85,9 +85,10 @@ export class PseudonymFunctions {
 
   /**
    * Register `held_back_<index>(row)`: true for the rows numbered in `rowNumbers` (a query of one column `row_no`).
-   * The output pass filters on it rather than joining the quarantine, so it keeps the input order.
+   * The output pass filters on it rather than joining the quarantine, so it keeps the input order. Returns that
+   * filter over the input's rows (alias `s`).
    */
-  async holdBack(index: number, rowNumbers: string, rowsIn: number): Promise<void> {
+  async holdBack(index: number, rowNumbers: string, rowsIn: number): Promise<string> {
     // Row numbers may pass 2^31 in a large enough file, where JS bit operators stop working: divide instead.
     const held = new Uint8Array(Math.floor(rowsIn / 8) + 1);
     // Streamed chunk by chunk: a file may be quarantined whole.
@@ -114,6 +115,7 @@ export class PseudonymFunctions {
         setBytes(result, out, rows);
       },
     });
+    return `held_back_${index}(CAST(s.row_no AS DOUBLE))`;
   }
 
   /** Status code of the BSN at bytes[start, start + length) (length -1: NULL); for a usable one, its 9 digits are left in `canonical`. */

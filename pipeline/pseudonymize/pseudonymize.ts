@@ -9,7 +9,7 @@ import { log } from '../core/log.js';
 import { StageOutput } from '../core/stageOutput.js';
 import { checksOf, rawBsn } from './fileChecks.js';
 import { profileOf, type FileProfile } from './fileProfile.js';
-import { BSN_STATUSES, bsnUsableSql, PseudonymFunctions } from './pseudonymFunctions.js';
+import { BSN_STATUSES, bsnUsableSql, PseudonymFunctions, REPAIRED_CODE } from './pseudonymFunctions.js';
 import { createQuarantine, writeQuarantine } from './quarantine.js';
 import { explainUnreadableInput, inputLabels, loadInputFile, type InputFile } from './inputFiles.js';
 import { outputRows, TABLE_ORDER } from './outputTables.js';
@@ -113,7 +113,7 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     // 2. Quarantine per file: the first rule each row breaks (schemas/inputs.ts), a BSN without a way to pseudonymize
     //    the row, or a repeated row. Clients come first: benefits and interventions without a valid BSN take F1 from
     //    the clients row with the same raw BSN value.
-    const accounting = new Map<number, { rowsIn: number; byRule: Map<string, number> }>();
+    const accounting = new Map<number, FileAccounting>();
     const quarantineOf = async (file: InputFile) => {
       const profile = profiles.get(file.index)!;
       if (profile.mayQuarantine) await createQuarantine(duck, file);
@@ -133,9 +133,11 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     );
     await pseudonyms.useClientsFallback(`SELECT raw, f1 FROM clients_f1 WHERE NOT ambiguous`);
     for (const file of files) if (file.table === 'benefits' || file.table === 'interventions') await quarantineOf(file);
+    // The output pass skips a file's quarantined rows through a filter; a file without any needs none.
+    const heldBack = new Map<number, string>();
     for (const file of files) {
-      const quarantinedRows = [...accounting.get(file.index)!.byRule.values()].reduce((s, n) => s + n, 0);
-      if (quarantinedRows > 0) await pseudonyms.holdBack(file.index, `SELECT row_no FROM q_${file.index}`, accounting.get(file.index)!.rowsIn);
+      const entry = accounting.get(file.index)!;
+      if (quarantinedIn(entry) > 0) heldBack.set(file.index, await pseudonyms.holdBack(file.index, `SELECT row_no FROM q_${file.index}`, entry.rowsIn));
     }
     stepDone('quarantine');
 
@@ -147,7 +149,7 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
         const target = await output.file(`${table}.parquet`);
         // One table scanned, filtered and projected, and UNION ALL of such: DuckDB keeps their row order
         // (docs: "Order Preservation"), so the same inputs and key give byte-identical files without a sort.
-        const rows = byTable(table).map((f) => outputRows(f, accounting.get(f.index)!)).join(' UNION ALL ');
+        const rows = byTable(table).map((f) => outputRows(f, heldBack.get(f.index))).join(' UNION ALL ');
         const writer = await duck.sibling();
         try {
           await writer.run(`COPY (${rows}) TO ${sqlString(target)} (${OUTPUT_PARQUET})`);
@@ -169,11 +171,11 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     }
 
     await writeQuarantine(duck, files, quarantineDir, quarantineTemp);
-    const quarantined = [...accounting.values()].reduce((sum, a) => sum + [...a.byRule.values()].reduce((s, n) => s + n, 0), 0);
+    const quarantined = [...accounting.values()].reduce((sum, entry) => sum + quarantinedIn(entry), 0);
 
     for (const file of files) {
       const entry = accounting.get(file.index)!;
-      const rowsQuarantined = [...entry.byRule.values()].reduce((s, n) => s + n, 0);
+      const rowsQuarantined = quarantinedIn(entry);
       await output.addInputFile(file.path, entry.rowsIn, inputDigests[file.index]);
       output.addAccounting({ scope: file.label, rowsIn: entry.rowsIn, rowsOut: entry.rowsIn - rowsQuarantined, rowsQuarantined, quarantinedByReason: Object.fromEntries(entry.byRule) });
     }
@@ -200,8 +202,18 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
   }
 }
 
-function rowsOutOf(entry: { rowsIn: number; byRule: Map<string, number> }): number {
-  return entry.rowsIn - [...entry.byRule.values()].reduce((s, n) => s + n, 0);
+/** One input file's rows in, and its quarantined rows by rule. */
+interface FileAccounting {
+  readonly rowsIn: number;
+  readonly byRule: ReadonlyMap<string, number>;
+}
+
+function quarantinedIn(entry: FileAccounting): number {
+  return [...entry.byRule.values()].reduce((sum, n) => sum + n, 0);
+}
+
+function rowsOutOf(entry: FileAccounting): number {
+  return entry.rowsIn - quarantinedIn(entry);
 }
 
 async function readMapping(path: string): Promise<MappingFile> {
@@ -214,12 +226,12 @@ async function readMapping(path: string): Promise<MappingFile> {
   });
 }
 
-async function summarise(duck: Duck, target: string, files: readonly InputFile[], accounting: ReadonlyMap<number, { byRule: Map<string, number> }>): Promise<TableSummary> {
+async function summarise(duck: Duck, target: string, files: readonly InputFile[], accounting: ReadonlyMap<number, FileAccounting>): Promise<TableSummary> {
   const byStatus = await duck.jsonRows<{ id_status: string; n: number }>(`SELECT id_status, count(*) AS n FROM read_parquet(${sqlString(target)}) GROUP BY 1`);
   const count = (s: string) => Number(byStatus.find((r) => r.id_status === s)?.n ?? 0);
   const inputs = await duck.jsonRows<{ code: number; n: number }>(`SELECT code, sum(n) AS n FROM (${files.map((f) => `SELECT code, n FROM bsn_status_${f.index}`).join(' UNION ALL ')}) GROUP BY 1`);
   const missing = inputs.filter((r) => BSN_STATUSES[r.code] === 'missing').reduce((s, r) => s + Number(r.n), 0);
-  const invalid = inputs.filter((r) => !['missing', 'valid', 'repaired'].includes(BSN_STATUSES[r.code] ?? 'missing')).reduce((s, r) => s + Number(r.n), 0);
+  const invalid = inputs.filter((r) => r.code > REPAIRED_CODE && BSN_STATUSES[r.code] !== 'missing').reduce((s, r) => s + Number(r.n), 0);
   const duplicates = files.reduce((s, f) => s + (accounting.get(f.index)?.byRule.get('duplicate_row') ?? 0), 0);
   return { rows: count('bsn') + count('bsn_repaired') + count('fallback'), bsn: count('bsn'), bsn_repaired: count('bsn_repaired'), fallback: count('fallback'), invalid_bsn: invalid, missing_bsn: missing, duplicates };
 }
