@@ -1,7 +1,6 @@
 -- Hashes shared by two or more rows of one input: the candidates for exact duplicates (the caller compares those
--- rows column by column, since different rows may share a hash).
--- Sorted, equal hashes are neighbours: a sort of the 64-bit hashes costs about half of grouping millions of
--- distinct ones (measured on 5.4M jobs rows), and spills as well at national scale.
+-- rows column by column, since different rows may share a hash). Run only when the profile (fileProfile.sql) found
+-- repeated hashes.
 -- ${table}: the result table; ${hashes}: a query with one column h, the hash of every canonical column of each row.
 CREATE OR REPLACE TEMP TABLE ${table} AS
 WITH neighbours AS (

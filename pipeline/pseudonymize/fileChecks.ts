@@ -12,6 +12,11 @@ export function rawBsn(file: InputFile): string {
 }
 
 export interface FileChecks {
+  /**
+   * The file's rows as every pass reads them, to be aliased `s`: its relation, plus the trimmed text of each text
+   * column (`DerivedChecks.texts`), which the other expressions read by name.
+   */
+  readonly rows: string;
   /** Canonical column → typed value expression over `s` (meaningful for rows that pass). */
   readonly values: ReadonlyMap<string, string>;
   /** `'column|rule'` of the first rule the row breaks, or NULL. */
@@ -32,7 +37,8 @@ export function checksOf(file: InputFile): FileChecks {
   const fallbackParts: FileChecks['fallbackParts'] = hasFallbackFields(file)
     ? [`strftime(${values.get('birth_date')}, '%Y-%m-%d')`, values.get('sex')!, `upper(replace(${values.get('postcode')}, ' ', ''))`, values.get('house_number')!]
     : ['NULL', 'NULL', 'NULL', 'NULL'];
-  return { values, failure: `COALESCE(${failures.join(', ')})`, fallbackParts };
+  const rows = checks.texts.length === 0 ? file.relation : `(SELECT s.*, ${checks.texts.map((t) => `${t.expression} AS ${sqlIdent(t.alias)}`).join(', ')} FROM ${file.relation} s)`;
+  return { rows, values, failure: `COALESCE(${failures.join(', ')})`, fallbackParts };
 }
 
 /** Clients and the holder's persons carry the fallback fields, so each of their rows can have F1. */

@@ -12,22 +12,26 @@ export interface FileProfile {
 }
 
 /**
- * Profile one input in a single scan: bsn_status_<n> (input rows per BSN status code) and dup_<n> (the exact
- * duplicates: every row after the first of its kind), and whether the quarantine pass is needed.
+ * Profile one input in a single scan (fileProfile.sql): bsn_status_<n> (input rows per BSN status code, and how many
+ * break a rule) and dup_<n> (the exact duplicates: every row after the first of its kind), and whether the quarantine
+ * pass is needed.
  */
 export async function profileOf(duck: Duck, file: InputFile): Promise<FileProfile> {
   const columns = [...file.columns.keys()].map((c) => `s.${sqlIdent(c)}`).join(', ');
-  const profile = `profile_${file.index}`;
-  await duck.run(`CREATE OR REPLACE TEMP TABLE ${profile} AS
-    SELECT bsn_check(${rawBsn(file)}) AS code, ${checksOf(file).failure} IS NOT NULL AS failing, hash(${columns}) AS h FROM ${file.relation} s`);
-  await duck.run(`CREATE OR REPLACE TEMP TABLE bsn_status_${file.index} AS SELECT code, count(*) AS n, count(*) FILTER (WHERE failing) AS failing FROM ${profile} GROUP BY code`);
-  await duck.runFile(besideModule(import.meta.url, 'duplicateHashes.sql'), { table: `dup_hashes_${file.index}`, hashes: `SELECT h FROM ${profile}` });
-  await duck.run(`DROP TABLE ${profile}`);
-  // Most files have no repeated row at all: then the second scan, for the exact comparison, is not needed.
-  const repeatedHashes = Number(await duck.scalar<bigint>(`SELECT count(*) FROM dup_hashes_${file.index}`));
-  if (repeatedHashes === 0) {
+  const checks = checksOf(file);
+  await duck.runFile(besideModule(import.meta.url, 'fileProfile.sql'), {
+    table: `bsn_status_${file.index}`,
+    rows: checks.rows,
+    code: `bsn_check(${rawBsn(file)})`,
+    failing: `${checks.failure} IS NOT NULL`,
+    hash: `hash(${columns})`,
+  });
+  // Most files have no repeated row at all: then the scans for the exact comparison are not needed.
+  const repeated = Number(await duck.scalar<bigint>(`SELECT COALESCE(sum(repeated), 0) FROM bsn_status_${file.index}`));
+  if (repeated === 0) {
     await duck.run(`CREATE OR REPLACE TEMP TABLE dup_${file.index} (row_no BIGINT)`);
   } else {
+    await duck.runFile(besideModule(import.meta.url, 'duplicateHashes.sql'), { table: `dup_hashes_${file.index}`, hashes: `SELECT hash(${columns}) AS h FROM ${file.relation} s` });
     await duck.run(`CREATE OR REPLACE TEMP TABLE dup_${file.index} AS
       WITH candidates AS (SELECT s.* FROM ${file.relation} s WHERE hash(${columns}) IN (SELECT h FROM dup_hashes_${file.index})),
       numbered AS (SELECT s.row_no, row_number() OVER (PARTITION BY ${columns} ORDER BY s.row_no) AS copy FROM candidates s)

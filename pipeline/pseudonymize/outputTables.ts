@@ -45,5 +45,5 @@ export function outputRows(file: InputFile, heldBack: string | undefined): strin
   return `SELECT ${OUTPUT_COLUMNS[file.table].join(', ')} FROM (
     SELECT bsn_p1(${rawBsn(file)}) AS p1, ${f1} AS f1, ${idStatusSql(code)} AS id_status,
       ${[...checks.values].map(([name, value]) => `${value} AS ${sqlIdent(name)}`).join(', ')}
-    FROM ${file.relation} s ${kept})`;
+    FROM ${checks.rows} s ${kept})`;
 }

@@ -107,8 +107,10 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     //    and a hash of each row for the duplicate check. A file that the profile shows clean is not scanned for its
     //    quarantine at all (the holder's files usually are).
     const profiles = new Map<number, FileProfile>();
-    for (const file of files) profiles.set(file.index, await profileOf(duck, file));
-    stepDone('profile');
+    for (const file of files) {
+      profiles.set(file.index, await profileOf(duck, file));
+      stepDone(`profile ${file.label}`);
+    }
 
     // 2. Quarantine per file: the first rule each row breaks (schemas/inputs.ts), a BSN without a way to pseudonymize
     //    the row, or a repeated row. Clients come first: benefits and interventions without a valid BSN take F1 from
@@ -122,10 +124,11 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
       accounting.set(file.index, { rowsIn: profile.rowsIn, byRule: new Map(rules.map((r) => [r.rule, Number(r.n)])) });
     };
     for (const file of files) if (file.table !== 'benefits' && file.table !== 'interventions') await quarantineOf(file);
-    const clientsFallback = byTable('clients').map(
-      (f) => `SELECT trim(${rawBsn(f)}) AS raw, fallback_f1(${checksOf(f).fallbackParts.join(', ')}) AS f1 FROM ${f.relation} s
-        WHERE NOT ${bsnUsableSql(`bsn_check(${rawBsn(f)})`)} AND trim(COALESCE(${rawBsn(f)}, '')) <> '' AND s.row_no NOT IN (SELECT row_no FROM q_${f.index})`,
-    );
+    const clientsFallback = byTable('clients').map((f) => {
+      const checks = checksOf(f);
+      return `SELECT trim(${rawBsn(f)}) AS raw, fallback_f1(${checks.fallbackParts.join(', ')}) AS f1 FROM ${checks.rows} s
+        WHERE NOT ${bsnUsableSql(`bsn_check(${rawBsn(f)})`)} AND trim(COALESCE(${rawBsn(f)}, '')) <> '' AND s.row_no NOT IN (SELECT row_no FROM q_${f.index})`;
+    });
     await duck.run(
       clientsFallback.length > 0
         ? `CREATE OR REPLACE TEMP TABLE clients_f1 AS SELECT raw, CASE WHEN count(DISTINCT f1) = 1 THEN any_value(f1) END AS f1, count(DISTINCT f1) > 1 AS ambiguous FROM (${clientsFallback.join(' UNION ALL ')}) GROUP BY raw`

@@ -11,6 +11,7 @@ import { ruleMessageSql } from './rowChecks.js';
  * that leaves the row without a pseudonym, then a repeat of an earlier row; plus the lines the CSV reader rejected.
  */
 export async function createQuarantine(duck: Duck, file: InputFile): Promise<void> {
+  const checks = checksOf(file);
   const code = `bsn_check(${rawBsn(file)})`;
   const notUsable = `NOT ${bsnUsableSql(code)}`;
   let identifierFailure = 'NULL';
@@ -24,8 +25,8 @@ export async function createQuarantine(duck: Duck, file: InputFile): Promise<voi
   }
   await duck.run(`CREATE OR REPLACE TEMP TABLE q_${file.index} AS
     WITH judged AS (
-      SELECT s.row_no, COALESCE(${checksOf(file).failure}, ${identifierFailure}, CASE WHEN d.row_no IS NOT NULL THEN '|duplicate_row' END) AS reason
-      FROM ${file.relation} s LEFT JOIN dup_${file.index} d ON d.row_no = s.row_no ${joins}
+      SELECT s.row_no, COALESCE(${checks.failure}, ${identifierFailure}, CASE WHEN d.row_no IS NOT NULL THEN '|duplicate_row' END) AS reason
+      FROM ${checks.rows} s LEFT JOIN dup_${file.index} d ON d.row_no = s.row_no ${joins}
     )
     SELECT row_no, NULLIF(split_part(reason, '|', 1), '') AS "column", split_part(reason, '|', 2) AS rule FROM judged WHERE reason IS NOT NULL
     ${file.rejects !== null ? `UNION ALL SELECT row_no, NULL, rule FROM ${file.rejects}` : ''}`);

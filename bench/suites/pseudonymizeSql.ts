@@ -1,0 +1,93 @@
+import { mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { MappingFile } from '../../schemas/mapping.js';
+import { Duck, sqlString } from '../../pipeline/core/duckdb.js';
+import { checksOf, rawBsn } from '../../pipeline/pseudonymize/fileChecks.js';
+import { profileOf } from '../../pipeline/pseudonymize/fileProfile.js';
+import { loadInputFile, type InputFile } from '../../pipeline/pseudonymize/inputFiles.js';
+import { outputRows, TABLE_ORDER } from '../../pipeline/pseudonymize/outputTables.js';
+import { bsnUsableSql } from '../../pipeline/pseudonymize/pseudonymFunctions.js';
+import { createQuarantine, writeQuarantine } from '../../pipeline/pseudonymize/quarantine.js';
+
+/**
+ * The pseudonymize stage's work as plain DuckDB SQL, for the chain's reference (issue #11): the stage's own SQL
+ * (profile with statuses, rule failures and duplicates; quarantine; output rows with P1, F1, coarsening and the
+ * dropped identifiers) run directly, with SQL macros in place of the stage's JS functions. sha256 stands in for the
+ * HMAC (DuckDB has none) and a join for the clients' F1 lookup. No manifest, checksums, key file, atomic commit or
+ * process of its own, and one statement after another.
+ */
+export async function pseudonymizeWithSqlOnly(inputs: readonly string[], mapping: MappingFile | undefined, outDir: string, scratchDir: string): Promise<void> {
+  await mkdir(outDir, { recursive: true });
+  await mkdir(scratchDir, { recursive: true });
+  const duck = await Duck.open({ tempDirectory: join(scratchDir, 'duckdb') });
+  try {
+    await duck.run(PSEUDONYM_MACROS);
+    const files: InputFile[] = [];
+    for (const [index, path] of inputs.entries()) files.push(await loadInputFile(duck, path, index, basename(path), mapping, scratchDir));
+    const heldBack = new Map<number, string>();
+    const quarantine = async (file: InputFile) => {
+      const profile = await profileOf(duck, file);
+      if (!profile.mayQuarantine) {
+        await duck.run(`CREATE OR REPLACE TEMP TABLE q_${file.index} (row_no BIGINT, "column" VARCHAR, rule VARCHAR)`);
+        return;
+      }
+      await createQuarantine(duck, file);
+      heldBack.set(file.index, `s.row_no IN (SELECT row_no FROM q_${file.index})`);
+    };
+    const isMunicipalRecord = (f: InputFile) => f.table === 'benefits' || f.table === 'interventions';
+    for (const file of files) if (!isMunicipalRecord(file)) await quarantine(file);
+    const clientsFallback = files
+      .filter((f) => f.table === 'clients')
+      .map((f) => {
+        const checks = checksOf(f);
+        return `SELECT trim(${rawBsn(f)}) AS raw, fallback_f1(${checks.fallbackParts.join(', ')}) AS f1 FROM ${checks.rows} s
+          WHERE NOT ${bsnUsableSql(`bsn_check(${rawBsn(f)})`)} AND trim(COALESCE(${rawBsn(f)}, '')) <> '' AND s.row_no NOT IN (SELECT row_no FROM q_${f.index})`;
+      });
+    await duck.run(
+      clientsFallback.length > 0
+        ? `CREATE OR REPLACE TEMP TABLE clients_f1 AS SELECT raw, CASE WHEN count(DISTINCT f1) = 1 THEN any_value(f1) END AS f1, count(DISTINCT f1) > 1 AS ambiguous FROM (${clientsFallback.join(' UNION ALL ')}) GROUP BY raw`
+        : `CREATE OR REPLACE TEMP TABLE clients_f1 (raw VARCHAR, f1 VARCHAR, ambiguous BOOLEAN)`,
+    );
+    await duck.run(`CREATE OR REPLACE TEMP MACRO clients_fallback(value) AS (SELECT f1 FROM clients_f1 WHERE raw = value AND NOT ambiguous)`);
+    for (const file of files) if (isMunicipalRecord(file)) await quarantine(file);
+    for (const table of TABLE_ORDER) {
+      const tableFiles = files.filter((f) => f.table === table);
+      if (tableFiles.length === 0) continue;
+      const rows = tableFiles.map((f) => outputRows(f, heldBack.get(f.index))).join(' UNION ALL ');
+      await duck.run(`COPY (${rows}) TO ${sqlString(join(outDir, `${table}.parquet`))} (FORMAT parquet)`);
+    }
+    await writeQuarantine(duck, files, join(scratchDir, 'quarantine'), join(scratchDir, 'quarantine', 'quarantine.csv'));
+  } finally {
+    duck.close();
+  }
+}
+
+/**
+ * `bsn_check`, `bsn_p1` and `fallback_f1` in SQL: DESIGN.md's canonicalisation (whitespace, dots and hyphens removed;
+ * eight digits take a leading zero), the elfproef over the number, and sha256 for the HMAC, cut to P1's 32 characters.
+ */
+const PSEUDONYM_MACROS = `
+CREATE OR REPLACE TEMP MACRO bsn_digits(raw) AS
+  CASE WHEN regexp_full_match(raw, '[0-9]{8,9}') THEN raw ELSE regexp_replace(raw, '[\\s.\\-]', '', 'g') END;
+CREATE OR REPLACE TEMP MACRO elfproef(n) AS
+  (9 * (n // 100000000 % 10) + 8 * (n // 10000000 % 10) + 7 * (n // 1000000 % 10) + 6 * (n // 100000 % 10)
+   + 5 * (n // 10000 % 10) + 4 * (n // 1000 % 10) + 3 * (n // 100 % 10) + 2 * (n // 10 % 10) - n % 10) % 11 = 0;
+CREATE OR REPLACE TEMP MACRO bsn_code(digits) AS
+  CASE
+    WHEN digits IS NULL OR digits = '' THEN 2
+    WHEN NOT regexp_full_match(digits, '[0-9]+') THEN 3
+    WHEN length(digits) NOT IN (8, 9) THEN 4
+    WHEN CAST(digits AS BIGINT) = 0 THEN 5
+    WHEN NOT elfproef(CAST(digits AS BIGINT)) THEN 6
+    WHEN length(digits) = 8 THEN 1
+    ELSE 0
+  END;
+-- The usual BSN (eight or nine plain digits) takes the short way; only other forms are cleaned first.
+CREATE OR REPLACE TEMP MACRO bsn_check(raw) AS CAST(
+  CASE WHEN regexp_full_match(raw, '[0-9]{8,9}') THEN bsn_code(raw) ELSE bsn_code(regexp_replace(raw, '[\\s.\\-]', '', 'g')) END
+  AS UTINYINT);
+CREATE OR REPLACE TEMP MACRO bsn_p1(raw) AS
+  CASE WHEN bsn_check(raw) <= 1 THEN left(sha256('p1-key|' || lpad(bsn_digits(raw), 9, '0')), 32) END;
+CREATE OR REPLACE TEMP MACRO fallback_f1(birth, sex, pc6, house) AS
+  left(sha256('f1-key|fallback:' || birth || '|' || sex || '|' || pc6 || '|' || house), 32);
+`;
