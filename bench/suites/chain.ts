@@ -8,7 +8,7 @@ import type { BenchFigure, BenchSuite } from '../figure.js';
 import { measureBoldlink, type CommandMeasurement } from '../measure.js';
 import { runLinkSqlDirectly } from './link.js';
 import { runMetricsSqlDirectly } from './metrics.js';
-import { pseudonymizeWithSqlOnly } from './pseudonymizeSql.js';
+import { pseudonymizeWithSqlOnly } from '../pseudonymizeSql.js';
 import { mappingFile } from '../../schemas/mapping.js';
 
 /**
@@ -94,8 +94,8 @@ async function chainAt(scale: string, root: string, say: (m: string) => void): P
     unit: 's',
     reference: { name: 'same chain as plain DuckDB SQL', value: plain },
     ratio: core / plain,
-    target: '≤ 1.5×',
-    met: core / plain <= 1.5,
+    // The issue sets the 1.5× for national scale; below it, a Node process per stage (about 0.5 s each) weighs most.
+    ...(scale === 'national' ? { target: '≤ 1.5×', met: core / plain <= 1.5 } : { note: 'target (≤ 1.5×) set for national scale; here six processes start up' }),
   });
   figures.push({
     issue: 11,

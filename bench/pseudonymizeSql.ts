@@ -1,13 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { MappingFile } from '../../schemas/mapping.js';
-import { Duck, sqlString } from '../../pipeline/core/duckdb.js';
-import { checksOf, rawBsn } from '../../pipeline/pseudonymize/fileChecks.js';
-import { profileOf } from '../../pipeline/pseudonymize/fileProfile.js';
-import { loadInputFile, type InputFile } from '../../pipeline/pseudonymize/inputFiles.js';
-import { outputRows, TABLE_ORDER } from '../../pipeline/pseudonymize/outputTables.js';
-import { bsnUsableSql } from '../../pipeline/pseudonymize/pseudonymFunctions.js';
-import { createQuarantine, writeQuarantine } from '../../pipeline/pseudonymize/quarantine.js';
+import type { MappingFile } from '../schemas/mapping.js';
+import { Duck, sqlString } from '../pipeline/core/duckdb.js';
+import { checksOf, rawBsn } from '../pipeline/pseudonymize/fileChecks.js';
+import { profileOf } from '../pipeline/pseudonymize/fileProfile.js';
+import { loadInputFile, type InputFile } from '../pipeline/pseudonymize/inputFiles.js';
+import { outputRows, TABLE_ORDER } from '../pipeline/pseudonymize/outputTables.js';
+import { bsnUsableSql } from '../pipeline/pseudonymize/pseudonymFunctions.js';
+import { createQuarantine, writeQuarantine } from '../pipeline/pseudonymize/quarantine.js';
 
 /**
  * The pseudonymize stage's work as plain DuckDB SQL, for the chain's reference (issue #11): the stage's own SQL
