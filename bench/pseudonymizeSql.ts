@@ -2,12 +2,11 @@ import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { MappingFile } from '../schemas/mapping.js';
 import { Duck, sqlString } from '../pipeline/core/duckdb.js';
-import { checksOf, rawBsn } from '../pipeline/pseudonymize/fileChecks.js';
+import { takesClientsFallback } from '../pipeline/pseudonymize/fileChecks.js';
 import { profileOf } from '../pipeline/pseudonymize/fileProfile.js';
 import { loadInputFile, type InputFile } from '../pipeline/pseudonymize/inputFiles.js';
 import { outputRows, TABLE_ORDER } from '../pipeline/pseudonymize/outputTables.js';
-import { bsnUsableSql } from '../pipeline/pseudonymize/pseudonymFunctions.js';
-import { createQuarantine, writeQuarantine } from '../pipeline/pseudonymize/quarantine.js';
+import { createClientsFallback, createEmptyQuarantine, createQuarantine, writeQuarantine } from '../pipeline/pseudonymize/quarantine.js';
 
 /**
  * The pseudonymize stage's work as plain DuckDB SQL, for the chain's reference (issue #11): the stage's own SQL
@@ -27,29 +26,14 @@ export async function pseudonymizeWithSqlOnly(inputs: readonly string[], mapping
     const heldBack = new Map<number, string>();
     const quarantine = async (file: InputFile) => {
       const profile = await profileOf(duck, file);
-      if (!profile.mayQuarantine) {
-        await duck.run(`CREATE OR REPLACE TEMP TABLE q_${file.index} (row_no BIGINT, "column" VARCHAR, rule VARCHAR)`);
-        return;
-      }
+      if (!profile.mayQuarantine) return createEmptyQuarantine(duck, file);
       await createQuarantine(duck, file);
       heldBack.set(file.index, `s.row_no IN (SELECT row_no FROM q_${file.index})`);
     };
-    const isMunicipalRecord = (f: InputFile) => f.table === 'benefits' || f.table === 'interventions';
-    for (const file of files) if (!isMunicipalRecord(file)) await quarantine(file);
-    const clientsFallback = files
-      .filter((f) => f.table === 'clients')
-      .map((f) => {
-        const checks = checksOf(f);
-        return `SELECT trim(${rawBsn(f)}) AS raw, fallback_f1(${checks.fallbackParts.join(', ')}) AS f1 FROM ${checks.rows} s
-          WHERE NOT ${bsnUsableSql(`bsn_check(${rawBsn(f)})`)} AND trim(COALESCE(${rawBsn(f)}, '')) <> '' AND s.row_no NOT IN (SELECT row_no FROM q_${f.index})`;
-      });
-    await duck.run(
-      clientsFallback.length > 0
-        ? `CREATE OR REPLACE TEMP TABLE clients_f1 AS SELECT raw, CASE WHEN count(DISTINCT f1) = 1 THEN any_value(f1) END AS f1, count(DISTINCT f1) > 1 AS ambiguous FROM (${clientsFallback.join(' UNION ALL ')}) GROUP BY raw`
-        : `CREATE OR REPLACE TEMP TABLE clients_f1 (raw VARCHAR, f1 VARCHAR, ambiguous BOOLEAN)`,
-    );
+    for (const file of files) if (!takesClientsFallback(file)) await quarantine(file);
+    await createClientsFallback(duck, files.filter((f) => f.table === 'clients'));
     await duck.run(`CREATE OR REPLACE TEMP MACRO clients_fallback(value) AS (SELECT f1 FROM clients_f1 WHERE raw = value AND NOT ambiguous)`);
-    for (const file of files) if (isMunicipalRecord(file)) await quarantine(file);
+    for (const file of files) if (takesClientsFallback(file)) await quarantine(file);
     for (const table of TABLE_ORDER) {
       const tableFiles = files.filter((f) => f.table === table);
       if (tableFiles.length === 0) continue;

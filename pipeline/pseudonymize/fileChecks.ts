@@ -45,3 +45,8 @@ export function checksOf(file: InputFile): FileChecks {
 export function hasFallbackFields(file: InputFile): boolean {
   return file.table === 'clients' || file.table === 'persons';
 }
+
+/** Benefits and interventions carry no fallback fields: a row without a usable BSN takes the F1 its clients row gives. */
+export function takesClientsFallback(file: InputFile): boolean {
+  return file.table === 'benefits' || file.table === 'interventions';
+}

@@ -1,6 +1,6 @@
 import type { CanonicalTable } from '../../schemas/mapping.js';
 import { sqlIdent } from '../core/duckdb.js';
-import { checksOf, rawBsn } from './fileChecks.js';
+import { checksOf, rawBsn, takesClientsFallback } from './fileChecks.js';
 import type { InputFile } from './inputFiles.js';
 import { bsnUsableSql, idStatusSql } from './pseudonymFunctions.js';
 
@@ -38,7 +38,7 @@ export function outputRows(file: InputFile, heldBack: string | undefined): strin
       ? fallback
       : file.table === 'clients'
         ? `CASE WHEN ${notUsable} THEN ${fallback} END`
-        : file.table === 'benefits' || file.table === 'interventions'
+        : takesClientsFallback(file)
           ? `CASE WHEN ${notUsable} THEN clients_fallback(trim(${rawBsn(file)})) END`
           : 'NULL::VARCHAR';
   const kept = heldBack === undefined ? '' : `WHERE NOT ${heldBack}`;

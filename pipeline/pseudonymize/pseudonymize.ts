@@ -7,10 +7,10 @@ import { DataError } from '../core/errors.js';
 import { readJsonFile } from '../core/jsonFile.js';
 import { log } from '../core/log.js';
 import { StageOutput } from '../core/stageOutput.js';
-import { checksOf, rawBsn } from './fileChecks.js';
+import { takesClientsFallback } from './fileChecks.js';
 import { profileOf, type FileProfile } from './fileProfile.js';
-import { BSN_STATUSES, bsnUsableSql, PseudonymFunctions, REPAIRED_CODE } from './pseudonymFunctions.js';
-import { createQuarantine, writeQuarantine } from './quarantine.js';
+import { BSN_STATUSES, PseudonymFunctions, REPAIRED_CODE } from './pseudonymFunctions.js';
+import { createClientsFallback, createEmptyQuarantine, createQuarantine, writeQuarantine } from './quarantine.js';
 import { explainUnreadableInput, inputLabels, loadInputFile, type InputFile } from './inputFiles.js';
 import { outputRows, TABLE_ORDER } from './outputTables.js';
 import { roundSeconds } from '../core/elapsed.js';
@@ -119,23 +119,14 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     const quarantineOf = async (file: InputFile) => {
       const profile = profiles.get(file.index)!;
       if (profile.mayQuarantine) await createQuarantine(duck, file);
-      else await duck.run(`CREATE OR REPLACE TEMP TABLE q_${file.index} (row_no BIGINT, "column" VARCHAR, rule VARCHAR)`);
+      else await createEmptyQuarantine(duck, file);
       const rules = await duck.jsonRows<{ rule: string; n: number }>(`SELECT rule, count(*) AS n FROM q_${file.index} GROUP BY rule ORDER BY rule`);
       accounting.set(file.index, { rowsIn: profile.rowsIn, byRule: new Map(rules.map((r) => [r.rule, Number(r.n)])) });
     };
-    for (const file of files) if (file.table !== 'benefits' && file.table !== 'interventions') await quarantineOf(file);
-    const clientsFallback = byTable('clients').map((f) => {
-      const checks = checksOf(f);
-      return `SELECT trim(${rawBsn(f)}) AS raw, fallback_f1(${checks.fallbackParts.join(', ')}) AS f1 FROM ${checks.rows} s
-        WHERE NOT ${bsnUsableSql(`bsn_check(${rawBsn(f)})`)} AND trim(COALESCE(${rawBsn(f)}, '')) <> '' AND s.row_no NOT IN (SELECT row_no FROM q_${f.index})`;
-    });
-    await duck.run(
-      clientsFallback.length > 0
-        ? `CREATE OR REPLACE TEMP TABLE clients_f1 AS SELECT raw, CASE WHEN count(DISTINCT f1) = 1 THEN any_value(f1) END AS f1, count(DISTINCT f1) > 1 AS ambiguous FROM (${clientsFallback.join(' UNION ALL ')}) GROUP BY raw`
-        : `CREATE OR REPLACE TEMP TABLE clients_f1 (raw VARCHAR, f1 VARCHAR, ambiguous BOOLEAN)`,
-    );
+    for (const file of files) if (!takesClientsFallback(file)) await quarantineOf(file);
+    await createClientsFallback(duck, byTable('clients'));
     await pseudonyms.useClientsFallback(`SELECT raw, f1 FROM clients_f1 WHERE NOT ambiguous`);
-    for (const file of files) if (file.table === 'benefits' || file.table === 'interventions') await quarantineOf(file);
+    for (const file of files) if (takesClientsFallback(file)) await quarantineOf(file);
     // The output pass skips a file's quarantined rows through a filter; a file without any needs none.
     const heldBack = new Map<number, string>();
     for (const file of files) {

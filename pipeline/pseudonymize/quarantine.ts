@@ -1,7 +1,7 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import { Duck, sqlString } from '../core/duckdb.js';
 import { outputErrorFrom } from '../core/errors.js';
-import { checksOf, hasFallbackFields, rawBsn } from './fileChecks.js';
+import { checksOf, hasFallbackFields, rawBsn, takesClientsFallback } from './fileChecks.js';
 import type { InputFile } from './inputFiles.js';
 import { bsnStatusSql, bsnUsableSql } from './pseudonymFunctions.js';
 import { ruleMessageSql } from './rowChecks.js';
@@ -16,7 +16,7 @@ export async function createQuarantine(duck: Duck, file: InputFile): Promise<voi
   const notUsable = `NOT ${bsnUsableSql(code)}`;
   let identifierFailure = 'NULL';
   let joins = '';
-  if (file.table === 'benefits' || file.table === 'interventions') {
+  if (takesClientsFallback(file)) {
     identifierFailure = `CASE WHEN ${notUsable} AND cf.f1 IS NULL THEN CASE WHEN cf.ambiguous THEN 'bsn|bsn.fallback_ambiguous' ELSE 'bsn|bsn.' || ${bsnStatusSql(code)} END END`;
     // One equality, so DuckDB hashes it: with the BSN's status as a second condition it compared every pair of rows.
     joins = `LEFT JOIN clients_f1 cf ON cf.raw = CASE WHEN ${notUsable} THEN trim(${rawBsn(file)}) END`;
@@ -30,6 +30,29 @@ export async function createQuarantine(duck: Duck, file: InputFile): Promise<voi
     )
     SELECT row_no, NULLIF(split_part(reason, '|', 1), '') AS "column", split_part(reason, '|', 2) AS rule FROM judged WHERE reason IS NOT NULL
     ${file.rejects !== null ? `UNION ALL SELECT row_no, NULL, rule FROM ${file.rejects}` : ''}`);
+}
+
+/** q_<n> for an input the profile shows clean: no row is quarantined. */
+export async function createEmptyQuarantine(duck: Duck, file: InputFile): Promise<void> {
+  await duck.run(`CREATE OR REPLACE TEMP TABLE q_${file.index} (row_no BIGINT, "column" VARCHAR, rule VARCHAR)`);
+}
+
+/**
+ * clients_f1: the F1 that the clients files give each raw BSN value without a usable BSN (rows not quarantined), and
+ * whether they give it more than one. Benefits and interventions without a valid BSN take their F1 from here, so the
+ * clients' quarantine (q_<n>) must exist first.
+ */
+export async function createClientsFallback(duck: Duck, clientFiles: readonly InputFile[]): Promise<void> {
+  const fallbacks = clientFiles.map((f) => {
+    const checks = checksOf(f);
+    return `SELECT trim(${rawBsn(f)}) AS raw, fallback_f1(${checks.fallbackParts.join(', ')}) AS f1 FROM ${checks.rows} s
+      WHERE NOT ${bsnUsableSql(`bsn_check(${rawBsn(f)})`)} AND trim(COALESCE(${rawBsn(f)}, '')) <> '' AND s.row_no NOT IN (SELECT row_no FROM q_${f.index})`;
+  });
+  await duck.run(
+    fallbacks.length > 0
+      ? `CREATE OR REPLACE TEMP TABLE clients_f1 AS SELECT raw, CASE WHEN count(DISTINCT f1) = 1 THEN any_value(f1) END AS f1, count(DISTINCT f1) > 1 AS ambiguous FROM (${fallbacks.join(' UNION ALL ')}) GROUP BY raw`
+      : `CREATE OR REPLACE TEMP TABLE clients_f1 (raw VARCHAR, f1 VARCHAR, ambiguous BOOLEAN)`,
+  );
 }
 
 /** The quarantine file: every quarantined row of every input, with file, row, column, rule and message (never the value). */
