@@ -3,6 +3,7 @@ import { F1_PREFIX, P1_PREFIX } from '../../keys/batchPseudonyms.js';
 import { PrecomputedHmac } from '../../keys/hmacState.js';
 import { parseBsn, type BsnRejection } from '../../schemas/bsn.js';
 import { sqlString, type Duck } from '../core/duckdb.js';
+import { HexResults } from './hexResults.js';
 import { DoubleArgument, NullMask, registerVectorFunction, setBytes, setString, StringArgument, type DataChunk, type Vector } from '../core/vectorFunction.js';
 
 /**
@@ -51,8 +52,7 @@ export class PseudonymFunctions {
   private readonly decoder = new TextDecoder();
   private readonly p1: PrecomputedHmac;
   private readonly f1: PrecomputedHmac;
-  private hex = new Uint8Array(2048 * 32);
-  private hexViews: Uint8Array[] = [];
+  private readonly results = new HexResults();
   private codes = new Uint8Array(2048);
   /** The fallback message being assembled from its parts. */
   private message: Uint8Array = new Uint8Array(128);
@@ -178,26 +178,19 @@ export class PseudonymFunctions {
 
   private bsnP1(chunk: DataChunk, rows: number, result: Vector): void {
     const raw = new StringArgument(chunk, 0, rows);
-    const codes = this.codesFor(rows);
-    const hex = this.hexFor(rows);
-    const nulls = new NullMask(rows);
+    const results = this.results;
+    results.begin(rows);
     for (let i = 0; i < rows; i++) {
       const length = raw.locate(i);
-      const code = this.check(raw.bytes, raw.start, length);
-      codes[i] = code;
-      if (code <= REPAIRED) this.hashInto(this.p1, this.canonical, 0, 9, hex, i * 32);
-      else nulls.setNull(i);
+      if (this.check(raw.bytes, raw.start, length) <= REPAIRED) results.hash(this.p1, i, this.canonical, 0, 9);
     }
-    this.p1.flushLanes(hex);
-    for (let i = 0; i < rows; i++) if (codes[i]! <= REPAIRED) setString(result, i, this.hexView(i));
-    nulls.write(result);
+    results.write([this.p1], rows, result);
   }
 
   private fallbackF1(chunk: DataChunk, rows: number, result: Vector): void {
     const parts = [0, 1, 2, 3].map((column) => new StringArgument(chunk, column, rows));
-    const hex = this.hexFor(rows);
-    const present = this.codesFor(rows);
-    const nulls = new NullMask(rows);
+    const results = this.results;
+    results.begin(rows);
     for (let i = 0; i < rows; i++) {
       // The message as SQL's `birth || '|' || sex || '|' || pc6 || '|' || house` builds it: NULL if any part is.
       let length = 0;
@@ -215,13 +208,9 @@ export class PseudonymFunctions {
         const bytes = part.bytes;
         for (let k = part.start, end = part.start + partLength; k < end; k++) message[length++] = bytes[k]!;
       }
-      present[i] = complete ? 1 : 0;
-      if (complete) this.hashInto(this.f1, this.message, 0, length, hex, i * 32);
-      else nulls.setNull(i);
+      if (complete) results.hash(this.f1, i, this.message, 0, length);
     }
-    this.f1.flushLanes(hex);
-    for (let i = 0; i < rows; i++) if (present[i] === 1) setString(result, i, this.hexView(i));
-    nulls.write(result);
+    results.write([this.f1], rows, result);
   }
 
   private lookUpClientsFallback(chunk: DataChunk, rows: number, result: Vector): void {
@@ -236,29 +225,9 @@ export class PseudonymFunctions {
     nulls.write(result);
   }
 
-  /** Queue or compute the hex of prefix ‖ bytes[start, end) into out[at, at + 32); `flushLanes(out)` finishes it. */
-  private hashInto(hmac: PrecomputedHmac, bytes: Uint8Array, start: number, end: number, out: Uint8Array, at: number): void {
-    const lanes = hmac.lanesFor(end - start);
-    if (lanes !== null) lanes.add(bytes, start, out, at);
-    else hmac.hex16Into(bytes, start, end, out, at);
-  }
-
   private codesFor(rows: number): Uint8Array {
     if (this.codes.length < rows) this.codes = new Uint8Array(rows);
     return this.codes;
-  }
-
-  private hexFor(rows: number): Uint8Array {
-    if (this.hex.length < rows * 32) {
-      this.hex = new Uint8Array(rows * 32);
-      this.hexViews = [];
-    }
-    return this.hex;
-  }
-
-  /** Row i's 32 characters of `hex`, as a view made once: a view per value and call cost more than the hashing. */
-  private hexView(i: number): Uint8Array {
-    return (this.hexViews[i] ??= this.hex.subarray(i * 32, i * 32 + 32));
   }
 }
 
