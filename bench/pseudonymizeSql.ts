@@ -1,10 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { MappingFile } from '../schemas/mapping.js';
 import { Duck, sqlString } from '../pipeline/core/duckdb.js';
 import { takesClientsFallback } from '../pipeline/pseudonymize/fileChecks.js';
 import { profileOf } from '../pipeline/pseudonymize/fileProfile.js';
 import { loadInputFile, type InputFile } from '../pipeline/pseudonymize/inputFiles.js';
+import { readMapping } from '../pipeline/pseudonymize/pseudonymize.js';
 import { outputRows, TABLE_ORDER } from '../pipeline/pseudonymize/outputTables.js';
 import { createClientsFallback, createEmptyQuarantine, createQuarantine, writeQuarantine } from '../pipeline/pseudonymize/quarantine.js';
 
@@ -15,7 +15,8 @@ import { createClientsFallback, createEmptyQuarantine, createQuarantine, writeQu
  * HMAC (DuckDB has none) and a join for the clients' F1 lookup. No manifest, checksums, key file, atomic commit or
  * process of its own, and one statement after another.
  */
-export async function pseudonymizeWithSqlOnly(inputs: readonly string[], mapping: MappingFile | undefined, outDir: string, scratchDir: string): Promise<void> {
+export async function pseudonymizeWithSqlOnly(inputs: readonly string[], mappingPath: string | undefined, outDir: string, scratchDir: string): Promise<void> {
+  const mapping = mappingPath === undefined ? undefined : await readMapping(mappingPath);
   await mkdir(outDir, { recursive: true });
   await mkdir(scratchDir, { recursive: true });
   const duck = await Duck.open({ tempDirectory: join(scratchDir, 'duckdb') });
@@ -51,6 +52,7 @@ export async function pseudonymizeWithSqlOnly(inputs: readonly string[], mapping
  * eight digits take a leading zero), the elfproef over the number, and sha256 for the HMAC, cut to P1's 32 characters.
  */
 const PSEUDONYM_MACROS = `
+-- The usual BSN (eight or nine plain digits) takes the short way; only other forms are cleaned first.
 CREATE OR REPLACE TEMP MACRO bsn_digits(raw) AS
   CASE WHEN regexp_full_match(raw, '[0-9]{8,9}') THEN raw ELSE regexp_replace(raw, '[\\s.\\-]', '', 'g') END;
 CREATE OR REPLACE TEMP MACRO elfproef(n) AS
@@ -66,10 +68,7 @@ CREATE OR REPLACE TEMP MACRO bsn_code(digits) AS
     WHEN length(digits) = 8 THEN 1
     ELSE 0
   END;
--- The usual BSN (eight or nine plain digits) takes the short way; only other forms are cleaned first.
-CREATE OR REPLACE TEMP MACRO bsn_check(raw) AS CAST(
-  CASE WHEN regexp_full_match(raw, '[0-9]{8,9}') THEN bsn_code(raw) ELSE bsn_code(regexp_replace(raw, '[\\s.\\-]', '', 'g')) END
-  AS UTINYINT);
+CREATE OR REPLACE TEMP MACRO bsn_check(raw) AS CAST(bsn_code(bsn_digits(raw)) AS UTINYINT);
 CREATE OR REPLACE TEMP MACRO bsn_p1(raw) AS
   CASE WHEN bsn_check(raw) <= 1 THEN left(sha256('p1-key|' || lpad(bsn_digits(raw), 9, '0')), 32) END;
 CREATE OR REPLACE TEMP MACRO fallback_f1(birth, sex, pc6, house) AS

@@ -1,4 +1,4 @@
-import { mkdir, readFile, symlink } from 'node:fs/promises';
+import { mkdir, symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createKeyFile } from '../../keys/keyFile.js';
 import { Duck, sqlString } from '../../pipeline/core/duckdb.js';
@@ -9,7 +9,6 @@ import { measureBoldlink, type CommandMeasurement } from '../measure.js';
 import { runLinkSqlDirectly } from './link.js';
 import { runMetricsSqlDirectly } from './metrics.js';
 import { pseudonymizeWithSqlOnly } from '../pseudonymizeSql.js';
-import { mappingFile } from '../../schemas/mapping.js';
 
 /**
  * Issue #11: the whole chain per scale, every stage as its own process with
@@ -117,12 +116,11 @@ async function chainAt(scale: string, root: string, say: (m: string) => void): P
  */
 async function plainChainSeconds(ws: DemoWorkspace, mappingPath: string, plainRoot: string): Promise<number> {
   const started = process.hrtime.bigint();
-  const mapping = mappingFile.parse(JSON.parse(await readFile(mappingPath, 'utf8')));
   const dirs = [join(plainRoot, 'pseudonymized', HOLDER_SOURCE)];
   await pseudonymizeWithSqlOnly(ws.holderFiles(), undefined, dirs[0]!, join(plainRoot, 'scratch', HOLDER_SOURCE));
   for (const m of MUNICIPALITIES) {
     const dir = join(plainRoot, 'pseudonymized', m);
-    await pseudonymizeWithSqlOnly(ws.municipalExports(m), mapping, dir, join(plainRoot, 'scratch', m));
+    await pseudonymizeWithSqlOnly(ws.municipalExports(m), mappingPath, dir, join(plainRoot, 'scratch', m));
     dirs.push(dir);
   }
   await runLinkSqlDirectly(dirs, join(plainRoot, 'linked'), join(plainRoot, 'tmp'));

@@ -2,7 +2,7 @@
 -- rows share their hash with another (the candidates for exact duplicates, compared column by column only if any).
 -- Sorted, equal hashes are neighbours: a sort of the 64-bit hashes costs about half of grouping millions of distinct
 -- ones, and spills as well at national scale. Status and rule travel through the sort, so no table of 168M rows is
--- materialised in between (the holder's files at national: 20.5 → 18.3 s for jobs).
+-- materialised in between (the holder's stage at national: peak 6.7 → 6.0 GiB; its wall time did not move measurably).
 -- ${table}: the result; ${rows}: the file's rows aliased s; ${code}, ${failing}, ${hash}: expressions over s.
 CREATE OR REPLACE TEMP TABLE ${table} AS
 WITH profiled AS (

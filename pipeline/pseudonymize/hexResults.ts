@@ -29,9 +29,9 @@ export class HexResults {
     this.hashed[i] = 1;
   }
 
-  /** Finish the queued hashes of `hmacs` and set each hashed row's result; every other row is NULL. */
-  write(hmacs: readonly PrecomputedHmac[], rows: number, result: Vector): void {
-    for (const hmac of hmacs) hmac.flushLanes(this.hex);
+  /** Finish the hashes queued with `hmac` and set each hashed row's result; every other row is NULL. */
+  write(hmac: PrecomputedHmac, rows: number, result: Vector): void {
+    hmac.flushLanes(this.hex);
     const nulls = new NullMask(rows);
     for (let i = 0; i < rows; i++) {
       if (this.hashed[i] === 1) setString(result, i, (this.views[i] ??= this.hex.subarray(i * 32, i * 32 + 32)));

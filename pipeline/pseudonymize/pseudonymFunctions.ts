@@ -184,7 +184,7 @@ export class PseudonymFunctions {
       const length = raw.locate(i);
       if (this.check(raw.bytes, raw.start, length) <= REPAIRED) results.hash(this.p1, i, this.canonical, 0, 9);
     }
-    results.write([this.p1], rows, result);
+    results.write(this.p1, rows, result);
   }
 
   private fallbackF1(chunk: DataChunk, rows: number, result: Vector): void {
@@ -210,7 +210,7 @@ export class PseudonymFunctions {
       }
       if (complete) results.hash(this.f1, i, this.message, 0, length);
     }
-    results.write([this.f1], rows, result);
+    results.write(this.f1, rows, result);
   }
 
   private lookUpClientsFallback(chunk: DataChunk, rows: number, result: Vector): void {

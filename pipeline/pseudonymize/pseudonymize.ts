@@ -210,7 +210,8 @@ function rowsOutOf(entry: FileAccounting): number {
   return entry.rowsIn - quarantinedIn(entry);
 }
 
-async function readMapping(path: string): Promise<MappingFile> {
+/** A mapping file (schemas/mapping.ts), parsed once; every problem names the file, field and rule. */
+export async function readMapping(path: string): Promise<MappingFile> {
   return readJsonFile(path, mappingFile, {
     code: 'MAPPING_INVALID',
     rule: 'mapping',
