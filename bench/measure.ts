@@ -14,7 +14,11 @@ export function measureBoldlink(args: readonly string[], env: NodeJS.ProcessEnv 
   return measureCommand(process.execPath, [projectPath('dist/pipeline/cli.js'), ...args], env);
 }
 
-export function measureCommand(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CommandMeasurement> {
+export function measureCommand(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<CommandMeasurement> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn('/usr/bin/time', ['-f', 'BOLDLINK_TIME %e %M', command, ...args], {
@@ -29,7 +33,12 @@ export function measureCommand(command: string, args: readonly string[], env: No
     child.on('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const match = /BOLDLINK_TIME ([0-9.]+) ([0-9]+)/.exec(stderr);
-      resolve({ seconds, peakMiB: match ? Number(match[2]) / 1024 : Number.NaN, exitCode: code ?? -1, stderr: stderr.replace(/BOLDLINK_TIME.*\n?/, '') });
+      resolve({
+        seconds,
+        peakMiB: match ? Number(match[2]) / 1024 : Number.NaN,
+        exitCode: code ?? -1,
+        stderr: stderr.replace(/BOLDLINK_TIME.*\n?/, ''),
+      });
     });
   });
 }

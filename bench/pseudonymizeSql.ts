@@ -6,7 +6,12 @@ import { profileOf } from '../pipeline/pseudonymize/fileProfile.js';
 import { loadInputFile, type InputFile } from '../pipeline/pseudonymize/inputFiles.js';
 import { readMapping } from '../pipeline/pseudonymize/pseudonymize.js';
 import { outputRows, TABLE_ORDER } from '../pipeline/pseudonymize/outputTables.js';
-import { createClientsFallback, createEmptyQuarantine, createQuarantine, writeQuarantine } from '../pipeline/pseudonymize/quarantine.js';
+import {
+  createClientsFallback,
+  createEmptyQuarantine,
+  createQuarantine,
+  writeQuarantine,
+} from '../pipeline/pseudonymize/quarantine.js';
 
 /**
  * The pseudonymize stage's work as plain DuckDB SQL, for the chain's reference (issue #11): the stage's own SQL
@@ -15,7 +20,12 @@ import { createClientsFallback, createEmptyQuarantine, createQuarantine, writeQu
  * HMAC (DuckDB has none) and a join for the clients' F1 lookup. No manifest, checksums, key file, atomic commit or
  * process of its own, and one statement after another.
  */
-export async function pseudonymizeWithSqlOnly(inputs: readonly string[], mappingPath: string | undefined, outDir: string, scratchDir: string): Promise<void> {
+export async function pseudonymizeWithSqlOnly(
+  inputs: readonly string[],
+  mappingPath: string | undefined,
+  outDir: string,
+  scratchDir: string,
+): Promise<void> {
   const mapping = mappingPath === undefined ? undefined : await readMapping(mappingPath);
   await mkdir(outDir, { recursive: true });
   await mkdir(scratchDir, { recursive: true });
@@ -23,7 +33,8 @@ export async function pseudonymizeWithSqlOnly(inputs: readonly string[], mapping
   try {
     await duck.run(PSEUDONYM_MACROS);
     const files: InputFile[] = [];
-    for (const [index, path] of inputs.entries()) files.push(await loadInputFile(duck, path, index, basename(path), mapping, scratchDir));
+    for (const [index, path] of inputs.entries())
+      files.push(await loadInputFile(duck, path, index, basename(path), mapping, scratchDir));
     const heldBack = new Map<number, string>();
     const quarantine = async (file: InputFile) => {
       const profile = await profileOf(duck, file);
@@ -32,8 +43,13 @@ export async function pseudonymizeWithSqlOnly(inputs: readonly string[], mapping
       heldBack.set(file.index, `s.row_no IN (SELECT row_no FROM q_${file.index})`);
     };
     for (const file of files) if (!takesClientsFallback(file)) await quarantine(file);
-    await createClientsFallback(duck, files.filter((f) => f.table === 'clients'));
-    await duck.run(`CREATE OR REPLACE TEMP MACRO clients_fallback(value) AS (SELECT f1 FROM clients_f1 WHERE raw = value AND NOT ambiguous)`);
+    await createClientsFallback(
+      duck,
+      files.filter((f) => f.table === 'clients'),
+    );
+    await duck.run(
+      `CREATE OR REPLACE TEMP MACRO clients_fallback(value) AS (SELECT f1 FROM clients_f1 WHERE raw = value AND NOT ambiguous)`,
+    );
     for (const file of files) if (takesClientsFallback(file)) await quarantine(file);
     for (const table of TABLE_ORDER) {
       const tableFiles = files.filter((f) => f.table === table);
@@ -41,7 +57,12 @@ export async function pseudonymizeWithSqlOnly(inputs: readonly string[], mapping
       const rows = tableFiles.map((f) => outputRows(f, heldBack.get(f.index))).join(' UNION ALL ');
       await duck.run(`COPY (${rows}) TO ${sqlString(join(outDir, `${table}.parquet`))} (FORMAT parquet)`);
     }
-    await writeQuarantine(duck, files, join(scratchDir, 'quarantine'), join(scratchDir, 'quarantine', 'quarantine.csv'));
+    await writeQuarantine(
+      duck,
+      files,
+      join(scratchDir, 'quarantine'),
+      join(scratchDir, 'quarantine', 'quarantine.csv'),
+    );
   } finally {
     duck.close();
   }

@@ -24,17 +24,31 @@ for (const file of files) {
   await mkdir(workDir, { recursive: true });
   process.stderr.write(`bench: ${suite.name}\n`);
   try {
-    for (const figure of await suite.run({ workDir, scale, say: (m) => process.stderr.write(`  ${suite.name}: ${m}\n`) })) figures.push({ suite: suite.name, measuredAt: new Date().toISOString(), ...figure });
+    for (const figure of await suite.run({
+      workDir,
+      scale,
+      say: (m) => process.stderr.write(`  ${suite.name}: ${m}\n`),
+    }))
+      figures.push({ suite: suite.name, measuredAt: new Date().toISOString(), ...figure });
   } catch (error) {
     process.stderr.write(`bench: ${suite.name} failed: ${(error as Error).message}\n`);
-    figures.push({ suite: suite.name, measuredAt: new Date().toISOString(), issue: 0, name: `${suite.name} failed`, value: Number.NaN, unit: '', note: (error as Error).message });
+    figures.push({
+      suite: suite.name,
+      measuredAt: new Date().toISOString(),
+      issue: 0,
+      name: `${suite.name} failed`,
+      value: Number.NaN,
+      unit: '',
+      note: (error as Error).message,
+    });
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
 }
 await rm(root, { recursive: true, force: true });
 
-const fmt = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '' : Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3));
+const fmt = (n: number | undefined) =>
+  n === undefined || Number.isNaN(n) ? '' : Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3);
 const rows = figures.map((f) => [
   `#${f.issue}`,
   f.name,
@@ -47,7 +61,11 @@ const rows = figures.map((f) => [
 ]);
 const header = ['issue', 'figure', 'value', 'reference (same run)', 'ratio', 'target', '', 'note'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+const line = (cells: string[]) =>
+  cells
+    .map((c, i) => c.padEnd(widths[i] ?? 0))
+    .join('  ')
+    .trimEnd();
 process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
 // A partial run (BOLDLINK_BENCH_ONLY) replaces only the figures it measured again in bench/results.json
 // (by suite and name: a chain run at national scale keeps the small and city figures).
@@ -56,11 +74,16 @@ const ran = new Set(figures.map((f) => `${f.suite}\u0000${f.name}`));
 let kept: unknown[] = [];
 if (only !== undefined) {
   try {
-    const previous = JSON.parse(await readFile(resultsPath, 'utf8')) as { figures?: { suite?: string; name?: string }[] };
+    const previous = JSON.parse(await readFile(resultsPath, 'utf8')) as {
+      figures?: { suite?: string; name?: string }[];
+    };
     kept = (previous.figures ?? []).filter((f) => f.suite !== undefined && !ran.has(`${f.suite}\u0000${f.name ?? ''}`));
   } catch {
     kept = [];
   }
 }
-await writeFile(resultsPath, `${JSON.stringify({ measuredAt: new Date().toISOString(), scale, figures: [...kept, ...figures] }, null, 2)}\n`);
+await writeFile(
+  resultsPath,
+  `${JSON.stringify({ measuredAt: new Date().toISOString(), scale, figures: [...kept, ...figures] }, null, 2)}\n`,
+);
 process.stdout.write(`\nwritten to bench/results.json\n`);

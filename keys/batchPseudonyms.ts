@@ -47,7 +47,10 @@ const CARRIAGE_RETURN = 0x0d;
  * is left alone) and return `line<TAB>hex16\n` for each complete line, with
  * the number of input bytes consumed.
  */
-export function hashLines(hmac: PrecomputedHmac, lines: Uint8Array): { output: Buffer; consumed: number; count: number } {
+export function hashLines(
+  hmac: PrecomputedHmac,
+  lines: Uint8Array,
+): { output: Buffer; consumed: number; count: number } {
   // Byte loops in JS rather than indexOf per line: a native call per 10-byte line costs more than the scan.
   let count = 0;
   let lastEnd = 0;
@@ -86,7 +89,12 @@ export function hashLines(hmac: PrecomputedHmac, lines: Uint8Array): { output: B
  * `outputFile` as `message<TAB>hex16(HMAC(key, prefix ‖ message))` lines.
  * Returns the number of lines hashed.
  */
-export async function hashLineFile(key: Uint8Array, prefix: string, inputFile: string, outputFile: string): Promise<number> {
+export async function hashLineFile(
+  key: Uint8Array,
+  prefix: string,
+  inputFile: string,
+  outputFile: string,
+): Promise<number> {
   const hmac = new PrecomputedHmac(key, prefix);
   const input = createReadStream(inputFile, { highWaterMark: 1 << 20 });
   const output = createWriteStream(outputFile, { mode: 0o600 });

@@ -35,12 +35,25 @@ type Compression = (state: Int32Array, w: Int32Array) => void;
 export const compress: Compression = buildCompression(Array.from({ length: 16 }, () => 'var'));
 
 /** The outer HMAC block: a 32-byte digest, then fixed padding for a 96-byte message. */
-const compressOuter: Compression = buildCompression([...Array.from({ length: 8 }, () => 'var' as const), 0x80000000 | 0, 0, 0, 0, 0, 0, 0, 768]);
+const compressOuter: Compression = buildCompression([
+  ...Array.from({ length: 8 }, () => 'var' as const),
+  0x80000000 | 0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  768,
+]);
 
 /** A one-block message of at most 15 bytes plus its 0x80 marker ("bsn:" + 9 digits): words 4–14 are zero. */
-const SHORT_SHAPE = [...Array.from({ length: 4 }, () => 'var' as const), ...Array.from({ length: 11 }, () => 0), 'var' as const];
+const SHORT_SHAPE = [
+  ...Array.from({ length: 4 }, () => 'var' as const),
+  ...Array.from({ length: 11 }, () => 0),
+  'var' as const,
+];
 const compressShort: Compression = buildCompression(SHORT_SHAPE);
-
 
 /**
  * Generate the unrolled compression for a block whose words are either
@@ -54,7 +67,10 @@ function buildCompression(shape: readonly ('var' | number)[]): Compression {
 }
 
 /** The statements of one compression whose variables carry `suffix`, reading `state<suffix>` and `w<suffix>`. */
-function compressionLane(shape: readonly ('var' | number)[], suffix: string): { setup: string[]; rounds: string[][]; finish: string[] } {
+function compressionLane(
+  shape: readonly ('var' | number)[],
+  suffix: string,
+): { setup: string[]; rounds: string[][]; finish: string[] } {
   const setup: string[] = [];
   const stateName = `state${suffix}`;
   const wName = `w${suffix}`;
@@ -66,11 +82,15 @@ function compressionLane(shape: readonly ('var' | number)[], suffix: string): { 
       word.push(`w${i}${suffix}`);
     } else word.push(kind | 0);
   });
-  const rotr = (x: number, n: number) => ((x >>> n) | (x << (32 - n))) | 0;
+  const rotr = (x: number, n: number) => (x >>> n) | (x << (32 - n)) | 0;
   const sigma0 = (x: string | number): string | number =>
-    typeof x === 'number' ? (rotr(x, 7) ^ rotr(x, 18) ^ (x >>> 3)) | 0 : `(((${x} >>> 7) | (${x} << 25)) ^ ((${x} >>> 18) | (${x} << 14)) ^ (${x} >>> 3))`;
+    typeof x === 'number'
+      ? (rotr(x, 7) ^ rotr(x, 18) ^ (x >>> 3)) | 0
+      : `(((${x} >>> 7) | (${x} << 25)) ^ ((${x} >>> 18) | (${x} << 14)) ^ (${x} >>> 3))`;
   const sigma1 = (x: string | number): string | number =>
-    typeof x === 'number' ? (rotr(x, 17) ^ rotr(x, 19) ^ (x >>> 10)) | 0 : `(((${x} >>> 17) | (${x} << 15)) ^ ((${x} >>> 19) | (${x} << 13)) ^ (${x} >>> 10))`;
+    typeof x === 'number'
+      ? (rotr(x, 17) ^ rotr(x, 19) ^ (x >>> 10)) | 0
+      : `(((${x} >>> 17) | (${x} << 15)) ^ ((${x} >>> 19) | (${x} << 13)) ^ (${x} >>> 10))`;
   const schedule: string[] = [];
   for (let i = 16; i < 64; i++) {
     const terms = [word[i - 16]!, sigma0(word[i - 15]!), word[i - 7]!, sigma1(word[i - 2]!)];
@@ -78,7 +98,8 @@ function compressionLane(shape: readonly ('var' | number)[], suffix: string): { 
     const variable = terms.filter((t): t is string => typeof t === 'string');
     if (variable.length === 0) word.push(constant);
     else {
-      schedule[i] = `const w${i}${suffix} = (${[...variable, ...(constant !== 0 ? [String(constant)] : [])].join(' + ')}) | 0;`;
+      schedule[i] =
+        `const w${i}${suffix} = (${[...variable, ...(constant !== 0 ? [String(constant)] : [])].join(' + ')}) | 0;`;
       word.push(`w${i}${suffix}`);
     }
   }
@@ -136,7 +157,8 @@ export class PrecomputedHmac {
 
   constructor(key: Uint8Array, prefix: string | Uint8Array = new Uint8Array(0)) {
     this.prefix = typeof prefix === 'string' ? new TextEncoder().encode(prefix) : prefix.slice();
-    for (let p = 0; p < Math.min(this.prefix.length, 64); p++) this.prefixWords[p >> 2]! |= this.prefix[p]! << (24 - ((p & 3) << 3));
+    for (let p = 0; p < Math.min(this.prefix.length, 64); p++)
+      this.prefixWords[p >> 2]! |= this.prefix[p]! << (24 - ((p & 3) << 3));
     const padded = new Uint8Array(64);
     padded.set(key.length > 64 ? sha256(key) : key);
     const pad = new Uint8Array(64);

@@ -54,7 +54,13 @@ function compile(prefix: Uint8Array, messageLength: number): CompiledShape | nul
     const source = laneHmacModule(inner, GROUP_CAPACITY);
     // WebAssembly is absent under --jitless; SIMD could be switched off by a V8 flag.
     supported ??= typeof WebAssembly !== 'undefined' && endianness() === 'LE' && WebAssembly.validate(source.bytes);
-    shape = supported ? { module: new WebAssembly.Module(source.bytes), layout: source.layout, pack: packer(prefix, messageLength, source.layout.variableWords) } : null;
+    shape = supported
+      ? {
+          module: new WebAssembly.Module(source.bytes),
+          layout: source.layout,
+          pack: packer(prefix, messageLength, source.layout.variableWords),
+        }
+      : null;
     compiled.set(id, shape);
   }
   return shape;

@@ -60,7 +60,8 @@ export function laneHmacModule(innerShape: readonly (number | null)[], groupCapa
   const i32 = (value: number) => emit(Op.I32Const, ...signedLeb(value));
   const splat = (value: number) => {
     simd(SimdOp.V128Const);
-    for (let lane = 0; lane < 4; lane++) emit(value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff);
+    for (let lane = 0; lane < 4; lane++)
+      emit(value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff);
   };
   const add = () => simd(SimdOp.I32x4Add);
   const xor = () => simd(SimdOp.V128Xor);
@@ -174,9 +175,14 @@ export function laneHmacModule(innerShape: readonly (number | null)[], groupCapa
   get(end), emit(Op.I32Ne, Op.BrIf, 0);
   emit(Op.End, Op.End);
 
-  const bytes = singleFunctionModule('hmac4', pages, [
-    { type: ValueType.I32, count: 3 },
-    { type: ValueType.V128, count: v128Locals },
-  ], code);
+  const bytes = singleFunctionModule(
+    'hmac4',
+    pages,
+    [
+      { type: ValueType.I32, count: 3 },
+      { type: ValueType.V128, count: v128Locals },
+    ],
+    code,
+  );
   return { bytes, layout };
 }

@@ -80,21 +80,35 @@ function concat(parts: readonly (readonly number[] | Uint8Array)[]): Uint8Array 
   return out;
 }
 
-const section = (id: number, contents: Uint8Array): Uint8Array => concat([[id, ...unsignedLeb(contents.length)], contents]);
+const section = (id: number, contents: Uint8Array): Uint8Array =>
+  concat([[id, ...unsignedLeb(contents.length)], contents]);
 
 /**
  * A module with one memory of `pages` 64 KiB pages exported as "memory" and
  * one function `(i32) -> ()` exported as `functionName`, whose body is
  * `locals` (declared in this order) then `code` (without the final `end`).
  */
-export function singleFunctionModule(functionName: string, pages: number, locals: readonly { type: number; count: number }[], code: readonly number[]): Uint8Array {
+export function singleFunctionModule(
+  functionName: string,
+  pages: number,
+  locals: readonly { type: number; count: number }[],
+  code: readonly number[],
+): Uint8Array {
   const body = concat([vector(locals.map((l) => [...unsignedLeb(l.count), l.type])), code, [Op.End]]);
   return concat([
     [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     section(1, new Uint8Array(vector([[0x60, 1, ValueType.I32, 0]]))), // type 0: (i32) -> ()
     section(3, new Uint8Array(vector([[0]]))), // function 0 has type 0
     section(5, new Uint8Array(vector([[0, ...unsignedLeb(pages)]]))), // memory 0: min pages, no max
-    section(7, new Uint8Array(vector([[...name(functionName), 0, 0], [...name('memory'), 2, 0]]))),
+    section(
+      7,
+      new Uint8Array(
+        vector([
+          [...name(functionName), 0, 0],
+          [...name('memory'), 2, 0],
+        ]),
+      ),
+    ),
     section(10, concat([unsignedLeb(1), unsignedLeb(body.length), body])), // one function body
   ]);
 }

@@ -9,7 +9,9 @@ import { z } from 'zod';
  */
 
 export const TABLE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
-export const tableName = z.string().regex(TABLE_NAME_PATTERN, 'lowercase letters, digits and _ (starting with a letter)');
+export const tableName = z
+  .string()
+  .regex(TABLE_NAME_PATTERN, 'lowercase letters, digits and _ (starting with a letter)');
 
 export const catalogueColumn = z.object({
   name: z.string().min(1),

@@ -35,12 +35,19 @@ export type Band = z.infer<typeof band>;
 function contiguous(bands: readonly Band[], ctx: z.RefinementCtx, path: string): void {
   const labels = new Set<string>();
   bands.forEach((b, i) => {
-    if (labels.has(b.label)) ctx.addIssue({ code: 'custom', path: [path, i, 'label'], message: `label '${b.label}' is used twice` });
+    if (labels.has(b.label))
+      ctx.addIssue({ code: 'custom', path: [path, i, 'label'], message: `label '${b.label}' is used twice` });
     labels.add(b.label);
     const next = bands[i + 1];
     if (next === undefined) return;
-    if (b.to === undefined) ctx.addIssue({ code: 'custom', path: [path, i, 'to'], message: 'only the last band may be open-ended' });
-    else if (next.from !== b.to + 1) ctx.addIssue({ code: 'custom', path: [path, i + 1, 'from'], message: `must be ${b.to + 1}, right after the previous band` });
+    if (b.to === undefined)
+      ctx.addIssue({ code: 'custom', path: [path, i, 'to'], message: 'only the last band may be open-ended' });
+    else if (next.from !== b.to + 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: [path, i + 1, 'from'],
+        message: `must be ${b.to + 1}, right after the previous band`,
+      });
   });
 }
 
@@ -53,7 +60,9 @@ export const metricDefinitions = z
     /** A benefit period starting at most this many days after the spell's running end joins the spell. */
     spellGapDays: z.number().int().nonnegative(),
     /** Outflow to work: a job starts in [E − before, E + after]. */
-    workWindowDays: z.object({ before: z.number().int().nonnegative(), after: z.number().int().nonnegative() }).strict(),
+    workWindowDays: z
+      .object({ before: z.number().int().nonnegative(), after: z.number().int().nonnegative() })
+      .strict(),
     /** H = E + this many calendar months: revolving door, durability and censoring. */
     durabilityHorizonMonths: z.number().int().positive(),
     /** The first job "lasted" when it runs at least this many months. */
@@ -83,20 +92,40 @@ export const metricDefinitions = z
   .superRefine((d, ctx) => {
     contiguous(d.ageBands, ctx, 'ageBands');
     contiguous(d.durationBands, ctx, 'durationBands');
-    if (d.ageBands[0]?.from !== d.minimumAge) ctx.addIssue({ code: 'custom', path: ['ageBands', 0, 'from'], message: `must equal minimumAge (${d.minimumAge})` });
-    if (d.ageBands.at(-1)?.to !== undefined) ctx.addIssue({ code: 'custom', path: ['ageBands'], message: 'the last age band must be open-ended (no "to")' });
-    if (d.durationBands[0]?.from !== 0) ctx.addIssue({ code: 'custom', path: ['durationBands', 0, 'from'], message: 'must be 0' });
-    if (d.durationBands.at(-1)?.to !== undefined) ctx.addIssue({ code: 'custom', path: ['durationBands'], message: 'the last duration band must be open-ended (no "to")' });
+    if (d.ageBands[0]?.from !== d.minimumAge)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ageBands', 0, 'from'],
+        message: `must equal minimumAge (${d.minimumAge})`,
+      });
+    if (d.ageBands.at(-1)?.to !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['ageBands'], message: 'the last age band must be open-ended (no "to")' });
+    if (d.durationBands[0]?.from !== 0)
+      ctx.addIssue({ code: 'custom', path: ['durationBands', 0, 'from'], message: 'must be 0' });
+    if (d.durationBands.at(-1)?.to !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['durationBands'],
+        message: 'the last duration band must be open-ended (no "to")',
+      });
     d.ageBands.forEach((b, i) => {
       if (b.from < d.youthBoundaryAge && (b.to === undefined || b.to >= d.youthBoundaryAge)) {
-        ctx.addIssue({ code: 'custom', path: ['ageBands', i], message: `straddles the youth boundary ${d.youthBoundaryAge}; bands must nest in the age groups` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ageBands', i],
+          message: `straddles the youth boundary ${d.youthBoundaryAge}; bands must nest in the age groups`,
+        });
       }
     });
     if (d.youthBoundaryAge - d.discontinuityYears < d.minimumAge) {
       ctx.addIssue({ code: 'custom', path: ['discontinuityYears'], message: 'reaches below minimumAge' });
     }
     if (d.smallJobHoursBelow > d.partTimeHoursBelow) {
-      ctx.addIssue({ code: 'custom', path: ['smallJobHoursBelow'], message: 'a small job is also part-time: must be ≤ partTimeHoursBelow' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['smallJobHoursBelow'],
+        message: 'a small job is also part-time: must be ≤ partTimeHoursBelow',
+      });
     }
   });
 export type MetricDefinitions = z.infer<typeof metricDefinitions>;

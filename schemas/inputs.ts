@@ -26,7 +26,10 @@ export const END_REASONS = ['work', 'other_income', 'partner', 'moved', 'detenti
 export const ARMS = ['treatment', 'control', 'none'] as const;
 export const CONTRACT_TYPES = ['permanent', 'temporary', 'on_call', 'agency', 'self_employed'] as const;
 
-const bsn = z.string().nullable().meta({ role: 'bsn', description: 'BSN as delivered; canonicalised, then replaced by P1 (or F1).' });
+const bsn = z
+  .string()
+  .nullable()
+  .meta({ role: 'bsn', description: 'BSN as delivered; canonicalised, then replaced by P1 (or F1).' });
 const date = z.iso.date();
 
 /**
@@ -100,7 +103,10 @@ export const personsRow = z
     bsn,
     birth_date: birthDate,
     sex: z.enum(SEX),
-    municipality_code: z.string().regex(/^GM[0-9]{4}$/).meta({ rule: 'municipality_code.format' }),
+    municipality_code: z
+      .string()
+      .regex(/^GM[0-9]{4}$/)
+      .meta({ rule: 'municipality_code.format' }),
     postcode,
     house_number: houseNumber,
   })

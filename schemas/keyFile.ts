@@ -10,9 +10,7 @@ export const keyFile = z
     role: keyRole,
     keyId: z.string().min(1).max(200),
     created: z.iso.datetime({ offset: true }),
-    key: z
-      .string()
-      .regex(/^[A-Za-z0-9+/]{43}=$/, 'base64 of exactly 32 bytes'),
+    key: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'base64 of exactly 32 bytes'),
   })
   .strict();
 export type KeyFileContents = z.infer<typeof keyFile>;

@@ -15,7 +15,10 @@ const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
 export const manifestFile = z
   .object({
     /** Path relative to the stage directory, with '/' separators. */
-    path: z.string().min(1).refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'a relative path inside the stage directory'),
+    path: z
+      .string()
+      .min(1)
+      .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'a relative path inside the stage directory'),
     sha256: sha256Hex,
     bytes: z.number().int().nonnegative(),
     /** Data rows (Parquet rows, CSV lines after the header); null for non-tabular files. */

@@ -41,7 +41,11 @@ export const tableMapping = z
     for (const [header, canonical] of Object.entries(mapping.columns)) {
       const earlier = seen.get(canonical);
       if (earlier !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['columns', header], message: `maps to '${canonical}', which '${earlier}' already maps to` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['columns', header],
+          message: `maps to '${canonical}', which '${earlier}' already maps to`,
+        });
       }
       seen.set(canonical, header);
     }

@@ -46,7 +46,13 @@ export const rulesSchema = z
       /** Round every published count to the nearest multiple of `base`. */
       z.object({ method: z.literal('base'), base: z.number().int().min(2) }).strict(),
       /** OpenSAFELY: redact counts ≤ `redactAtMost`, round the rest to the nearest multiple of `base`. */
-      z.object({ method: z.literal('redact-round'), redactAtMost: z.number().int().nonnegative(), base: z.number().int().min(2) }).strict(),
+      z
+        .object({
+          method: z.literal('redact-round'),
+          redactAtMost: z.number().int().nonnegative(),
+          base: z.number().int().min(2),
+        })
+        .strict(),
       /** OpenSAFELY midpoint-6: a count becomes the midpoint of its block of 6 (1–6 → 3, 7–12 → 9 …); 0 stays 0. */
       z.object({ method: z.literal('midpoint6') }).strict(),
     ]),

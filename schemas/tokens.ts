@@ -15,7 +15,7 @@ export const researcherName = z
   .string()
   .min(1, 'a researcher name is required')
   .max(100)
-  .regex(/^[\p{L}\p{N}][\p{L}\p{N} .@'_-]*$/u, 'letters, digits, spaces and . @ \' _ - only');
+  .regex(/^[\p{L}\p{N}][\p{L}\p{N} .@'_-]*$/u, "letters, digits, spaces and . @ ' _ - only");
 
 export const tokenEntry = z
   .object({

@@ -42,11 +42,21 @@ describe('boldlink audit on hand-made runs', { timeout: 60_000 }, () => {
     const report = await runAudit({ workspace: fixture.workspace, keysDir: fixture.keysDir });
     expect(report.findings).toEqual([]);
     expect(report.verdict).toBe('pass');
-    expect(report.stages.map((s) => s.stage).sort()).toEqual(['link', 'metrics', 'pseudonymize', 'pseudonymize', 'release']);
+    expect(report.stages.map((s) => s.stage).sort()).toEqual([
+      'link',
+      'metrics',
+      'pseudonymize',
+      'pseudonymize',
+      'release',
+    ]);
     // The key picture: one source key used by both sources and inherited by the link; one TTP key used by the link.
     const source = report.keyPicture.filter((k) => k.role === 'source');
     expect(source).toHaveLength(1);
-    expect(source[0]?.uses.map((u) => `${u.stage}:${u.use}`).sort()).toEqual(['link:inherited', 'pseudonymize:pseudonymize', 'pseudonymize:pseudonymize']);
+    expect(source[0]?.uses.map((u) => `${u.stage}:${u.use}`).sort()).toEqual([
+      'link:inherited',
+      'pseudonymize:pseudonymize',
+      'pseudonymize:pseudonymize',
+    ]);
     expect(source[0]?.keyFiles.map((f) => f.file)).toEqual(['source.key']);
     const ttp = report.keyPicture.filter((k) => k.role === 'ttp');
     expect(ttp[0]?.uses.map((u) => u.dir)).toEqual(['linked']);
@@ -107,13 +117,19 @@ describe('boldlink audit on hand-made runs', { timeout: 60_000 }, () => {
   it('finds a released cell changed by hand so that a suppressed cell can be recomputed', async () => {
     const fixture = await buildWorkspace(root);
     // Un-suppress (2021, utrecht) = 12: not itself small, but with the published margins it gives away (2020, utrecht) = 4.
-    const cells = outflowTable().map((c) => (c.year === '2021' && c.municipality === 'utrecht' ? { ...c, spells: 12, status: 'published' as const } : c));
+    const cells = outflowTable().map((c) =>
+      c.year === '2021' && c.municipality === 'utrecht' ? { ...c, spells: 12, status: 'published' as const } : c,
+    );
     await tamperReleaseTable(fixture.dirs.release, cells);
     const report = await runAudit({ workspace: fixture.workspace, keysDir: fixture.keysDir });
     // Checksums were fixed, so integrity passes; only the attacker's LP sees it.
     expect(report.findings.filter((f) => f.check !== 'release')).toEqual([]);
     const recomputable = report.findings.filter((f) => f.rule === 'release.cell-recomputable');
-    expect(recomputable.map((f) => `${f.cell?.['outflow_year']}/${f.cell?.['municipality']}`).sort()).toEqual(['2020/rotterdam', '2020/utrecht', '2021/rotterdam']);
+    expect(recomputable.map((f) => `${f.cell?.['outflow_year']}/${f.cell?.['municipality']}`).sort()).toEqual([
+      '2020/rotterdam',
+      '2020/utrecht',
+      '2021/rotterdam',
+    ]);
     expect(recomputable.every((f) => f.file === 'release/tables/outflow.parquet' && f.column === 'spells')).toBe(true);
     expect(rulesOf(report).every((r) => r === 'release.cell-recomputable')).toBe(true);
   });

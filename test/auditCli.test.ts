@@ -29,7 +29,15 @@ describe('boldlink audit (CLI)', { timeout: 60_000 }, () => {
   });
 
   it('writes the report as JSON and as a self-contained HTML page', async () => {
-    const json = await runBoldlink(['audit', '--workspace', fixture.workspace, '--keys', fixture.keysDir, '--format', 'json']);
+    const json = await runBoldlink([
+      'audit',
+      '--workspace',
+      fixture.workspace,
+      '--keys',
+      fixture.keysDir,
+      '--format',
+      'json',
+    ]);
     expect(json.stderr).not.toContain('AUDIT_FINDINGS');
     expect(json.code).toBe(0);
     const report = JSON.parse(json.stdout) as { format: string; verdict: string; keyPicture: { role: string }[] };
@@ -37,7 +45,15 @@ describe('boldlink audit (CLI)', { timeout: 60_000 }, () => {
     expect(report.verdict).toBe('pass');
     expect(report.keyPicture.map((k) => k.role).sort()).toEqual(['source', 'ttp']);
 
-    const html = await runBoldlink(['audit', '--workspace', fixture.workspace, '--keys', fixture.keysDir, '--format', 'html']);
+    const html = await runBoldlink([
+      'audit',
+      '--workspace',
+      fixture.workspace,
+      '--keys',
+      fixture.keysDir,
+      '--format',
+      'html',
+    ]);
     expect(html.code).toBe(0);
     expect(html.stdout.startsWith('<!doctype html>')).toBe(true);
     expect(html.stdout).toContain('PASS — no findings');
@@ -58,11 +74,26 @@ describe('boldlink audit (CLI)', { timeout: 60_000 }, () => {
   it('finds a recomputable cell with the attacker programmes on their own thread, as the installed command runs them', async () => {
     const tampered = await buildWorkspace(join(root, 'tampered'));
     // (2021, utrecht) published: with the published margins it gives away (2020, utrecht) and its neighbours.
-    await tamperReleaseTable(tampered.dirs.release, outflowTable().map((c) => (c.year === '2021' && c.municipality === 'utrecht' ? { ...c, spells: 12, status: 'published' as const } : c)));
-    const run = await runBoldlink(['audit', '--workspace', tampered.workspace, '--keys', tampered.keysDir, '--format', 'json']);
+    await tamperReleaseTable(
+      tampered.dirs.release,
+      outflowTable().map((c) =>
+        c.year === '2021' && c.municipality === 'utrecht' ? { ...c, spells: 12, status: 'published' as const } : c,
+      ),
+    );
+    const run = await runBoldlink([
+      'audit',
+      '--workspace',
+      tampered.workspace,
+      '--keys',
+      tampered.keysDir,
+      '--format',
+      'json',
+    ]);
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as { findings: { rule: string; cell?: Record<string, string> }[] };
-    const recomputable = report.findings.filter((f) => f.rule === 'release.cell-recomputable').map((f) => `${f.cell?.['outflow_year']}/${f.cell?.['municipality']}`);
+    const recomputable = report.findings
+      .filter((f) => f.rule === 'release.cell-recomputable')
+      .map((f) => `${f.cell?.['outflow_year']}/${f.cell?.['municipality']}`);
     expect(recomputable.sort()).toEqual(['2020/rotterdam', '2020/utrecht', '2021/rotterdam']);
   });
 

@@ -46,7 +46,10 @@ describe('boldlink audit: integrity', { timeout: 60_000 }, () => {
   it('finds row counts and row accounting that do not add up', async () => {
     const fixture = await buildWorkspace(root);
     const manifestPath = join(fixture.dirs.rotterdam, 'manifest.json');
-    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { outputs: { path: string; rows: number }[]; accounting: { rowsIn: number }[] };
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as {
+      outputs: { path: string; rows: number }[];
+      accounting: { rowsIn: number }[];
+    };
     const clients = manifest.outputs.find((o) => o.path === 'clients.parquet');
     if (clients === undefined || manifest.accounting[0] === undefined) throw new Error('fixture changed');
     clients.rows = 5;
@@ -64,7 +67,11 @@ describe('boldlink audit: integrity', { timeout: 60_000 }, () => {
     const fixture = await buildWorkspace(root);
     const quarantine = `${fixture.dirs.rotterdam}.quarantine`;
     await mkdir(quarantine);
-    await writeFile(join(quarantine, 'quarantine.csv'), 'file,row,column,rule,message\nclienten.csv,7,bsn,bsn.elfproef,fails the elfproef\n', { mode: 0o644 });
+    await writeFile(
+      join(quarantine, 'quarantine.csv'),
+      'file,row,column,rule,message\nclienten.csv,7,bsn,bsn.elfproef,fails the elfproef\n',
+      { mode: 0o644 },
+    );
     await chmod(join(quarantine, 'quarantine.csv'), 0o644);
     const report = await runAudit({ workspace: fixture.workspace });
     const rules = report.findings.map((f) => `${f.rule} ${f.file}`);
@@ -76,11 +83,17 @@ describe('boldlink audit: integrity', { timeout: 60_000 }, () => {
 describe('boldlink audit: what a release must not hold', { timeout: 60_000 }, () => {
   it('finds a quarantine file and the disclosure log inside the bundle', async () => {
     const fixture = await buildWorkspace(root, {
-      releaseExtras: { 'rotterdam.quarantine/quarantine.csv': 'file,row,column,rule,message\n', 'release.disclosure-log/cells.csv': 'table,cell,rule\n' },
+      releaseExtras: {
+        'rotterdam.quarantine/quarantine.csv': 'file,row,column,rule,message\n',
+        'release.disclosure-log/cells.csv': 'table,cell,rule\n',
+      },
     });
     const report = await runAudit({ workspace: fixture.workspace });
     const rules = report.findings.map((f) => `${f.rule} ${f.file}`).sort();
-    expect(rules).toEqual(['release.forbidden-file release/release.disclosure-log/cells.csv', 'release.forbidden-file release/rotterdam.quarantine/quarantine.csv']);
+    expect(rules).toEqual([
+      'release.forbidden-file release/release.disclosure-log/cells.csv',
+      'release.forbidden-file release/rotterdam.quarantine/quarantine.csv',
+    ]);
   });
 
   it('finds a RID of the link output in a released document, without printing it', async () => {
@@ -88,13 +101,19 @@ describe('boldlink audit: what a release must not hold', { timeout: 60_000 }, ()
     const duck = await Duck.open({ threads: 1 });
     let rid: string;
     try {
-      rid = String(await duck.scalar(`SELECT rid FROM read_parquet(${sqlString(join(fixture.dirs.link, 'clients.parquet'))}) ORDER BY rid LIMIT 1`));
+      rid = String(
+        await duck.scalar(
+          `SELECT rid FROM read_parquet(${sqlString(join(fixture.dirs.link, 'clients.parquet'))}) ORDER BY rid LIMIT 1`,
+        ),
+      );
     } finally {
       duck.close();
     }
     await addFileToBundle(fixture.dirs.release, 'notes.json', JSON.stringify({ note: `example person ${rid}` }));
     const report = await runAudit({ workspace: fixture.workspace });
-    expect(report.findings.map((f) => `${f.rule} ${f.file} ${f.count ?? ''}`)).toEqual(['leak.rid-in-release release/notes.json 1']);
+    expect(report.findings.map((f) => `${f.rule} ${f.file} ${f.count ?? ''}`)).toEqual([
+      'leak.rid-in-release release/notes.json 1',
+    ]);
     expect(JSON.stringify(report)).not.toContain(rid);
   });
 
@@ -106,7 +125,9 @@ describe('boldlink audit: what a release must not hold', { timeout: 60_000 }, ()
     await writeFile(csv, text.replace('2020,utrecht,,suppressed', '2020,utrecht,4,suppressed'));
     await tamperReleaseTableManifestOnly(fixture.dirs.release);
     const report = await runAudit({ workspace: fixture.workspace });
-    expect(report.findings.map((f) => `${f.rule} ${f.file} ${f.column ?? ''}`)).toEqual(['release.suppressed-value-present release/tables/outflow.csv spells']);
+    expect(report.findings.map((f) => `${f.rule} ${f.file} ${f.column ?? ''}`)).toEqual([
+      'release.suppressed-value-present release/tables/outflow.csv spells',
+    ]);
   });
 
   it('finds a cell suppressed in one table but published in another table of the same population', async () => {
@@ -127,13 +148,20 @@ describe('boldlink audit: what a release must not hold', { timeout: 60_000 }, ()
       'release/tables/outflow.parquet 2021/utrecht',
     ]);
     // (2021, rotterdam) is suppressed in both tables: one finding, counting both places.
-    expect(recomputable.find((f) => f.cell?.['municipality'] === 'rotterdam' && f.cell['outflow_year'] === '2021')?.count).toBe(2);
-    expect(recomputable.find((f) => f.cell?.['municipality'] === 'utrecht' && f.cell['outflow_year'] === '2021')?.message).toContain('outflow_recent');
+    expect(
+      recomputable.find((f) => f.cell?.['municipality'] === 'rotterdam' && f.cell['outflow_year'] === '2021')?.count,
+    ).toBe(2);
+    expect(
+      recomputable.find((f) => f.cell?.['municipality'] === 'utrecht' && f.cell['outflow_year'] === '2021')?.message,
+    ).toContain('outflow_recent');
   });
 
   it('finds a published value changed by hand that no longer adds up to its margins', async () => {
     const fixture = await buildWorkspace(root);
-    await tamperReleaseTable(fixture.dirs.release, outflowTable().map((c) => (c.year === 'Total' && c.municipality === 'Total' ? { ...c, spells: 70 } : c)));
+    await tamperReleaseTable(
+      fixture.dirs.release,
+      outflowTable().map((c) => (c.year === 'Total' && c.municipality === 'Total' ? { ...c, spells: 70 } : c)),
+    );
     const report = await runAudit({ workspace: fixture.workspace });
     expect(report.findings.map((f) => f.rule)).toContain('release.inconsistent-margins');
     expect(report.findings.every((f) => f.check === 'release')).toBe(true);
@@ -144,7 +172,9 @@ describe('boldlink audit: what a release must not hold', { timeout: 60_000 }, ()
 async function tamperReleaseTableManifestOnly(releaseDir: string): Promise<void> {
   const { digestFile } = await import('../pipeline/core/fileDigest.js');
   const manifestPath = join(releaseDir, 'manifest.json');
-  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { outputs: { path: string; sha256: string; bytes: number }[] };
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as {
+    outputs: { path: string; sha256: string; bytes: number }[];
+  };
   for (const output of manifest.outputs) {
     const digest = await digestFile(join(releaseDir, output.path));
     output.sha256 = digest.sha256;
@@ -158,7 +188,9 @@ async function addFileToBundle(bundleDir: string, path: string, text: string): P
   const { digestFile } = await import('../pipeline/core/fileDigest.js');
   await writeFile(join(bundleDir, path), text);
   const manifestPath = join(bundleDir, 'manifest.json');
-  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { outputs: { path: string; sha256: string; bytes: number; rows: number | null }[] };
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as {
+    outputs: { path: string; sha256: string; bytes: number; rows: number | null }[];
+  };
   const digest = await digestFile(join(bundleDir, path));
   manifest.outputs.push({ path, sha256: digest.sha256, bytes: digest.bytes, rows: null });
   await writeFile(manifestPath, JSON.stringify(manifest, null, 2));

@@ -27,7 +27,9 @@ beforeAll(async () => {
   await Promise.all([mkdir(source), mkdir(linked)]);
   await writeFile(join(source, 'manifest.json'), JSON.stringify({ stage: 'pseudonymize' }));
   await writeFile(join(linked, 'manifest.json'), JSON.stringify({ stage: 'link' }));
-  await duck.run(`COPY (SELECT ${sqlString(P1)} AS p1) TO ${sqlString(join(source, 'clients.parquet'))} (FORMAT parquet)`);
+  await duck.run(
+    `COPY (SELECT ${sqlString(P1)} AS p1) TO ${sqlString(join(source, 'clients.parquet'))} (FORMAT parquet)`,
+  );
   // Planted in the first 1,000 rows of each file: a BSN written with dots in 1,000 notes, 123456782 as a number in 7
   // rows, 12345672 (012345672 with its zero lost) as a whole DOUBLE in 3, and the source pseudonym in 500.
   const planted = (rows: number) => `
@@ -56,10 +58,17 @@ describe('the identifier scan of long and short files', () => {
           .filter((f) => f.file === file)
           .map((f) => `${f.rule} ${f.column ?? ''} ${f.count ?? ''}`)
           .sort();
-      const expected = ['leak.bsn amount 7', 'leak.bsn note 1000', 'leak.bsn-padded hours 3', 'leak.p1-in-linked carried 500'];
+      const expected = [
+        'leak.bsn amount 7',
+        'leak.bsn note 1000',
+        'leak.bsn-padded hours 3',
+        'leak.p1-in-linked carried 500',
+      ];
       expect(byFile('linked/long.parquet')).toEqual(expected);
       expect(byFile('linked/short.parquet')).toEqual(expected);
-      expect(findings.filter((f) => !f.file.startsWith('linked/long') && !f.file.startsWith('linked/short'))).toEqual([]);
+      expect(findings.filter((f) => !f.file.startsWith('linked/long') && !f.file.startsWith('linked/short'))).toEqual(
+        [],
+      );
     } finally {
       scanDuck.close();
     }

@@ -15,7 +15,16 @@ const rules = rulesFrom({}, 'defaults');
 
 function outflows(rows: ReleasedRow[], description: NonNullable<ReleasedTable['description']>): ReleasedTable {
   const columns = Object.keys(rows[0]!.values);
-  return { name: 'outflow_by_year', file: 'release/tables/outflow_by_year.parquet', formats: [], dimensions: ['year'], measures: columns.map((column) => ({ column, additive: true })), unmarked: [], rows, description };
+  return {
+    name: 'outflow_by_year',
+    file: 'release/tables/outflow_by_year.parquet',
+    formats: [],
+    dimensions: ['year'],
+    measures: columns.map((column) => ({ column, additive: true })),
+    unmarked: [],
+    rows,
+    description,
+  };
 }
 
 const row = (year: string, cells: Record<string, number | null>): ReleasedRow => ({
@@ -36,10 +45,19 @@ const key = (column: string, year: string) => cellKey('outflows', column, { year
 describe("the audit's attacker with the catalogue's relations and rates", () => {
   // What a release without relations wrote: censored 3 suppressed alone, spells 40 and uncensored 37 published.
   const withoutRelations = [row('Total', { spells: 40, censored: null, uncensored: 37 })];
-  const measures = [{ column: 'spells', kind: 'count' }, { column: 'censored', kind: 'count', rate: { denominator: 'spells' } }, { column: 'uncensored', kind: 'count' }];
+  const measures = [
+    { column: 'spells', kind: 'count' },
+    { column: 'censored', kind: 'count', rate: { denominator: 'spells' } },
+    { column: 'uncensored', kind: 'count' },
+  ];
 
   it('catches a release made without the relations: the bundle declares spells = censored + uncensored, so 40 − 37 = 3', async () => {
-    const table = outflows(withoutRelations, { name: 'outflow_by_year', population: 'outflows', measures, relations: [{ total: 'spells', parts: ['censored', 'uncensored'] }] });
+    const table = outflows(withoutRelations, {
+      name: 'outflow_by_year',
+      population: 'outflows',
+      measures,
+      relations: [{ total: 'spells', parts: ['censored', 'uncensored'] }],
+    });
     expect((await intervalsOf(table)).get(key('censored', 'Total'))).toEqual({ min: 3, max: 3 });
   });
 
@@ -51,19 +69,42 @@ describe("the audit's attacker with the catalogue's relations and rates", () => 
   it('bounds a suppressed denominator from below by its published numerator', async () => {
     // spells 2021 + 2022 = 30 (published); to_work 2021 = 25 is published, so spells 2021 ∈ [25, 30]: width 5.
     const table = outflows(
-      [row('2021', { spells: null, to_work: 25 }), row('2022', { spells: null, to_work: 2 }), row('Total', { spells: 30, to_work: 27 })],
-      { name: 'outflow_by_year', population: 'outflows', measures: [{ column: 'spells', kind: 'count' }, { column: 'to_work', kind: 'count', rate: { denominator: 'spells' } }] },
+      [
+        row('2021', { spells: null, to_work: 25 }),
+        row('2022', { spells: null, to_work: 2 }),
+        row('Total', { spells: 30, to_work: 27 }),
+      ],
+      {
+        name: 'outflow_by_year',
+        population: 'outflows',
+        measures: [
+          { column: 'spells', kind: 'count' },
+          { column: 'to_work', kind: 'count', rate: { denominator: 'spells' } },
+        ],
+      },
     );
     const intervals = await intervalsOf(table);
     expect(intervals.get(key('spells', '2021'))).toEqual({ min: 25, max: 28 });
     expect(intervals.get(key('spells', '2022'))).toEqual({ min: 2, max: 5 });
     // Without the rate the attacker would only know [0, 30].
-    const plain = outflows([...table.rows], { name: 'outflow_by_year', population: 'outflows', measures: [{ column: 'spells', kind: 'count' }, { column: 'to_work', kind: 'count' }] });
+    const plain = outflows([...table.rows], {
+      name: 'outflow_by_year',
+      population: 'outflows',
+      measures: [
+        { column: 'spells', kind: 'count' },
+        { column: 'to_work', kind: 'count' },
+      ],
+    });
     expect((await intervalsOf(plain)).get(key('spells', '2021'))).toEqual({ min: 0, max: 30 });
   });
 
   it('a protected release (a second part suppressed) keeps censored in [0, 40] with the relation known', async () => {
-    const table = outflows([row('Total', { spells: 40, censored: null, uncensored: null })], { name: 'outflow_by_year', population: 'outflows', measures, relations: [{ total: 'spells', parts: ['censored', 'uncensored'] }] });
+    const table = outflows([row('Total', { spells: 40, censored: null, uncensored: null })], {
+      name: 'outflow_by_year',
+      population: 'outflows',
+      measures,
+      relations: [{ total: 'spells', parts: ['censored', 'uncensored'] }],
+    });
     expect((await intervalsOf(table)).get(key('censored', 'Total'))).toEqual({ min: 0, max: 40 });
   });
 });

@@ -31,30 +31,53 @@ describe('the chain benchmark reference does the stage work', { timeout: 300_000
   });
 
   const sources = [
-    { source: 'rotterdam', inputs: () => ['clienten.csv', 'uitkeringen.csv', 'trajecten.csv'].map((f) => join(chain.raw, 'gemeente', 'rotterdam', f)), tables: ['clients', 'benefits', 'interventions'], mapped: true },
-    { source: HOLDER_SOURCE, inputs: () => ['persons.parquet', 'jobs.parquet'].map((f) => join(chain.raw, 'microdata', f)), tables: ['persons', 'jobs'], mapped: false },
+    {
+      source: 'rotterdam',
+      inputs: () =>
+        ['clienten.csv', 'uitkeringen.csv', 'trajecten.csv'].map((f) => join(chain.raw, 'gemeente', 'rotterdam', f)),
+      tables: ['clients', 'benefits', 'interventions'],
+      mapped: true,
+    },
+    {
+      source: HOLDER_SOURCE,
+      inputs: () => ['persons.parquet', 'jobs.parquet'].map((f) => join(chain.raw, 'microdata', f)),
+      tables: ['persons', 'jobs'],
+      mapped: false,
+    },
   ];
 
   for (const { source, inputs, tables, mapped } of sources) {
     it(`${source}: same rows, statuses, F1 and quarantine`, async () => {
       const out = join(root, 'reference', source);
       const scratch = join(root, 'reference-scratch', source);
-      await pseudonymizeWithSqlOnly(inputs(), mapped ? projectPath('examples/mappings/gemeente.json') : undefined, out, scratch);
+      await pseudonymizeWithSqlOnly(
+        inputs(),
+        mapped ? projectPath('examples/mappings/gemeente.json') : undefined,
+        out,
+        scratch,
+      );
       for (const table of tables) {
         const profile = (file: string) =>
           duck.jsonRows<{ id_status: string; n: number; with_f1: number; with_p1: number }>(
             `SELECT id_status, count(*) AS n, count(f1) AS with_f1, count(p1) AS with_p1 FROM read_parquet(${sqlString(file)}) GROUP BY 1 ORDER BY 1`,
           );
-        const columns = async (file: string) => (await duck.jsonRows<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`)).map((c) => c.column_name);
+        const columns = async (file: string) =>
+          (await duck.jsonRows<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`)).map(
+            (c) => c.column_name,
+          );
         const stage = join(chain.pseudonymized[source]!, `${table}.parquet`);
         const reference = join(out, `${table}.parquet`);
         expect(await profile(reference), table).toEqual(await profile(stage));
         expect(await columns(reference), table).toEqual(await columns(stage));
       }
       const quarantined = (file: string) =>
-        duck.jsonRows<{ file: string; rule: string; n: number }>(`SELECT file, rule, count(*) AS n FROM read_csv(${sqlString(file)}, all_varchar = true) GROUP BY ALL ORDER BY ALL`);
+        duck.jsonRows<{ file: string; rule: string; n: number }>(
+          `SELECT file, rule, count(*) AS n FROM read_csv(${sqlString(file)}, all_varchar = true) GROUP BY ALL ORDER BY ALL`,
+        );
       const stageQuarantine = join(`${chain.pseudonymized[source]!}.quarantine`, 'quarantine.csv');
-      expect(await quarantined(join(scratch, 'quarantine', 'quarantine.csv'))).toEqual(await quarantined(stageQuarantine));
+      expect(await quarantined(join(scratch, 'quarantine', 'quarantine.csv'))).toEqual(
+        await quarantined(stageQuarantine),
+      );
       if (mapped) expect((await quarantined(stageQuarantine)).length).toBeGreaterThan(0);
     });
   }

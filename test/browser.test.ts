@@ -15,7 +15,9 @@ const CHROMIUM = '/usr/bin/chromium';
 const POLL = { timeout: 30_000, interval: 100 };
 const available = existsSync(CHROMIUM);
 if (!available && process.env['CI'] !== 'true') {
-  process.stderr.write(`browser test skipped: ${CHROMIUM} is missing (install it with 'apt-get install -y chromium'; CI installs it and runs this test).\n`);
+  process.stderr.write(
+    `browser test skipped: ${CHROMIUM} is missing (install it with 'apt-get install -y chromium'; CI installs it and runs this test).\n`,
+  );
 }
 
 /** Debian's Chromium through playwright-core; under CI it must run. */
@@ -31,11 +33,24 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('web page in Chromiu
     const release = await writeSampleRelease(join(dir, 'release'));
     token = await addToken(join(dir, 'tokens.json'), 'Ada Researcher');
     db = await ReleaseDatabase.open(await ReleaseBundle.open(release), { threads: 1 });
-    server = await startServer({ database: db, tokensFile: join(dir, 'tokens.json'), requestLogFile: join(dir, 'requests.jsonl'), host: '127.0.0.1', port: 0 });
+    server = await startServer({
+      database: db,
+      tokensFile: join(dir, 'tokens.json'),
+      requestLogFile: join(dir, 'requests.jsonl'),
+      host: '127.0.0.1',
+      port: 0,
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-gpu', '--no-first-run', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-sync',
+      ],
     });
   }, 60_000);
 
@@ -69,7 +84,9 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('web page in Chromiu
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('Signed in as Ada Researcher').waitFor();
     // The overview draws one chart per table.
-    await expect.poll(() => page.evaluate<number>("document.querySelectorAll('#overview-cards canvas').length"), POLL).toBe(3);
+    await expect
+      .poll(() => page.evaluate<number>("document.querySelectorAll('#overview-cards canvas').length"), POLL)
+      .toBe(3);
 
     await page.getByRole('link', { name: 'Outflow from social assistance by year and municipality' }).first().click();
     await page.locator('#table-title').getByText('Outflow from social assistance').waitFor();
@@ -100,7 +117,10 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('web page in Chromiu
 
     // A download in every format goes through the API with the token.
     for (const format of ['CSV', 'JSON', 'Arrow']) {
-      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: format, exact: true }).first().click()]);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: format, exact: true }).first().click(),
+      ]);
       expect(download.suggestedFilename()).toMatch(/^outflow_by_year_municipality\.(csv|json|arrows)$/);
     }
 

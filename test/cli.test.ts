@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { runBoldlink } from './support/cli.js';
 
-const SUBCOMMANDS = ['generate', 'keys', 'pseudonymize', 'link', 'metrics', 'release', 'protect', 'audit', 'query', 'tokens', 'serve', 'demo'];
+const SUBCOMMANDS = [
+  'generate',
+  'keys',
+  'pseudonymize',
+  'link',
+  'metrics',
+  'release',
+  'protect',
+  'audit',
+  'query',
+  'tokens',
+  'serve',
+  'demo',
+];
 
 describe('the boldlink command line', () => {
   it('--help lists every subcommand of DESIGN.md', async () => {

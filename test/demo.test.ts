@@ -26,7 +26,16 @@ describe('boldlink demo', () => {
   it('runs every stage and the audit passes on a clean generated run', () => {
     expect(demo.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
     expect(demo.code).toBe(0);
-    for (const step of ['generate', 'keys new', 'pseudonymize rotterdam', 'pseudonymize cbs', 'link', 'metrics', 'release', 'audit']) {
+    for (const step of [
+      'generate',
+      'keys new',
+      'pseudonymize rotterdam',
+      'pseudonymize cbs',
+      'link',
+      'metrics',
+      'release',
+      'audit',
+    ]) {
       expect(demo.stdout).toContain(`✓ ${step}`);
     }
     expect(demo.stdout).toContain('Audit verdict: PASS');

@@ -88,7 +88,9 @@ async function waitForEntry(dir: string, prefix: string, ended: Promise<unknown>
 function protectTable(): string {
   const lines = ['gemeente,wijk,jaar,aantal'];
   for (const [g, gemeente] of ['rotterdam', 'amsterdam', 'utrecht', 'den_haag'].entries()) {
-    for (let w = 1; w <= 6; w++) for (let jaar = 2019; jaar <= 2023; jaar++) lines.push(`${gemeente},${gemeente}-wijk-${w},${jaar},${(g * 7 + w * 13 + jaar * 3) % 45}`);
+    for (let w = 1; w <= 6; w++)
+      for (let jaar = 2019; jaar <= 2023; jaar++)
+        lines.push(`${gemeente},${gemeente}-wijk-${w},${jaar},${(g * 7 + w * 13 + jaar * 3) % 45}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -135,13 +137,29 @@ describe('faults: SIGKILL, a full disk, two runs on one output', { timeout: 120_
 
   /** The reference run's command for a stage, pointed at another output folder. */
   const commandFor = (step: string, source?: string) => {
-    const commands = chainCommands(reference.root, { persons: 400, keys: { source: reference.sourceKey, ttp: reference.ttpKey } });
+    const commands = chainCommands(reference.root, {
+      persons: 400,
+      keys: { source: reference.sourceKey, ttp: reference.ttpKey },
+    });
     const command = commands.find((c) => c.step === step && (source === undefined || c.args.includes(source)));
     if (command === undefined) throw new Error(`no ${step} step`);
     return command.args;
   };
-  const protectArgs = (out: string) => ['protect', '--input', protectInput, '--dimensions', 'gemeente,wijk,jaar', '--count', 'aantal', '--hierarchy', 'gemeente>wijk', '--out', out];
-  const argsFor = (step: string, source?: string) => (step === 'protect' ? protectArgs(protectReference) : commandFor(step, source));
+  const protectArgs = (out: string) => [
+    'protect',
+    '--input',
+    protectInput,
+    '--dimensions',
+    'gemeente,wijk,jaar',
+    '--count',
+    'aantal',
+    '--hierarchy',
+    'gemeente>wijk',
+    '--out',
+    out,
+  ];
+  const argsFor = (step: string, source?: string) =>
+    step === 'protect' ? protectArgs(protectReference) : commandFor(step, source);
   const referenceOut = (step: string, source?: string) =>
     step === 'generate'
       ? reference.raw
@@ -190,7 +208,12 @@ describe('faults: SIGKILL, a full disk, two runs on one output', { timeout: 120_
       // in the time an undisturbed run took, or in its write phase.
       if (phase === undefined) await run.started;
       if (phase === 'write') await waitForEntry(join(out, '..'), `.${name}.tmp-`, run.done);
-      const span = phase === undefined ? 1500 : phase === 'run' ? spawnedDurations.get(stage.step)! : writeDurations.get(stage.step)!;
+      const span =
+        phase === undefined
+          ? 1500
+          : phase === 'run'
+            ? spawnedDurations.get(stage.step)!
+            : writeDurations.get(stage.step)!;
       const delay = Math.floor(Math.random() * span);
       await sleep(delay);
       const killed = run.child.kill('SIGKILL');
@@ -205,8 +228,12 @@ describe('faults: SIGKILL, a full disk, two runs on one output', { timeout: 120_
           : phase === 'run'
             ? `${delay} ms after its start (an undisturbed run takes ${span} ms)`
             : `${delay} ms into writing (an undisturbed write phase takes ${span} ms)`;
-      const leftBehind = (await readdir(join(out, '..'))).filter((e) => e.startsWith(`.${name}.`) || e.startsWith(`${name}.`)).map((e) => e.replace(/-\d+(-[a-z0-9]+)?$/, '-…'));
-      process.stdout.write(`[fault] SIGKILL ${_label} ${when}: ${killed ? outcome : 'already gone'}; output ${(await exists(out)) ? 'complete' : 'absent'}; beside it: ${leftBehind.join(', ') || 'nothing'}\n`);
+      const leftBehind = (await readdir(join(out, '..')))
+        .filter((e) => e.startsWith(`.${name}.`) || e.startsWith(`${name}.`))
+        .map((e) => e.replace(/-\d+(-[a-z0-9]+)?$/, '-…'));
+      process.stdout.write(
+        `[fault] SIGKILL ${_label} ${when}: ${killed ? outcome : 'already gone'}; output ${(await exists(out)) ? 'complete' : 'absent'}; beside it: ${leftBehind.join(', ') || 'nothing'}\n`,
+      );
 
       const rerun = await runInProcess(killArgs);
       expect(rerun.code, rerun.stderr).toBe(0);
@@ -214,11 +241,15 @@ describe('faults: SIGKILL, a full disk, two runs on one output', { timeout: 120_
       await expectNothingLeftBeside(join(out, 'no-such-sibling'));
       if (stage.step === 'pseudonymize') {
         // The quarantine beside it belongs to the rerun too.
-        expect(await dataFileDigests(`${out}.quarantine`)).toEqual(await dataFileDigests(`${referenceOut(stage.step, source)}.quarantine`));
+        expect(await dataFileDigests(`${out}.quarantine`)).toEqual(
+          await dataFileDigests(`${referenceOut(stage.step, source)}.quarantine`),
+        );
       }
       if (hasDisclosureLog(stage.step)) {
         // So does the internal disclosure log beside the bundle.
-        expect(await dataFileDigests(`${out}.disclosure-log`)).toEqual(await dataFileDigests(`${referenceOut(stage.step, source)}.disclosure-log`));
+        expect(await dataFileDigests(`${out}.disclosure-log`)).toEqual(
+          await dataFileDigests(`${referenceOut(stage.step, source)}.disclosure-log`),
+        );
       }
       const siblings = execFileSync('ls', ['-a', join(out, '..')], { encoding: 'utf8' }).split('\n');
       // No temporary, scratch or old copy of the output (nor of its disclosure log) outlives the rerun.
@@ -226,44 +257,51 @@ describe('faults: SIGKILL, a full disk, two runs on one output', { timeout: 120_
     },
   );
 
-  it.skipIf(!CAN_MOUNT)('a full disk gives DISK_FULL, keeps nothing partial, and the old output stays intact', async () => {
-    const mountPoint = join(root, 'small-disk');
-    await mkdir(mountPoint);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mountPoint]);
-    try {
-      // A small output that fits, made before the disk fills.
-      const small = join(mountPoint, 'rotterdam');
-      const smallArgs = commandFor('pseudonymize', 'rotterdam');
-      expect((await runInProcess([...smallArgs.slice(0, -1), small])).code).toBe(0);
-      const before = await dataFileDigests(small);
-      // Fill the disk but for a few KiB.
-      for (let n = 0; ; n++) {
-        try {
-          await writeFile(join(mountPoint, `ballast-${n}`), Buffer.alloc(16 * 1024, 1));
-        } catch {
-          break;
+  it.skipIf(!CAN_MOUNT)(
+    'a full disk gives DISK_FULL, keeps nothing partial, and the old output stays intact',
+    async () => {
+      const mountPoint = join(root, 'small-disk');
+      await mkdir(mountPoint);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mountPoint]);
+      try {
+        // A small output that fits, made before the disk fills.
+        const small = join(mountPoint, 'rotterdam');
+        const smallArgs = commandFor('pseudonymize', 'rotterdam');
+        expect((await runInProcess([...smallArgs.slice(0, -1), small])).code).toBe(0);
+        const before = await dataFileDigests(small);
+        // Fill the disk but for a few KiB.
+        for (let n = 0; ; n++) {
+          try {
+            await writeFile(join(mountPoint, `ballast-${n}`), Buffer.alloc(16 * 1024, 1));
+          } catch {
+            break;
+          }
         }
+        await rm(join(mountPoint, 'ballast-0'));
+
+        const args = commandFor('pseudonymize', HOLDER_SOURCE);
+        const out = join(mountPoint, 'pseudonymized');
+        const result = await runInProcess([...args.slice(0, -1), out]);
+        process.stdout.write(
+          `[fault] full disk (tmpfs, 16 KiB free) under pseudonymize ${HOLDER_SOURCE}: exit ${result.code}, ${result.stderr.split('\n').find((l) => l.startsWith('boldlink:')) ?? ''}\n`,
+        );
+        await expectRefusedForFullDisk(result, out);
+        expect(await exists(join(`${out}.quarantine`, 'quarantine.csv'))).toBe(false);
+
+        // Replacing the small output on the full disk fails the same way; the first one survives, whole.
+        const again = await runInProcess([...smallArgs.slice(0, -1), small]);
+        process.stdout.write(
+          `[fault] full disk while replacing pseudonymize rotterdam: exit ${again.code}, ${again.stderr.split('\n').find((l) => l.startsWith('boldlink:')) ?? ''}\n`,
+        );
+        expect(again.code).toBe(1);
+        expect(again.stderr).toContain('[DISK_FULL]');
+        await StageInput.open(small, { stage: 'pseudonymize' });
+        expect(await dataFileDigests(small)).toEqual(before);
+      } finally {
+        execFileSync('umount', [mountPoint]);
       }
-      await rm(join(mountPoint, 'ballast-0'));
-
-      const args = commandFor('pseudonymize', HOLDER_SOURCE);
-      const out = join(mountPoint, 'pseudonymized');
-      const result = await runInProcess([...args.slice(0, -1), out]);
-      process.stdout.write(`[fault] full disk (tmpfs, 16 KiB free) under pseudonymize ${HOLDER_SOURCE}: exit ${result.code}, ${result.stderr.split('\n').find((l) => l.startsWith('boldlink:')) ?? ''}\n`);
-      await expectRefusedForFullDisk(result, out);
-      expect(await exists(join(`${out}.quarantine`, 'quarantine.csv'))).toBe(false);
-
-      // Replacing the small output on the full disk fails the same way; the first one survives, whole.
-      const again = await runInProcess([...smallArgs.slice(0, -1), small]);
-      process.stdout.write(`[fault] full disk while replacing pseudonymize rotterdam: exit ${again.code}, ${again.stderr.split('\n').find((l) => l.startsWith('boldlink:')) ?? ''}\n`);
-      expect(again.code).toBe(1);
-      expect(again.stderr).toContain('[DISK_FULL]');
-      await StageInput.open(small, { stage: 'pseudonymize' });
-      expect(await dataFileDigests(small)).toEqual(before);
-    } finally {
-      execFileSync('umount', [mountPoint]);
-    }
-  });
+    },
+  );
 
   /** Fill a mounted tmpfs with 16 KiB ballast files, then free about `bytes` again. */
   const fillDiskLeaving = async (mountPoint: string, bytes: number) => {
@@ -275,7 +313,8 @@ describe('faults: SIGKILL, a full disk, two runs on one output', { timeout: 120_
         break;
       }
     }
-    for (let freed = 0, i = 0; freed < bytes && i < n; i++, freed += 16 * 1024) await rm(join(mountPoint, `ballast-${i}`));
+    for (let freed = 0, i = 0; freed < bytes && i < n; i++, freed += 16 * 1024)
+      await rm(join(mountPoint, `ballast-${i}`));
   };
   /** Bytes a folder takes on tmpfs (each file a whole number of 4 KiB pages). */
   const pagesOf = async (dir: string) => {
@@ -287,39 +326,66 @@ describe('faults: SIGKILL, a full disk, two runs on one output', { timeout: 120_
   it.skipIf(!CAN_MOUNT).each([
     ['release', 'no room for the bundle'],
     ['protect', 'no room for the bundle'],
-  ] as const)('a full disk under %s (%s) gives DISK_FULL and keeps neither a partial bundle nor a partial disclosure log', async (step, room) => {
-    const bundle = await pagesOf(referenceOut(step));
-    const disclosureLog = await pagesOf(`${referenceOut(step)}.disclosure-log`);
-    const mountPoint = join(root, `small-disk-${step}-${room.length}`);
-    await mkdir(mountPoint);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${Math.ceil((bundle + disclosureLog) / 1024) + 1024}k`, 'tmpfs', mountPoint]);
-    try {
-      await fillDiskLeaving(mountPoint, 16 * 1024);
-      const out = join(mountPoint, step);
-      const result = await runInProcess([...argsFor(step).slice(0, -1), out]);
-      const report = result.stderr.split('\n').find((l) => l.startsWith('boldlink:')) ?? '';
-      process.stdout.write(`[fault] full disk under ${step} (${room}; bundle ${bundle} B, log ${disclosureLog} B): exit ${result.code}, ${report}\n`);
-      await expectRefusedForFullDisk(result, out);
-      expect(await exists(`${out}.disclosure-log`)).toBe(false);
-      expect((await readdir(mountPoint)).filter((e) => !e.startsWith('ballast-'))).toEqual([]);
-    } finally {
-      execFileSync('umount', [mountPoint]);
-    }
-  });
+  ] as const)(
+    'a full disk under %s (%s) gives DISK_FULL and keeps neither a partial bundle nor a partial disclosure log',
+    async (step, room) => {
+      const bundle = await pagesOf(referenceOut(step));
+      const disclosureLog = await pagesOf(`${referenceOut(step)}.disclosure-log`);
+      const mountPoint = join(root, `small-disk-${step}-${room.length}`);
+      await mkdir(mountPoint);
+      execFileSync('mount', [
+        '-t',
+        'tmpfs',
+        '-o',
+        `size=${Math.ceil((bundle + disclosureLog) / 1024) + 1024}k`,
+        'tmpfs',
+        mountPoint,
+      ]);
+      try {
+        await fillDiskLeaving(mountPoint, 16 * 1024);
+        const out = join(mountPoint, step);
+        const result = await runInProcess([...argsFor(step).slice(0, -1), out]);
+        const report = result.stderr.split('\n').find((l) => l.startsWith('boldlink:')) ?? '';
+        process.stdout.write(
+          `[fault] full disk under ${step} (${room}; bundle ${bundle} B, log ${disclosureLog} B): exit ${result.code}, ${report}\n`,
+        );
+        await expectRefusedForFullDisk(result, out);
+        expect(await exists(`${out}.disclosure-log`)).toBe(false);
+        expect((await readdir(mountPoint)).filter((e) => !e.startsWith('ballast-'))).toEqual([]);
+      } finally {
+        execFileSync('umount', [mountPoint]);
+      }
+    },
+  );
 
   // The bundle is written first, then the disclosure log into a temporary sibling, then both are renamed into place.
-  it.skipIf(!CAN_MOUNT)('a disclosure log that does not fit leaves no partial temporary beside the bundle', async () => {
-    const mountPoint = join(root, 'small-disk-log');
-    await mkdir(mountPoint);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint]);
-    try {
-      const entries: DisclosureLogEntry[] = Array.from({ length: 5000 }, (_, i) => ({ table: 'outflow_by_year_sex', cell: `cell-${i}`, column: 'spells', suppression: 'secondary' as const, rule: 'frequency', reason: 'protects a suppressed cell', intervalLow: 0, intervalHigh: 20, protectionLevel: 10 }));
-      await expect(DisclosureLogWriter.prepare(join(mountPoint, 'release'), entries, {})).rejects.toMatchObject({ code: 'ENOSPC' });
-      expect(await readdir(mountPoint)).toEqual([]);
-    } finally {
-      execFileSync('umount', [mountPoint]);
-    }
-  });
+  it.skipIf(!CAN_MOUNT)(
+    'a disclosure log that does not fit leaves no partial temporary beside the bundle',
+    async () => {
+      const mountPoint = join(root, 'small-disk-log');
+      await mkdir(mountPoint);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint]);
+      try {
+        const entries: DisclosureLogEntry[] = Array.from({ length: 5000 }, (_, i) => ({
+          table: 'outflow_by_year_sex',
+          cell: `cell-${i}`,
+          column: 'spells',
+          suppression: 'secondary' as const,
+          rule: 'frequency',
+          reason: 'protects a suppressed cell',
+          intervalLow: 0,
+          intervalHigh: 20,
+          protectionLevel: 10,
+        }));
+        await expect(DisclosureLogWriter.prepare(join(mountPoint, 'release'), entries, {})).rejects.toMatchObject({
+          code: 'ENOSPC',
+        });
+        expect(await readdir(mountPoint)).toEqual([]);
+      } finally {
+        execFileSync('umount', [mountPoint]);
+      }
+    },
+  );
 
   it('a disclosure log left half-committed by a killed run is cleared by the next one', async () => {
     const dir = join(root, 'half-committed');

@@ -29,20 +29,45 @@ const t = (file: string) => sqlString(join(out, file));
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'boldlink-generate-truth-'));
   out = join(root, 'clean');
-  const result = await runBoldlink(['generate', '--scale', 'small', '--seed', '5', '--defects', 'none', '--out', out, '--log-level', 'warn']);
+  const result = await runBoldlink([
+    'generate',
+    '--scale',
+    'small',
+    '--seed',
+    '5',
+    '--defects',
+    'none',
+    '--out',
+    out,
+    '--log-level',
+    'warn',
+  ]);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
-  observationEnd = (JSON.parse(await readFile(join(out, 'truth/metrics.json'), 'utf8')) as { observationEnd: string }).observationEnd;
+  observationEnd = (JSON.parse(await readFile(join(out, 'truth/metrics.json'), 'utf8')) as { observationEnd: string })
+    .observationEnd;
   duck = await Duck.open({ threads: 1 });
   // The municipal benefit exports, decoded from Windows-1252 and labelled back to canonical codes, with the true person behind each row.
   const labels = (column: string) => MAPPING.tables['benefits']!.values[column]!;
   const rows: string[] = [];
   for (const city of CITIES) {
     const text = iconv.decode(await readFile(join(out, 'gemeente', city, 'uitkeringen.csv')), 'windows-1252');
-    text.split('\n').slice(1, -1).forEach((line, index) => {
-      const [, type, start, end, reason] = line.split(';');
-      rows.push([city, index + 1, labels('benefit_type')[type!], start, end, reason === '' ? '' : labels('end_reason')[reason!]].join(','));
-    });
+    text
+      .split('\n')
+      .slice(1, -1)
+      .forEach((line, index) => {
+        const [, type, start, end, reason] = line.split(';');
+        rows.push(
+          [
+            city,
+            index + 1,
+            labels('benefit_type')[type!],
+            start,
+            end,
+            reason === '' ? '' : labels('end_reason')[reason!],
+          ].join(','),
+        );
+      });
   }
   const csv = join(root, 'benefits.csv');
   await writeFile(csv, `municipality,row,benefit_type,start,end,end_reason\n${rows.join('\n')}\n`);
@@ -69,8 +94,23 @@ describe('truth of a clean small-scale run (--defects none)', () => {
   it('has the columns of DESIGN.md spells.parquet, with person_id for rid', async () => {
     const columns = await duck.rows<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE truth)`);
     expect(columns.map((c) => c.column_name)).toEqual([
-      'person_id', 'spell_no', 'municipality', 'benefit_type', 'start_date', 'end_date', 'age', 'outflow', 'outflow_year', 'to_work',
-      'censored', 'revolving', 'durable', 'first_contract_type', 'first_hours', 'first_wage_band', 'first_lasted_12m',
+      'person_id',
+      'spell_no',
+      'municipality',
+      'benefit_type',
+      'start_date',
+      'end_date',
+      'age',
+      'outflow',
+      'outflow_year',
+      'to_work',
+      'censored',
+      'revolving',
+      'durable',
+      'first_contract_type',
+      'first_hours',
+      'first_wage_band',
+      'first_lasted_12m',
     ]);
   });
 
@@ -90,14 +130,26 @@ describe('truth of a clean small-scale run (--defects none)', () => {
         arg_max(benefit_type, coalesce(end_date, DATE '${observationEnd}') - start_date) AS benefit_type
       FROM numbered GROUP BY ALL`;
     const truth = 'SELECT person_id, spell_no, start_date, end_date, municipality, benefit_type FROM truth';
-    expect(await duck.scalar<bigint>(`SELECT count(*) FROM (SELECT * FROM (${merged}) EXCEPT SELECT * FROM (${truth}))`)).toBe(0n);
-    expect(await duck.scalar<bigint>(`SELECT count(*) FROM (SELECT * FROM (${truth}) EXCEPT SELECT * FROM (${merged}))`)).toBe(0n);
+    expect(
+      await duck.scalar<bigint>(`SELECT count(*) FROM (SELECT * FROM (${merged}) EXCEPT SELECT * FROM (${truth}))`),
+    ).toBe(0n);
+    expect(
+      await duck.scalar<bigint>(`SELECT count(*) FROM (SELECT * FROM (${truth}) EXCEPT SELECT * FROM (${merged}))`),
+    ).toBe(0n);
     // Some spells consist of more than one period, some cross municipalities.
-    expect(Number(await duck.scalar(`SELECT count(*) - (SELECT count(*) FROM truth) FROM benefit`))).toBeGreaterThan(100);
-    expect(Number(await duck.scalar(`SELECT count(*) FROM (SELECT person_id FROM benefit GROUP BY person_id HAVING count(DISTINCT municipality) > 1)`))).toBeGreaterThan(10);
+    expect(Number(await duck.scalar(`SELECT count(*) - (SELECT count(*) FROM truth) FROM benefit`))).toBeGreaterThan(
+      100,
+    );
+    expect(
+      Number(
+        await duck.scalar(
+          `SELECT count(*) FROM (SELECT person_id FROM benefit GROUP BY person_id HAVING count(DISTINCT municipality) > 1)`,
+        ),
+      ),
+    ).toBeGreaterThan(10);
   });
 
-  it('takes T as the latest date in the benefit data and the recipients\' jobs', async () => {
+  it("takes T as the latest date in the benefit data and the recipients' jobs", async () => {
     const latest = await duck.scalar<string>(`SELECT strftime(max(d), '%Y-%m-%d') FROM (
       SELECT greatest(start_date, coalesce(end_date, start_date)) AS d FROM benefit
       UNION ALL SELECT greatest(start_date, coalesce(end_date, start_date)) FROM job WHERE person_id IN (SELECT person_id FROM benefit))`);
@@ -127,8 +179,10 @@ describe('truth of a clean small-scale run (--defects none)', () => {
       ) AS problems FROM check_rows`);
     expect(recomputed[0]?.problems).toBe(0n);
     // Consecutive true spells of a person are more than 31 days apart.
-    expect(await duck.scalar<bigint>(`SELECT count(*) FROM (
-      SELECT start_date - lag(end_date) OVER (PARTITION BY person_id ORDER BY spell_no) AS gap FROM truth) WHERE gap <= 31`)).toBe(0n);
+    expect(
+      await duck.scalar<bigint>(`SELECT count(*) FROM (
+      SELECT start_date - lag(end_date) OVER (PARTITION BY person_id ORDER BY spell_no) AS gap FROM truth) WHERE gap <= 31`),
+    ).toBe(0n);
   });
 
   it('has many short spells and a long-term tail, revolving doors, and first jobs of every quality', async () => {
@@ -152,7 +206,8 @@ describe('truth of a clean small-scale run (--defects none)', () => {
     expect(Number(s['not_lasted'])).toBeGreaterThan(50);
     expect(Number(s['small_jobs'])).toBeGreaterThan(10);
     // About 96 recipients per 1000 inhabitants of the four cities (Rotterdam's level).
-    const perThousand = await duck.scalar<number>(`SELECT 1000 * count(*) FILTER (recipient) / count(*) FROM ${t('truth/persons.parquet')}
+    const perThousand =
+      await duck.scalar<number>(`SELECT 1000 * count(*) FILTER (recipient) / count(*) FROM ${t('truth/persons.parquet')}
       WHERE municipality_code IN ('GM0599', 'GM0363', 'GM0344', 'GM0518')`);
     expect(perThousand).toBeGreaterThan(88);
     expect(perThousand).toBeLessThan(104);
@@ -194,21 +249,43 @@ describe('truth of a clean small-scale run (--defects none)', () => {
     expect(groups[1]!.share - groups[0]!.share).toBeGreaterThan(0.05);
   });
 
-  it('keeps wages around, below and above the minimum wage of the job\'s start year', async () => {
-    const wml = JSON.parse(await readFile(new URL('../examples/reference/minimum-wage.json', import.meta.url), 'utf8')) as { hourly: Record<string, number> };
-    await duck.run(`CREATE OR REPLACE TABLE wml AS SELECT * FROM (VALUES ${Object.entries(wml.hourly).map(([y, w]) => `(${y}, ${w})`).join(', ')}) v(year, hourly)`);
+  it("keeps wages around, below and above the minimum wage of the job's start year", async () => {
+    const wml = JSON.parse(
+      await readFile(new URL('../examples/reference/minimum-wage.json', import.meta.url), 'utf8'),
+    ) as { hourly: Record<string, number> };
+    await duck.run(
+      `CREATE OR REPLACE TABLE wml AS SELECT * FROM (VALUES ${Object.entries(wml.hourly)
+        .map(([y, w]) => `(${y}, ${w})`)
+        .join(', ')}) v(year, hourly)`,
+    );
     const bands = await duck.jsonRows<{ band: string; n: number }>(`
       SELECT CASE WHEN j.hourly_wage < w.hourly THEN 'below' WHEN j.hourly_wage <= 1.1 * w.hourly THEN 'near' ELSE 'above' END AS band, count(*)::INTEGER AS n
       FROM job j JOIN wml w ON w.year = year(j.start_date) GROUP BY ALL ORDER BY band`);
     expect(bands.map((b) => b.band)).toEqual(['above', 'below', 'near']);
-    expect(Number(await duck.scalar(`SELECT count(*) FROM job WHERE year(start_date) NOT IN (SELECT year FROM wml) OR hourly_wage <= 0 OR hours_per_week NOT BETWEEN 1 AND 40`))).toBe(0);
+    expect(
+      Number(
+        await duck.scalar(
+          `SELECT count(*) FROM job WHERE year(start_date) NOT IN (SELECT year FROM wml) OR hourly_wage <= 0 OR hours_per_week NOT BETWEEN 1 AND 40`,
+        ),
+      ),
+    ).toBe(0);
   });
 });
 
 describe('truth with the default defects', () => {
   it('flags every spell of a person whose benefit rows a lossy defect touched', async () => {
     const dirty = join(root, 'dirty');
-    const result = await runBoldlink(['generate', '--scale', 'tiny', '--seed', '5', '--out', dirty, '--log-level', 'warn']);
+    const result = await runBoldlink([
+      'generate',
+      '--scale',
+      'tiny',
+      '--seed',
+      '5',
+      '--out',
+      dirty,
+      '--log-level',
+      'warn',
+    ]);
     expect(result.code).toBe(0);
     const d = (file: string) => sqlString(join(dirty, file));
     const missing = await duck.scalar<bigint>(`
@@ -218,8 +295,12 @@ describe('truth with the default defects', () => {
         WHERE l.file = 'uitkeringen.csv' AND l.kind IN ('wrong_elfproef', 'end_before_start', 'unparsable_date', 'unknown_code', 'stray_quote'))
       AND (s.person_id, s.spell_no) NOT IN (SELECT (person_id, spell_no) FROM ${d('truth/affected_spells.parquet')})`);
     expect(missing).toBe(0n);
-    const metrics = JSON.parse(await readFile(join(dirty, 'truth/metrics.json'), 'utf8')) as { defects: { affected: { spells: number } } };
-    expect(metrics.defects.affected.spells).toBe(Number(await duck.scalar(`SELECT count(*) FROM ${d('truth/affected_spells.parquet')}`)));
+    const metrics = JSON.parse(await readFile(join(dirty, 'truth/metrics.json'), 'utf8')) as {
+      defects: { affected: { spells: number } };
+    };
+    expect(metrics.defects.affected.spells).toBe(
+      Number(await duck.scalar(`SELECT count(*) FROM ${d('truth/affected_spells.parquet')}`)),
+    );
     expect(metrics.defects.affected.spells).toBeGreaterThan(0);
   }, 120_000);
 });
@@ -229,7 +310,17 @@ describe('truth with the default defects', () => {
 describe('the programme at city scale', () => {
   it('lands within ±2 points of 47.9% (treatment) and 40.7% (control)', async () => {
     const city = join(root, 'city');
-    const result = await runBoldlink(['generate', '--scale', 'city', '--seed', '1', '--out', city, '--log-level', 'warn']);
+    const result = await runBoldlink([
+      'generate',
+      '--scale',
+      'city',
+      '--seed',
+      '1',
+      '--out',
+      city,
+      '--log-level',
+      'warn',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const arms = await duck.jsonRows<{ arm: string; share: number; n: number }>(`
       SELECT arm, avg(ended_within_12m::INTEGER) AS share, count(*)::INTEGER AS n FROM ${sqlString(join(city, 'truth/assignments.parquet'))} GROUP BY arm ORDER BY arm`);

@@ -37,7 +37,18 @@ afterAll(async () => {
 
 async function generateInto(name: string, ...extra: string[]): Promise<string> {
   const out = join(root, name);
-  const result = await runBoldlink(['generate', '--scale', 'tiny', '--seed', '11', '--out', out, '--log-level', 'warn', ...extra]);
+  const result = await runBoldlink([
+    'generate',
+    '--scale',
+    'tiny',
+    '--seed',
+    '11',
+    '--out',
+    out,
+    '--log-level',
+    'warn',
+    ...extra,
+  ]);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   return out;
@@ -45,7 +56,10 @@ async function generateInto(name: string, ...extra: string[]): Promise<string> {
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
 }
 
 interface CsvFile {
@@ -65,10 +79,18 @@ async function readExport(path: string): Promise<CsvFile> {
   return { byteOrderMark, header: header ?? '', lines: data };
 }
 
-interface LedgerRow { source: string; file: string; row: number | null; column: string | null; kind: string }
+interface LedgerRow {
+  source: string;
+  file: string;
+  row: number | null;
+  column: string | null;
+  kind: string;
+}
 
 async function ledgerOf(out: string): Promise<LedgerRow[]> {
-  return (await duck.jsonRows<LedgerRow>(`SELECT source, file, row::INTEGER AS row, "column", kind FROM ${sqlString(join(out, 'truth/ledger.parquet'))}`));
+  return await duck.jsonRows<LedgerRow>(
+    `SELECT source, file, row::INTEGER AS row, "column", kind FROM ${sqlString(join(out, 'truth/ledger.parquet'))}`,
+  );
 }
 
 describe('boldlink generate --scale tiny', () => {
@@ -78,19 +100,32 @@ describe('boldlink generate --scale tiny', () => {
     [out, again] = await Promise.all([generateInto('default'), generateInto('again')]);
   }, 120_000);
 
-  it('writes the contract layout: 4 municipalities × 3 CSVs, the holder\'s Parquet files and the truth', async () => {
+  it("writes the contract layout: 4 municipalities × 3 CSVs, the holder's Parquet files and the truth", async () => {
     const files = await listFiles(out);
-    for (const city of CITIES) for (const file of Object.keys(FILES)) expect(files).toContain(`gemeente/${city}/${file}`);
-    for (const f of ['microdata/persons.parquet', 'microdata/jobs.parquet', 'truth/persons.parquet', 'truth/records.parquet', 'truth/ledger.parquet', 'truth/spells.parquet', 'truth/metrics.json', 'manifest.json']) {
+    for (const city of CITIES)
+      for (const file of Object.keys(FILES)) expect(files).toContain(`gemeente/${city}/${file}`);
+    for (const f of [
+      'microdata/persons.parquet',
+      'microdata/jobs.parquet',
+      'truth/persons.parquet',
+      'truth/records.parquet',
+      'truth/ledger.parquet',
+      'truth/spells.parquet',
+      'truth/metrics.json',
+      'manifest.json',
+    ]) {
       expect(files).toContain(f);
     }
-    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { stage: string; outputs: { path: string; rows: number | null }[] };
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as {
+      stage: string;
+      outputs: { path: string; rows: number | null }[];
+    };
     expect(manifest.stage).toBe('generate');
     const persons = manifest.outputs.find((o) => o.path === 'microdata/persons.parquet');
     expect(persons?.rows).toBe(5000);
   });
 
-  it('writes exactly the mapping\'s Dutch headers and code labels, in Windows-1252 unless the ledger records a byte-order mark', async () => {
+  it("writes exactly the mapping's Dutch headers and code labels, in Windows-1252 unless the ledger records a byte-order mark", async () => {
     const ledger = await ledgerOf(out);
     for (const city of CITIES) {
       for (const [file, table] of Object.entries(FILES)) {
@@ -104,18 +139,27 @@ describe('boldlink generate --scale tiny', () => {
           expect(raw.includes(Buffer.from([0xeb]))).toBe(true); // 'ë' of "Reden beëindiging" as one cp1252 byte
         }
         const canonical = Object.values(mapping.columns);
-        const flagged = new Map(ledger.filter((l) => l.source === city && l.file === file && l.row !== null).map((l) => [l.row!, l.kind]));
+        const flagged = new Map(
+          ledger.filter((l) => l.source === city && l.file === file && l.row !== null).map((l) => [l.row!, l.kind]),
+        );
         csv.lines.forEach((line, index) => {
           const kind = flagged.get(index + 1);
           if (kind === 'empty_line') return expect(line).toBe('');
           const fields = line.split(';');
           expect(fields).toHaveLength(canonical.length);
-          if (kind === 'unknown_code' || kind === 'stray_quote' || kind === 'unparsable_date' || kind === 'end_before_start') return;
+          if (
+            kind === 'unknown_code' ||
+            kind === 'stray_quote' ||
+            kind === 'unparsable_date' ||
+            kind === 'end_before_start'
+          )
+            return;
           expect(line).not.toContain('"');
           canonical.forEach((column, i) => {
             const value = fields[i]!;
             const labels = mapping.values[column];
-            if (labels !== undefined && value !== '') expect(Object.keys(labels), `${city}/${file} row ${index + 1} ${column}`).toContain(value);
+            if (labels !== undefined && value !== '')
+              expect(Object.keys(labels), `${city}/${file} row ${index + 1} ${column}`).toContain(value);
             if (column.endsWith('_date') && value !== '') expect(value).toMatch(/^\d{2}-\d{2}-\d{4}$/);
           });
         });
@@ -157,7 +201,9 @@ describe('boldlink generate --scale tiny', () => {
     }
     expect(checked).toBeGreaterThan(500);
     // The holder's persons: unique, valid, never 000000000.
-    const persons = await duck.jsonRows<{ bsn: string }>(`SELECT bsn FROM ${sqlString(join(out, 'microdata/persons.parquet'))}`);
+    const persons = await duck.jsonRows<{ bsn: string }>(
+      `SELECT bsn FROM ${sqlString(join(out, 'microdata/persons.parquet'))}`,
+    );
     expect(new Set(persons.map((p) => p.bsn)).size).toBe(5000);
     expect(persons.filter((p) => !passesElfproef(p.bsn) || p.bsn === '000000000')).toEqual([]);
     // Jobs carry only repairable BSN defects, each in the ledger.
@@ -177,12 +223,30 @@ describe('boldlink generate --scale tiny', () => {
   });
 
   it('gives byte-identical files for the same seed and different ones for another seed', async () => {
-    const other = await runBoldlink(['generate', '--scale', 'tiny', '--persons', '1000', '--seed', '12', '--out', join(root, 'other'), '--log-level', 'warn']);
+    const other = await runBoldlink([
+      'generate',
+      '--scale',
+      'tiny',
+      '--persons',
+      '1000',
+      '--seed',
+      '12',
+      '--out',
+      join(root, 'other'),
+      '--log-level',
+      'warn',
+    ]);
     expect(other.code).toBe(0);
     const files = (await listFiles(out)).filter((f) => f !== 'manifest.json');
     expect(await listFiles(again)).toEqual(await listFiles(out));
-    for (const file of files) expect((await digestFile(join(again, file))).sha256, file).toBe((await digestFile(join(out, file))).sha256);
-    const firstBsns = async (dir: string) => (await duck.jsonRows<{ bsn: string }>(`SELECT bsn FROM ${sqlString(join(dir, 'microdata/persons.parquet'))} LIMIT 100`)).map((p) => p.bsn);
+    for (const file of files)
+      expect((await digestFile(join(again, file))).sha256, file).toBe((await digestFile(join(out, file))).sha256);
+    const firstBsns = async (dir: string) =>
+      (
+        await duck.jsonRows<{ bsn: string }>(
+          `SELECT bsn FROM ${sqlString(join(dir, 'microdata/persons.parquet'))} LIMIT 100`,
+        )
+      ).map((p) => p.bsn);
     const mine = new Set(await firstBsns(out));
     expect((await firstBsns(join(root, 'other'))).filter((bsn) => mine.has(bsn))).toEqual([]);
   }, 120_000);
@@ -190,9 +254,19 @@ describe('boldlink generate --scale tiny', () => {
 
 describe('injected defects', () => {
   const rates = {
-    lost_leading_zero: 0.3, bsn_spaces: 0.04, bsn_dots: 0.04, wrong_elfproef: 0.04, missing_bsn: 0.04,
-    end_before_start: 0.04, unparsable_date: 0.04, unknown_code: 0.04, stray_quote: 0.04,
-    duplicate_row: 0.04, overlapping_period: 0.04, empty_line: 0.02, byte_order_mark: 0.5,
+    lost_leading_zero: 0.3,
+    bsn_spaces: 0.04,
+    bsn_dots: 0.04,
+    wrong_elfproef: 0.04,
+    missing_bsn: 0.04,
+    end_before_start: 0.04,
+    unparsable_date: 0.04,
+    unknown_code: 0.04,
+    stray_quote: 0.04,
+    duplicate_row: 0.04,
+    overlapping_period: 0.04,
+    empty_line: 0.02,
+    byte_order_mark: 0.5,
   };
   let out: string;
   beforeAll(async () => {
@@ -205,7 +279,10 @@ describe('injected defects', () => {
   function expectRate(kind: string, observed: number, eligible: number, rate: number): void {
     const sd = Math.sqrt(eligible * rate * (1 - rate));
     expect(eligible, `${kind}: eligible rows`).toBeGreaterThan(100);
-    expect(Math.abs(observed - rate * eligible), `${kind}: ${observed} of ${eligible} at rate ${rate}`).toBeLessThanOrEqual(4 * sd + 1);
+    expect(
+      Math.abs(observed - rate * eligible),
+      `${kind}: ${observed} of ${eligible} at rate ${rate}`,
+    ).toBeLessThanOrEqual(4 * sd + 1);
   }
 
   it('injects every kind at its configured rate among the rows it can apply to', async () => {
@@ -232,12 +309,19 @@ describe('injected defects', () => {
       FROM (VALUES ('lost_leading_zero'), ('bsn_spaces'), ('bsn_dots')) k(kind)`);
     for (const c of jobs) expectRate(`jobs ${c.kind}`, c.observed, c.eligible, rates[c.kind as keyof typeof rates]);
     // End before start applies to rows with an end date; empty lines follow any row; duplicates only clean rows.
-    let withEnd = 0, endBeforeStart = 0, baseRows = 0, empty = 0, cleanRows = 0, duplicates = 0;
+    let withEnd = 0,
+      endBeforeStart = 0,
+      baseRows = 0,
+      empty = 0,
+      cleanRows = 0,
+      duplicates = 0;
     const ledger = await ledgerOf(out);
     for (const city of CITIES) {
       for (const file of Object.keys(FILES)) {
         const csv = await readExport(join(out, 'gemeente', city, file));
-        const kinds = new Map(ledger.filter((l) => l.source === city && l.file === file && l.row !== null).map((l) => [l.row!, l.kind]));
+        const kinds = new Map(
+          ledger.filter((l) => l.source === city && l.file === file && l.row !== null).map((l) => [l.row!, l.kind]),
+        );
         csv.lines.forEach((line, index) => {
           const kind = kinds.get(index + 1);
           if (kind === 'empty_line') return void empty++;
@@ -265,7 +349,8 @@ describe('injected defects', () => {
     for (const l of ledger) {
       if (l.kind === 'byte_order_mark') expect(l.row).toBeNull();
       else expect(l.row).toBeGreaterThan(0);
-      if (['duplicate_row', 'overlapping_period', 'empty_line', 'byte_order_mark'].includes(l.kind)) expect(l.column).toBeNull();
+      if (['duplicate_row', 'overlapping_period', 'empty_line', 'byte_order_mark'].includes(l.kind))
+        expect(l.column).toBeNull();
       else expect(l.column).not.toBeNull();
     }
     const column = (kind: string, file: string) => ledger.find((l) => l.kind === kind && l.file === file)?.column;
@@ -305,11 +390,31 @@ describe('generate options', () => {
   it('refuses a defects file with an unknown kind or a rate above 1, naming the field (exit 1)', async () => {
     const file = join(root, 'bad-defects.json');
     await writeFile(file, JSON.stringify({ rates: { bsn_spaces: 1.5 } }));
-    const high = await runBoldlink(['generate', '--scale', 'tiny', '--seed', '1', '--out', join(root, 'x'), '--defects', file]);
+    const high = await runBoldlink([
+      'generate',
+      '--scale',
+      'tiny',
+      '--seed',
+      '1',
+      '--out',
+      join(root, 'x'),
+      '--defects',
+      file,
+    ]);
     expect(high.code).toBe(1);
     expect(high.stderr).toMatch(/bsn_spaces/);
     await writeFile(file, JSON.stringify({ rates: { typo: 0.1 } }));
-    const unknown = await runBoldlink(['generate', '--scale', 'tiny', '--seed', '1', '--out', join(root, 'x'), '--defects', file]);
+    const unknown = await runBoldlink([
+      'generate',
+      '--scale',
+      'tiny',
+      '--seed',
+      '1',
+      '--out',
+      join(root, 'x'),
+      '--defects',
+      file,
+    ]);
     expect(unknown.code).toBe(1);
   }, 60_000);
 });

@@ -9,7 +9,8 @@ import { PrecomputedHmac } from '../keys/hmacState.js';
 import { fallbackMessage, fallbackPseudonym, researchPseudonym, sourcePseudonym } from '../keys/pseudonyms.js';
 import type { CanonicalBsn } from '../schemas/bsn.js';
 
-const nodeHex16 = (key: Uint8Array, message: string | Uint8Array) => createHmac('sha256', key).update(message).digest('hex').slice(0, 32);
+const nodeHex16 = (key: Uint8Array, message: string | Uint8Array) =>
+  createHmac('sha256', key).update(message).digest('hex').slice(0, 32);
 const key32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
 const bsnLike = fc.stringMatching(/^[0-9]{9}$/) as fc.Arbitrary<CanonicalBsn>;
 
@@ -43,10 +44,15 @@ describe('batch pseudonyms over precomputed HMAC states', () => {
 
   it('any message of any length (one block, the 55/56-byte edge, several blocks, UTF-8) matches node:crypto', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 100 }), fc.string({ maxLength: 8 }), fc.string({ unit: 'grapheme', maxLength: 150 }), (key, prefix, message) => {
-        const hmac = new PrecomputedHmac(key, prefix);
-        expect(hmac.hex16(message)).toBe(nodeHex16(key, prefix + message));
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 100 }),
+        fc.string({ maxLength: 8 }),
+        fc.string({ unit: 'grapheme', maxLength: 150 }),
+        (key, prefix, message) => {
+          const hmac = new PrecomputedHmac(key, prefix);
+          expect(hmac.hex16(message)).toBe(nodeHex16(key, prefix + message));
+        },
+      ),
       { numRuns: 300 },
     );
     const key = randomBytes(32);
@@ -62,7 +68,9 @@ describe('batch pseudonyms over precomputed HMAC states', () => {
     const fields = { birthDate: '1980-02-01', sex: 'M', postcode: '3011 ab', houseNumber: '12a' };
     const message = fallbackMessage(fields);
     expect(message).toBe('fallback:1980-02-01|M|3011AB|12a');
-    expect(new PrecomputedHmac(key, 'fallback:').hex16(message.slice('fallback:'.length))).toBe(fallbackPseudonym(key, fields));
+    expect(new PrecomputedHmac(key, 'fallback:').hex16(message.slice('fallback:'.length))).toBe(
+      fallbackPseudonym(key, fields),
+    );
   });
 
   it('hashLines keeps a partial last line for the next chunk and strips CR', () => {
@@ -71,7 +79,9 @@ describe('batch pseudonyms over precomputed HMAC states', () => {
     const { output, consumed, count } = hashLines(hmac, Buffer.from('123456782\r\n111222333\n24956'));
     expect(count).toBe(2);
     expect(consumed).toBe('123456782\r\n111222333\n'.length);
-    expect(output.toString()).toBe(`123456782\t${nodeHex16(key, 'bsn:123456782')}\n111222333\t${nodeHex16(key, 'bsn:111222333')}\n`);
+    expect(output.toString()).toBe(
+      `123456782\t${nodeHex16(key, 'bsn:123456782')}\n111222333\t${nodeHex16(key, 'bsn:111222333')}\n`,
+    );
   });
 });
 

@@ -16,9 +16,24 @@ import { runBoldlink } from './support/cli.js';
 
 /** RFC 4231, HMAC-SHA-256 test cases 1, 2 and 6 (key longer than a block). */
 const RFC4231 = [
-  { case: 1, key: '0b'.repeat(20), data: utf8ToBytes('Hi There'), mac: 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7' },
-  { case: 2, key: bytesToHex(utf8ToBytes('Jefe')), data: utf8ToBytes('what do ya want for nothing?'), mac: '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843' },
-  { case: 6, key: 'aa'.repeat(131), data: utf8ToBytes('Test Using Larger Than Block-Size Key - Hash Key First'), mac: '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54' },
+  {
+    case: 1,
+    key: '0b'.repeat(20),
+    data: utf8ToBytes('Hi There'),
+    mac: 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7',
+  },
+  {
+    case: 2,
+    key: bytesToHex(utf8ToBytes('Jefe')),
+    data: utf8ToBytes('what do ya want for nothing?'),
+    mac: '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+  },
+  {
+    case: 6,
+    key: 'aa'.repeat(131),
+    data: utf8ToBytes('Test Using Larger Than Block-Size Key - Hash Key First'),
+    mac: '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54',
+  },
 ];
 
 describe('HMAC-SHA256 (RFC 4231)', () => {
@@ -36,8 +51,16 @@ describe('HMAC-SHA256 (RFC 4231)', () => {
 
 describe('HKDF-SHA256 (RFC 5869)', () => {
   it('test case 1', () => {
-    const okm = hkdf(sha256, hexToBytes('0b'.repeat(22)), hexToBytes('000102030405060708090a0b0c'), hexToBytes('f0f1f2f3f4f5f6f7f8f9'), 42);
-    expect(bytesToHex(okm)).toBe('3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865');
+    const okm = hkdf(
+      sha256,
+      hexToBytes('0b'.repeat(22)),
+      hexToBytes('000102030405060708090a0b0c'),
+      hexToBytes('f0f1f2f3f4f5f6f7f8f9'),
+      42,
+    );
+    expect(bytesToHex(okm)).toBe(
+      '3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865',
+    );
   });
 
   it('the project key K_proj equals node:crypto HKDF with an empty salt and info "boldlink/project/<id>"', () => {
@@ -59,7 +82,9 @@ describe('key files', () => {
 
   it('the fingerprint is the first 8 bytes of HMAC(K, "boldlink/fingerprint/v1") in hex', () => {
     const key = hexToBytes('00'.repeat(32));
-    expect(fingerprint(key)).toBe(createHmac('sha256', key).update('boldlink/fingerprint/v1').digest('hex').slice(0, 16));
+    expect(fingerprint(key)).toBe(
+      createHmac('sha256', key).update('boldlink/fingerprint/v1').digest('hex').slice(0, 16),
+    );
   });
 
   it('a new key file is mode 0600, 32 random bytes, and is never overwritten', async () => {
@@ -88,7 +113,10 @@ describe('key files', () => {
     const file = join(dir, 'loose.json');
     await createKeyFile(file, 'source', 'loose');
     await chmod(file, 0o640);
-    await expect(LoadedKey.load(file)).rejects.toMatchObject({ code: 'KEY_PERMISSIONS', message: expect.stringContaining(`chmod 600 ${file}`) });
+    await expect(LoadedKey.load(file)).rejects.toMatchObject({
+      code: 'KEY_PERMISSIONS',
+      message: expect.stringContaining(`chmod 600 ${file}`),
+    });
   });
 
   it('a key of the wrong role is refused', async () => {

@@ -30,9 +30,20 @@ export async function newKey(dir: string, name: string, role: 'source' | 'ttp'):
 }
 
 /** A key file with the given role around another key's bytes: how a TTP that reuses K_src would look. */
-export async function keyFileWithBytes(dir: string, name: string, role: 'source' | 'ttp', bytes: Uint8Array): Promise<string> {
+export async function keyFileWithBytes(
+  dir: string,
+  name: string,
+  role: 'source' | 'ttp',
+  bytes: Uint8Array,
+): Promise<string> {
   const file = join(dir, `${name}.key`);
-  const contents = { format: 'boldlink-key/v1', role, keyId: name, created: new Date().toISOString(), key: Buffer.from(bytes).toString('base64') };
+  const contents = {
+    format: 'boldlink-key/v1',
+    role,
+    keyId: name,
+    created: new Date().toISOString(),
+    key: Buffer.from(bytes).toString('base64'),
+  };
   await writeFile(file, JSON.stringify(contents), { mode: 0o600 });
   await chmod(file, 0o600);
   return file;
@@ -45,7 +56,12 @@ export function p1Of(key: LoadedKey, person: Person): string {
 }
 
 export function f1Of(key: LoadedKey, person: Person): string {
-  return fallbackPseudonym(key.bytes(), { birthDate: person.birthDate, sex: person.sex, postcode: person.postcode, houseNumber: person.houseNumber });
+  return fallbackPseudonym(key.bytes(), {
+    birthDate: person.birthDate,
+    sex: person.sex,
+    postcode: person.postcode,
+    houseNumber: person.houseNumber,
+  });
 }
 
 export function birthMonth(person: Person): string {
@@ -54,7 +70,9 @@ export function birthMonth(person: Person): string {
 
 /** Identity columns of a municipal record: P1 when its BSN is valid, else F1 only. */
 export function identified(key: LoadedKey, person: Person, how: 'bsn' | 'fallback'): Row {
-  return how === 'bsn' ? { p1: p1Of(key, person), f1: null, id_status: 'bsn' } : { p1: null, f1: f1Of(key, person), id_status: 'fallback' };
+  return how === 'bsn'
+    ? { p1: p1Of(key, person), f1: null, id_status: 'bsn' }
+    : { p1: null, f1: f1Of(key, person), id_status: 'fallback' };
 }
 
 function literal(value: string | number | null, type: string): string {
@@ -75,7 +93,10 @@ export async function writePseudonymized(
   const duck = await Duck.open({ threads: 1 });
   try {
     for (const [table, rows] of Object.entries(tables) as [SourceTable, readonly Row[]][]) {
-      const columns = Object.entries(SOURCE_COLUMNS[table]).map(([name, type]) => ({ name, type: type === AS_DELIVERED ? 'VARCHAR' : type }));
+      const columns = Object.entries(SOURCE_COLUMNS[table]).map(([name, type]) => ({
+        name,
+        type: type === AS_DELIVERED ? 'VARCHAR' : type,
+      }));
       await duck.run(`CREATE OR REPLACE TABLE t (${columns.map((c) => `${sqlIdent(c.name)} ${c.type}`).join(', ')})`);
       for (const row of rows) {
         await duck.run(`INSERT INTO t VALUES (${columns.map((c) => literal(row[c.name] ?? null, c.type)).join(', ')})`);

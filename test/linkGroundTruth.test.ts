@@ -19,7 +19,11 @@ import { runBoldlink } from './support/cli.js';
  */
 const PROJECT = 'truth-check';
 const MUNICIPALITIES = ['amsterdam', 'den_haag', 'rotterdam', 'utrecht'] as const;
-const TABLE_OF_FILE: Record<string, 'clients' | 'benefits' | 'interventions'> = { 'clienten.csv': 'clients', 'uitkeringen.csv': 'benefits', 'trajecten.csv': 'interventions' };
+const TABLE_OF_FILE: Record<string, 'clients' | 'benefits' | 'interventions'> = {
+  'clienten.csv': 'clients',
+  'uitkeringen.csv': 'benefits',
+  'trajecten.csv': 'interventions',
+};
 
 let root: string;
 let linkedDir: string;
@@ -42,15 +46,49 @@ beforeAll(async () => {
   const holder = join(root, 'pseudo', 'cbs');
   const pseudonymized = MUNICIPALITIES.map((m) => join(root, 'pseudo', m));
   await Promise.all([
-    boldlink(['pseudonymize', '--key', join(root, 'source.key'), '--source', 'cbs', '--input', join(gen, 'microdata', 'persons.parquet'), join(gen, 'microdata', 'jobs.parquet'), '--out', holder]),
+    boldlink([
+      'pseudonymize',
+      '--key',
+      join(root, 'source.key'),
+      '--source',
+      'cbs',
+      '--input',
+      join(gen, 'microdata', 'persons.parquet'),
+      join(gen, 'microdata', 'jobs.parquet'),
+      '--out',
+      holder,
+    ]),
     ...MUNICIPALITIES.map(async (municipality, i) => {
       const dir = join(gen, 'gemeente', municipality);
       const files = (await readdir(dir)).filter((f) => f.endsWith('.csv')).map((f) => join(dir, f));
-      await boldlink(['pseudonymize', '--key', join(root, 'source.key'), '--source', municipality, '--mapping', projectPath('examples/mappings/gemeente.json'), '--input', ...files, '--out', pseudonymized[i]!]);
+      await boldlink([
+        'pseudonymize',
+        '--key',
+        join(root, 'source.key'),
+        '--source',
+        municipality,
+        '--mapping',
+        projectPath('examples/mappings/gemeente.json'),
+        '--input',
+        ...files,
+        '--out',
+        pseudonymized[i]!,
+      ]);
     }),
   ]);
   linkedDir = join(root, 'linked');
-  await boldlink(['link', '--key', join(root, 'ttp.key'), '--project', PROJECT, '--input', holder, ...pseudonymized, '--out', linkedDir]);
+  await boldlink([
+    'link',
+    '--key',
+    join(root, 'ttp.key'),
+    '--project',
+    PROJECT,
+    '--input',
+    holder,
+    ...pseudonymized,
+    '--out',
+    linkedDir,
+  ]);
   report = JSON.parse(await readFile(join(linkedDir, 'linkage-report.json'), 'utf8')) as LinkageReport;
 
   // Every person's true RID, from the truth's BSN, computed with the reference functions.
@@ -58,14 +96,20 @@ beforeAll(async () => {
   const ttpKey = await LoadedKey.load(join(root, 'ttp.key'));
   const projKey = projectKey(ttpKey.bytes(), PROJECT);
   duck = await Duck.open({ threads: 1 });
-  const persons = await duck.jsonRows<{ person_id: string | number; bsn: string }>(`SELECT person_id, bsn FROM read_parquet(${sqlString(join(gen, 'truth', 'persons.parquet'))})`);
+  const persons = await duck.jsonRows<{ person_id: string | number; bsn: string }>(
+    `SELECT person_id, bsn FROM read_parquet(${sqlString(join(gen, 'truth', 'persons.parquet'))})`,
+  );
   const values = persons.map((p) => {
     const bsn = parseBsn(p.bsn);
     if (!bsn.ok) throw new Error('the truth holds an invalid BSN');
     return `(${Number(p.person_id)}, '${researchPseudonym(projKey, sourcePseudonym(sourceKey.bytes(), bsn.bsn))}')`;
   });
-  await duck.run(`CREATE TABLE true_rid (person_id BIGINT, rid VARCHAR); INSERT INTO true_rid VALUES ${values.join(', ')};`);
-  await duck.run(`CREATE VIEW truth_records AS SELECT * FROM read_parquet(${sqlString(join(gen, 'truth', 'records.parquet'))})`);
+  await duck.run(
+    `CREATE TABLE true_rid (person_id BIGINT, rid VARCHAR); INSERT INTO true_rid VALUES ${values.join(', ')};`,
+  );
+  await duck.run(
+    `CREATE VIEW truth_records AS SELECT * FROM read_parquet(${sqlString(join(gen, 'truth', 'records.parquet'))})`,
+  );
   const out = (file: string) => sqlString(join(linkedDir, file));
   await duck.run(`
     CREATE TABLE truth_counts AS
@@ -91,9 +135,11 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-describe('link against the generator\'s ground truth (tiny scale)', { timeout: 120_000 }, () => {
+describe("link against the generator's ground truth (tiny scale)", { timeout: 120_000 }, () => {
   it('links with 100% precision, and reports its recall', async () => {
-    const [totals] = await duck.jsonRows<{ linked: number; correct: number }>('SELECT sum(linked)::INTEGER AS linked, sum(correct)::INTEGER AS correct FROM verified');
+    const [totals] = await duck.jsonRows<{ linked: number; correct: number }>(
+      'SELECT sum(linked)::INTEGER AS linked, sum(correct)::INTEGER AS correct FROM verified',
+    );
     expect(totals?.linked).toBeGreaterThan(0);
     expect(totals?.correct).toBe(totals?.linked);
     const recall = await duck.jsonRows<{ municipality: string; file: string; truth: number; linked: number }>(`
@@ -101,12 +147,14 @@ describe('link against the generator\'s ground truth (tiny scale)', { timeout: 1
       FROM truth_counts t LEFT JOIN linked_counts l USING (municipality, file, rid) GROUP BY ALL ORDER BY ALL`);
     const truth = recall.reduce((n, r) => n + r.truth, 0);
     const linked = recall.reduce((n, r) => n + r.linked, 0);
-    console.info(`link recall against the truth: ${linked}/${truth} = ${((100 * linked) / truth).toFixed(1)}%\n${recall.map((r) => `  ${r.municipality}/${r.file}: ${r.linked}/${r.truth}`).join('\n')}`);
+    console.info(
+      `link recall against the truth: ${linked}/${truth} = ${((100 * linked) / truth).toFixed(1)}%\n${recall.map((r) => `  ${r.municipality}/${r.file}: ${r.linked}/${r.truth}`).join('\n')}`,
+    );
     // Rows lost to defects are quarantined at the source, so recall is below 100%, but not by much.
     expect(linked / truth).toBeGreaterThan(0.9);
   });
 
-  it('keeps exactly the true jobs of every linked person, and no one else\'s', async () => {
+  it("keeps exactly the true jobs of every linked person, and no one else's", async () => {
     const rows = await duck.jsonRows<{ persons: number; wrong: number }>(`
       WITH truth_jobs AS (
         SELECT t.rid, count(*) AS n FROM truth_records r JOIN true_rid t USING (person_id) WHERE r.file = 'jobs.parquet' GROUP BY t.rid
@@ -142,7 +190,9 @@ describe('link against the generator\'s ground truth (tiny scale)', { timeout: 1
         const quarantinedAtSource = manifest.accounting.find((a) => a.scope === csv)?.rowsQuarantined ?? 0;
         const where = `${municipality}/${table}`;
         // Every exported line is in the report (records) or in the source's quarantine.
-        expect((f?.records ?? 0) + quarantinedAtSource, where).toBe(truthRecords.find((x) => x.municipality === municipality && x.file === csv)?.n);
+        expect((f?.records ?? 0) + quarantinedAtSource, where).toBe(
+          truthRecords.find((x) => x.municipality === municipality && x.file === csv)?.n,
+        );
         expect(f?.unique, where).toBe(v?.correct ?? 0);
         expect(f?.linkedPersons, where).toBe(v?.persons ?? 0);
         expect((f?.unique ?? 0) + (f?.multiple ?? 0) + (f?.none ?? 0), where).toBe(f?.records);

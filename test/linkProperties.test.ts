@@ -7,7 +7,16 @@ import type { LoadedKey } from '../keys/keyFile.js';
 import { projectKey, researchPseudonym } from '../keys/pseudonyms.js';
 import { Duck, sqlString } from '../pipeline/core/duckdb.js';
 import { runLink } from '../pipeline/link/link.js';
-import { birthMonth, f1Of, identified, newKey, p1Of, writePseudonymized, type Person, type Row } from './linkFixtures.js';
+import {
+  birthMonth,
+  f1Of,
+  identified,
+  newKey,
+  p1Of,
+  writePseudonymized,
+  type Person,
+  type Row,
+} from './linkFixtures.js';
 
 /*
  * Property: whatever the mix of BSN and fallback records, shared fallback
@@ -37,12 +46,26 @@ interface World {
   /** Holder persons: which fallback fields they have and whether the holder knows their BSN. */
   readonly persons: readonly { readonly address: number; readonly withBsn: boolean }[];
   /** Municipal client records: whose (index into persons, or beyond = unknown to the holder) and how identified. */
-  readonly records: readonly { readonly municipality: 'rotterdam' | 'utrecht'; readonly person: number; readonly how: 'bsn' | 'fallback' }[];
+  readonly records: readonly {
+    readonly municipality: 'rotterdam' | 'utrecht';
+    readonly person: number;
+    readonly how: 'bsn' | 'fallback';
+  }[];
 }
 
 const world: fc.Arbitrary<World> = fc.record({
-  persons: fc.array(fc.record({ address: fc.nat({ max: ADDRESSES.length - 1 }), withBsn: fc.boolean() }), { minLength: 1, maxLength: 6 }),
-  records: fc.array(fc.record({ municipality: fc.constantFrom('rotterdam' as const, 'utrecht' as const), person: fc.nat({ max: 7 }), how: fc.constantFrom('bsn' as const, 'fallback' as const) }), { minLength: 1, maxLength: 10 }),
+  persons: fc.array(fc.record({ address: fc.nat({ max: ADDRESSES.length - 1 }), withBsn: fc.boolean() }), {
+    minLength: 1,
+    maxLength: 6,
+  }),
+  records: fc.array(
+    fc.record({
+      municipality: fc.constantFrom('rotterdam' as const, 'utrecht' as const),
+      person: fc.nat({ max: 7 }),
+      how: fc.constantFrom('bsn' as const, 'fallback' as const),
+    }),
+    { minLength: 1, maxLength: 10 },
+  ),
 });
 
 let root: string;
@@ -66,10 +89,21 @@ describe('link: matching rules (property)', { timeout: 300_000 }, () => {
       fc.asyncProperty(world, async (w) => {
         run++;
         // Person i (holder or not) has its own BSN; unknown persons (index ≥ persons.length) share an address slot too.
-        const personOf = (i: number): Person => ({ bsn: bsnFrom(1_000 + i * 7_919), ...ADDRESSES[i % ADDRESSES.length]!, ...(i < w.persons.length ? ADDRESSES[w.persons[i]!.address] : {}) });
+        const personOf = (i: number): Person => ({
+          bsn: bsnFrom(1_000 + i * 7_919),
+          ...ADDRESSES[i % ADDRESSES.length]!,
+          ...(i < w.persons.length ? ADDRESSES[w.persons[i]!.address] : {}),
+        });
         const holderRows: Row[] = w.persons.map((p, i) => {
           const person = personOf(i);
-          return { p1: p.withBsn ? p1Of(sourceKey, person) : null, f1: f1Of(sourceKey, person), id_status: p.withBsn ? 'bsn' : 'fallback', birth_month: birthMonth(person), sex: person.sex, municipality_code: 'GM0599' };
+          return {
+            p1: p.withBsn ? p1Of(sourceKey, person) : null,
+            f1: f1Of(sourceKey, person),
+            id_status: p.withBsn ? 'bsn' : 'fallback',
+            birth_month: birthMonth(person),
+            sex: person.sex,
+            municipality_code: 'GM0599',
+          };
         });
         const dir = join(root, `run-${run}`);
         const holder = await writePseudonymized(join(dir, 'cbs'), 'cbs', sourceKey, { persons: holderRows, jobs: [] });
@@ -77,7 +111,13 @@ describe('link: matching rules (property)', { timeout: 300_000 }, () => {
         for (const municipality of ['rotterdam', 'utrecht'] as const) {
           const mine = w.records.filter((r) => r.municipality === municipality);
           if (mine.length === 0) continue;
-          const clients = mine.map((r) => ({ ...identified(sourceKey, personOf(r.person), r.how), birth_month: birthMonth(personOf(r.person)), sex: personOf(r.person).sex, district: 'x', household_type: 'single' }));
+          const clients = mine.map((r) => ({
+            ...identified(sourceKey, personOf(r.person), r.how),
+            birth_month: birthMonth(personOf(r.person)),
+            sex: personOf(r.person).sex,
+            district: 'x',
+            household_type: 'single',
+          }));
           inputs.push(await writePseudonymized(join(dir, municipality), municipality, sourceKey, { clients }));
         }
         const result = await runLink({ keyFile: ttpKey.file, project: 'prop', inputs, out: join(dir, 'linked') });
@@ -109,14 +149,23 @@ describe('link: matching rules (property)', { timeout: 300_000 }, () => {
 
         const duck = await Duck.open({ threads: 1 });
         try {
-          const linked = await duck.jsonRows<{ municipality: string; rid: string }>(`SELECT municipality, rid FROM read_parquet(${sqlString(join(result.outDir, 'clients.parquet'))})`);
+          const linked = await duck.jsonRows<{ municipality: string; rid: string }>(
+            `SELECT municipality, rid FROM read_parquet(${sqlString(join(result.outDir, 'clients.parquet'))})`,
+          );
           expect(linked.map((r) => `${r.municipality}|${r.rid}`).sort()).toEqual(expected.sort());
         } finally {
           duck.close();
         }
         for (const [municipality, c] of counts) {
-          const f = result.report.sources.find((s) => s.source === municipality)?.files.find((x) => x.file === 'clients');
-          expect(f).toMatchObject({ matchedOnBsn: c.bsn, matchedOnFallback: c.fallback, multiple: c.multiple, none: c.none });
+          const f = result.report.sources
+            .find((s) => s.source === municipality)
+            ?.files.find((x) => x.file === 'clients');
+          expect(f).toMatchObject({
+            matchedOnBsn: c.bsn,
+            matchedOnFallback: c.fallback,
+            multiple: c.multiple,
+            none: c.none,
+          });
         }
         await rm(dir, { recursive: true, force: true });
       }),

@@ -26,14 +26,16 @@ describe('logging never carries identifiers or key material', () => {
     logger.warn({ file: 'clienten.csv', row: 12 }, 'row 12 has BSN 249566758 which fails nothing');
     logger.error({ detail: `conversion failed for '12345672' using key ${key}` }, 'dirty value in free text');
     const out = lines.join('');
-    for (const secret of ['123456782', '111222333', '249566758', '12345672', key, 'a'.repeat(32)]) expect(out).not.toContain(secret);
+    for (const secret of ['123456782', '111222333', '249566758', '12345672', key, 'a'.repeat(32)])
+      expect(out).not.toContain(secret);
     expect(out).toContain('[redacted]');
     expect(out).toContain('[bsn]');
     expect(out).toContain('clienten.csv');
   });
 
   it('leaves ordinary numbers, dates and checksums alone', () => {
-    const text = 'rows 123456789 on 2020-01-31 and 31-01-2020, sha256 ' + 'ab'.repeat(32) + ', fingerprint 0123456789abcdef';
+    const text =
+      'rows 123456789 on 2020-01-31 and 31-01-2020, sha256 ' + 'ab'.repeat(32) + ', fingerprint 0123456789abcdef';
     // 123456789 fails the elfproef, so it stays.
     expect(scrubIdentifiers(text)).toBe(text);
   });
@@ -47,11 +49,17 @@ describe('logging never carries identifiers or key material', () => {
       })
       .filter((s) => s.length === 9 && s !== '000000000' && passesElfproef(s));
     fc.assert(
-      fc.property(validBsn, fc.constantFrom('', ' ', '.', '-'), fc.constantFrom('', 'BSN ', 'value='), (bsn, sep, prefix) => {
-        const written = `${bsn.slice(0, 3)}${sep}${bsn.slice(3, 6)}${sep}${bsn.slice(6)}`;
-        expect(scrubIdentifiers(`${prefix}${written} end`)).not.toContain(written);
-        if (bsn.startsWith('0')) expect(scrubIdentifiers(`lost zero ${bsn.slice(1)} end`)).toBe('lost zero [bsn] end');
-      }),
+      fc.property(
+        validBsn,
+        fc.constantFrom('', ' ', '.', '-'),
+        fc.constantFrom('', 'BSN ', 'value='),
+        (bsn, sep, prefix) => {
+          const written = `${bsn.slice(0, 3)}${sep}${bsn.slice(3, 6)}${sep}${bsn.slice(6)}`;
+          expect(scrubIdentifiers(`${prefix}${written} end`)).not.toContain(written);
+          if (bsn.startsWith('0'))
+            expect(scrubIdentifiers(`lost zero ${bsn.slice(1)} end`)).toBe('lost zero [bsn] end');
+        },
+      ),
     );
   });
 });

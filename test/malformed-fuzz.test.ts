@@ -25,14 +25,24 @@ type Fate = { out: 'bsn' | 'bsn_repaired' | 'fallback' } | { rule: string; colum
 
 const bsnArb = fc.oneof(
   fc.constantFrom(...VALID_BSNS),
-  fc.constantFrom(...VALID_BSNS).map((b) => b.slice(1)).filter((b) => b.length === 8), // lost leading zero, when it was 0
+  fc
+    .constantFrom(...VALID_BSNS)
+    .map((b) => b.slice(1))
+    .filter((b) => b.length === 8), // lost leading zero, when it was 0
   fc.constantFrom(...VALID_BSNS).map((b) => `${b.slice(0, 4)}.${b.slice(4, 6)} ${b.slice(6)}`),
   fc.stringMatching(/^[0-9]{0,11}$/),
   fc.constantFrom('', ' ', '000000000', '1.23456782E8', '１２３４５６７８２', '12345678A', '-'),
 );
 const dateArb = fc.oneof(
-  fc.date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2009-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => `${String(d.getUTCDate()).padStart(2, '0')}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-${d.getUTCFullYear()}`),
-  fc.tuple(fc.integer({ min: 0, max: 35 }), fc.integer({ min: 0, max: 14 }), fc.integer({ min: 1000, max: 2999 })).map(([d, m, y]) => `${String(d).padStart(2, '0')}-${String(m).padStart(2, '0')}-${y}`),
+  fc
+    .date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2009-12-31T00:00:00Z'), noInvalidDate: true })
+    .map(
+      (d) =>
+        `${String(d.getUTCDate()).padStart(2, '0')}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-${d.getUTCFullYear()}`,
+    ),
+  fc
+    .tuple(fc.integer({ min: 0, max: 35 }), fc.integer({ min: 0, max: 14 }), fc.integer({ min: 1000, max: 2999 }))
+    .map(([d, m, y]) => `${String(d).padStart(2, '0')}-${String(m).padStart(2, '0')}-${y}`),
   fc.constantFrom('', '2020-01-13', '43831', 'onbekend'),
 );
 const rowArb = fc.record({
@@ -81,7 +91,9 @@ function lineAndFate(row: RandomRow, index: number): { line: string; fate: Fate 
   return { line, fate: { out: parsed.ok ? (parsed.repairedLeadingZero ? 'bsn_repaired' : 'bsn') : 'fallback' } };
 }
 
-describe('random municipal exports: every row accounted for, each with the fate worked out independently', { timeout: 120_000 }, () => {
+describe('random municipal exports: every row accounted for, each with the fate worked out independently', {
+  timeout: 120_000,
+}, () => {
   let root: string;
   let keyFile: string;
   let duck: Duck;
@@ -100,26 +112,54 @@ describe('random municipal exports: every row accounted for, each with the fate 
 
   it('CSV reading, mapping, BSN canonicalisation and dates', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(rowArb, { minLength: 1, maxLength: 25 }), fc.constantFrom('\n', '\r\n'), async (rows, eol) => {
-        const dir = join(root, `run-${runNo++}`);
-        await mkdir(dir);
-        const cases = rows.map(lineAndFate);
-        // UTF-8 with a byte-order mark (Excel's "CSV UTF-8"), so the look-alike digits survive.
-        await writeFile(join(dir, 'clienten.csv'), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from([HEADER, ...cases.map((c) => c.line)].join(eol) + eol, 'utf8')]));
-        const out = join(dir, 'out');
-        const result = await runInProcess(['pseudonymize', '--key', keyFile, '--source', 'fuzz', '--mapping', projectPath('examples/mappings/gemeente.json'), '--input', join(dir, 'clienten.csv'), '--out', out]);
-        expect(result.code, result.stderr).toBe(0);
-        const quarantine = await readQuarantine(duck, join(dir, 'out.quarantine', 'quarantine.csv'));
-        const manifest = await expectRowsAccountedFor(duck, out, quarantine);
-        expect(manifest.accounting.map((a) => a.rowsIn)).toEqual([rows.length]);
+      fc.asyncProperty(
+        fc.array(rowArb, { minLength: 1, maxLength: 25 }),
+        fc.constantFrom('\n', '\r\n'),
+        async (rows, eol) => {
+          const dir = join(root, `run-${runNo++}`);
+          await mkdir(dir);
+          const cases = rows.map(lineAndFate);
+          // UTF-8 with a byte-order mark (Excel's "CSV UTF-8"), so the look-alike digits survive.
+          await writeFile(
+            join(dir, 'clienten.csv'),
+            Buffer.concat([
+              Buffer.from([0xef, 0xbb, 0xbf]),
+              Buffer.from([HEADER, ...cases.map((c) => c.line)].join(eol) + eol, 'utf8'),
+            ]),
+          );
+          const out = join(dir, 'out');
+          const result = await runInProcess([
+            'pseudonymize',
+            '--key',
+            keyFile,
+            '--source',
+            'fuzz',
+            '--mapping',
+            projectPath('examples/mappings/gemeente.json'),
+            '--input',
+            join(dir, 'clienten.csv'),
+            '--out',
+            out,
+          ]);
+          expect(result.code, result.stderr).toBe(0);
+          const quarantine = await readQuarantine(duck, join(dir, 'out.quarantine', 'quarantine.csv'));
+          const manifest = await expectRowsAccountedFor(duck, out, quarantine);
+          expect(manifest.accounting.map((a) => a.rowsIn)).toEqual([rows.length]);
 
-        const expectedQuarantine = cases.flatMap((c, i) => ('rule' in c.fate ? [[i + 1, c.fate.column, c.fate.rule]] : []));
-        expect(quarantine.map((q) => [q.row, q.column === '' ? null : q.column, q.rule])).toEqual(expectedQuarantine);
-        const statuses = (await duck.jsonRows<{ id_status: string }>(`SELECT id_status FROM read_parquet(${sqlString(join(out, 'clients.parquet'))})`)).map((r) => r.id_status);
-        expect(statuses).toEqual(cases.flatMap((c) => ('out' in c.fate ? [c.fate.out] : [])));
-        await rm(dir, { recursive: true, force: true });
-        await rm(`${out}.quarantine`, { recursive: true, force: true });
-      }),
+          const expectedQuarantine = cases.flatMap((c, i) =>
+            'rule' in c.fate ? [[i + 1, c.fate.column, c.fate.rule]] : [],
+          );
+          expect(quarantine.map((q) => [q.row, q.column === '' ? null : q.column, q.rule])).toEqual(expectedQuarantine);
+          const statuses = (
+            await duck.jsonRows<{ id_status: string }>(
+              `SELECT id_status FROM read_parquet(${sqlString(join(out, 'clients.parquet'))})`,
+            )
+          ).map((r) => r.id_status);
+          expect(statuses).toEqual(cases.flatMap((c) => ('out' in c.fate ? [c.fate.out] : [])));
+          await rm(dir, { recursive: true, force: true });
+          await rm(`${out}.quarantine`, { recursive: true, force: true });
+        },
+      ),
       { numRuns: 25, seed: 20260112 },
     );
   });

@@ -28,13 +28,51 @@ describe.skipIf(process.env['BOLDLINK_CITY_TESTS'] === undefined)('the programme
     await boldlink(['generate', '--scale', 'city', '--seed', '11', '--defects', 'none', '--out', 'generated']);
     await boldlink(['keys', 'new', '--role', 'source', '--out', 'keys/source.key']);
     await boldlink(['keys', 'new', '--role', 'ttp', '--out', 'keys/ttp.key']);
-    await boldlink(['pseudonymize', '--key', 'keys/source.key', '--source', 'cbs', '--input', 'generated/microdata/persons.parquet', 'generated/microdata/jobs.parquet', '--out', 'ps/cbs']);
+    await boldlink([
+      'pseudonymize',
+      '--key',
+      'keys/source.key',
+      '--source',
+      'cbs',
+      '--input',
+      'generated/microdata/persons.parquet',
+      'generated/microdata/jobs.parquet',
+      '--out',
+      'ps/cbs',
+    ]);
     for (const m of MUNICIPALITIES) {
       const dir = `generated/gemeente/${m}`;
-      await boldlink(['pseudonymize', '--key', 'keys/source.key', '--source', m, '--mapping', join(process.cwd(), 'examples/mappings/gemeente.json'), '--input', `${dir}/clienten.csv`, `${dir}/uitkeringen.csv`, `${dir}/trajecten.csv`, '--out', `ps/${m}`]);
+      await boldlink([
+        'pseudonymize',
+        '--key',
+        'keys/source.key',
+        '--source',
+        m,
+        '--mapping',
+        join(process.cwd(), 'examples/mappings/gemeente.json'),
+        '--input',
+        `${dir}/clienten.csv`,
+        `${dir}/uitkeringen.csv`,
+        `${dir}/trajecten.csv`,
+        '--out',
+        `ps/${m}`,
+      ]);
     }
-    await boldlink(['link', '--key', 'keys/ttp.key', '--project', 'city', '--input', 'ps/cbs', ...MUNICIPALITIES.map((m) => `ps/${m}`), '--out', 'linked']);
-    const truth = JSON.parse(await readFile(join(root, 'generated', 'truth', 'metrics.json'), 'utf8')) as { observationEnd: string };
+    await boldlink([
+      'link',
+      '--key',
+      'keys/ttp.key',
+      '--project',
+      'city',
+      '--input',
+      'ps/cbs',
+      ...MUNICIPALITIES.map((m) => `ps/${m}`),
+      '--out',
+      'linked',
+    ]);
+    const truth = JSON.parse(await readFile(join(root, 'generated', 'truth', 'metrics.json'), 'utf8')) as {
+      observationEnd: string;
+    };
     await boldlink(['metrics', '--input', 'linked', '--out', 'metrics', '--observation-end', truth.observationEnd]);
   }, 1_800_000);
 
@@ -43,7 +81,9 @@ describe.skipIf(process.env['BOLDLINK_CITY_TESTS'] === undefined)('the programme
   });
 
   it('recovers the planted difference within the 95% interval, pooled over cohorts', async () => {
-    const truth = JSON.parse(await readFile(join(root, 'generated', 'truth', 'metrics.json'), 'utf8')) as { programme: { target: { treatment: number; control: number } } };
+    const truth = JSON.parse(await readFile(join(root, 'generated', 'truth', 'metrics.json'), 'utf8')) as {
+      programme: { target: { treatment: number; control: number } };
+    };
     const planted = truth.programme.target.treatment - truth.programme.target.control;
     const duck = await Duck.open({ threads: 1 });
     try {

@@ -12,7 +12,10 @@ import { rid, writeLinkOutput, type LinkFixture } from './metricsLinkFixture.js'
 
 const fixture: LinkFixture = {
   clients: [{ person: 'a' }, { person: 'b' }],
-  persons: [{ person: 'a', birth_month: '1980-01-01' }, { person: 'b', birth_month: '1990-05-01' }],
+  persons: [
+    { person: 'a', birth_month: '1980-01-01' },
+    { person: 'b', birth_month: '1990-05-01' },
+  ],
   benefits: [
     { person: 'a', start: '2019-01-01', end: '2019-06-30' },
     { person: 'b', start: '2020-01-01', end: null },
@@ -47,7 +50,11 @@ describe('boldlink metrics', () => {
     const manifest = manifestSchema.parse(JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')));
     expect(manifest.stage).toBe('metrics');
     expect(manifest.accounting.find((a) => a.scope === 'benefits.parquet')).toEqual({
-      scope: 'benefits.parquet', rowsIn: 3, rowsOut: 2, rowsQuarantined: 1, quarantinedByReason: { 'end_date.before_start': 1 },
+      scope: 'benefits.parquet',
+      rowsIn: 3,
+      rowsOut: 2,
+      rowsQuarantined: 1,
+      quarantinedByReason: { 'end_date.before_start': 1 },
     });
     const quarantine = await readFile(join(`${out}.quarantine`, 'quarantine.csv'), 'utf8');
     expect(quarantine.split('\n')[0]).toBe('file,row,column,rule,message');
@@ -58,7 +65,15 @@ describe('boldlink metrics', () => {
   }, 60_000);
 
   it('refuses an observation end that is not a calendar date (exit 2)', async () => {
-    const result = await runBoldlink(['metrics', '--input', linked, '--out', join(root, 'x'), '--observation-end', '2021-02-30']);
+    const result = await runBoldlink([
+      'metrics',
+      '--input',
+      linked,
+      '--out',
+      join(root, 'x'),
+      '--observation-end',
+      '2021-02-30',
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--observation-end');
   }, 30_000);
@@ -81,7 +96,11 @@ describe('boldlink metrics', () => {
 
   it('refuses first jobs in a year the minimum-wage reference lacks, rather than leave them unbanded', async () => {
     const early = join(root, 'linked-2012');
-    await writeLinkOutput(early, { ...fixture, benefits: [{ person: 'a', start: '2012-01-01', end: '2012-06-30' }], jobs: [{ person: 'a', start: '2012-07-01', end: null }] });
+    await writeLinkOutput(early, {
+      ...fixture,
+      benefits: [{ person: 'a', start: '2012-01-01', end: '2012-06-30' }],
+      jobs: [{ person: 'a', start: '2012-07-01', end: null }],
+    });
     const result = await runBoldlink(['metrics', '--input', early, '--out', join(root, 'early')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('REFERENCE_INCOMPLETE');
@@ -100,18 +119,46 @@ describe('boldlink metrics', () => {
     const file = join(root, 'gap60.json');
     await writeFile(file, JSON.stringify({ ...d, name: 'gap60', spellGapDays: 60 }));
     const out = join(root, 'metrics-gap60');
-    const result = await runBoldlink(['metrics', '--input', linked, '--out', out, '--definitions', file, '--observation-end', '2021-12-31']);
+    const result = await runBoldlink([
+      'metrics',
+      '--input',
+      linked,
+      '--out',
+      out,
+      '--definitions',
+      file,
+      '--observation-end',
+      '2021-12-31',
+    ]);
     expect(result.code).toBe(0);
     const manifest = manifestSchema.parse(JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')));
-    expect(manifest.definitions[0]?.version).toBe(definitionsVersion(metricDefinitions.parse({ ...d, name: 'gap60', spellGapDays: 60 })));
+    expect(manifest.definitions[0]?.version).toBe(
+      definitionsVersion(metricDefinitions.parse({ ...d, name: 'gap60', spellGapDays: 60 })),
+    );
     expect(manifest.parameters['definitions']).toMatchObject({ spellGapDays: 60 });
   }, 60_000);
 
   it('rejects age bands that straddle the youth-desk boundary', () => {
     const result = metricDefinitions.safeParse({
-      format: 'boldlink-definitions/v1', name: 'x', spellGapDays: 31, workWindowDays: { before: 31, after: 31 }, durabilityHorizonMonths: 12, jobLastedMonths: 12,
-      endsWithinMonths: 12, partTimeHoursBelow: 35, smallJobHoursBelow: 12, wageBandNearFactor: 1.1, minimumAge: 18, youthBoundaryAge: 27, discontinuityYears: 2,
-      ageBands: [{ label: '18-29', from: 18, to: 29 }, { label: '30+', from: 30 }], durationBands: [{ label: 'all', from: 0 }], observationEnd: null,
+      format: 'boldlink-definitions/v1',
+      name: 'x',
+      spellGapDays: 31,
+      workWindowDays: { before: 31, after: 31 },
+      durabilityHorizonMonths: 12,
+      jobLastedMonths: 12,
+      endsWithinMonths: 12,
+      partTimeHoursBelow: 35,
+      smallJobHoursBelow: 12,
+      wageBandNearFactor: 1.1,
+      minimumAge: 18,
+      youthBoundaryAge: 27,
+      discontinuityYears: 2,
+      ageBands: [
+        { label: '18-29', from: 18, to: 29 },
+        { label: '30+', from: 30 },
+      ],
+      durationBands: [{ label: 'all', from: 0 }],
+      observationEnd: null,
     });
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.message).toContain('straddles');

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMetrics } from '../pipeline/metrics/runMetrics.js';
 import type { Manifest } from '../schemas/manifest.js';
-import { readParquet, rid, writeLinkOutput, type BenefitRow, type InterventionRow, type JobRow } from './metricsLinkFixture.js';
+import {
+  readParquet,
+  rid,
+  writeLinkOutput,
+  type BenefitRow,
+  type InterventionRow,
+  type JobRow,
+} from './metricsLinkFixture.js';
 
 /**
  * Every edge of DESIGN.md "Metric definitions", one or two persons each, with
@@ -86,11 +93,43 @@ const jobs: JobRow[] = [
   { person: 'jobEndsOnH', start: '2018-07-01', end: '2019-06-30' },
   { person: 'jobEndsBeforeH', start: '2018-07-01', end: '2019-06-29' },
   // More hours wins; it ends exactly 12 months after its start (lasted). 9.58 < 9.59: below.
-  { person: 'sameDayMoreHours', start: '2018-07-15', end: '2019-07-15', employer: 'E2', hours: 20, wage: 12, contract: 'temporary' },
-  { person: 'sameDayMoreHours', start: '2018-07-15', end: '2019-07-15', employer: 'E1', hours: 32, wage: 9.58, contract: 'permanent' },
+  {
+    person: 'sameDayMoreHours',
+    start: '2018-07-15',
+    end: '2019-07-15',
+    employer: 'E2',
+    hours: 20,
+    wage: 12,
+    contract: 'temporary',
+  },
+  {
+    person: 'sameDayMoreHours',
+    start: '2018-07-15',
+    end: '2019-07-15',
+    employer: 'E1',
+    hours: 32,
+    wage: 9.58,
+    contract: 'permanent',
+  },
   // Same hours: the lower employer_id wins. 10.55 > 10.549: above.
-  { person: 'sameDaySameHours', start: '2018-07-15', end: null, employer: 'E2', hours: 24, wage: 9.59, contract: 'agency' },
-  { person: 'sameDaySameHours', start: '2018-07-15', end: null, employer: 'E1', hours: 24, wage: 10.55, contract: 'on_call' },
+  {
+    person: 'sameDaySameHours',
+    start: '2018-07-15',
+    end: null,
+    employer: 'E2',
+    hours: 24,
+    wage: 9.59,
+    contract: 'agency',
+  },
+  {
+    person: 'sameDaySameHours',
+    start: '2018-07-15',
+    end: null,
+    employer: 'E1',
+    hours: 24,
+    wage: 10.55,
+    contract: 'on_call',
+  },
   // Still running, started less than 12 months before T: lasted is unknown (NULL).
   { person: 'censored', start: '2023-02-01', end: null },
   { person: 'horizonIsT', start: '2023-01-15', end: null },
@@ -98,7 +137,13 @@ const jobs: JobRow[] = [
 
 // Programme WerkLoont, assigned 2020-03-01 (S + 12 months = 2021-03-01):
 // treatment 3 of 4 ended within 12 months, control 1 of 4; one treatment person was not on benefit.
-const effectPersons: { person: string; arm: 'treatment' | 'control'; end: string | null; start?: string; assigned?: string }[] = [
+const effectPersons: {
+  person: string;
+  arm: 'treatment' | 'control';
+  end: string | null;
+  start?: string;
+  assigned?: string;
+}[] = [
   { person: 't1', arm: 'treatment', end: '2020-09-30' },
   { person: 't2', arm: 'treatment', end: '2020-09-30' },
   { person: 't3', arm: 'treatment', end: '2021-03-01' },
@@ -112,7 +157,13 @@ const effectPersons: { person: string; arm: 'treatment' | 'control'; end: string
 ];
 for (const p of effectPersons) benefits.push({ person: p.person, start: p.start ?? '2020-01-01', end: p.end });
 const interventions: InterventionRow[] = [
-  ...effectPersons.map((p) => ({ person: p.person, programme: 'werkloont', arm: p.arm, start: p.assigned ?? '2020-03-01', ladder_step: 3 })),
+  ...effectPersons.map((p) => ({
+    person: p.person,
+    programme: 'werkloont',
+    arm: p.arm,
+    start: p.assigned ?? '2020-03-01',
+    ladder_step: 3,
+  })),
   { person: 'notOnBenefit', programme: 'werkloont', arm: 'treatment', start: '2020-03-01' },
   // A later ladder step recorded within the spell wins.
   { person: 'jobEminus31', programme: 'coaching', arm: 'none', start: '2018-02-01', ladder_step: 2 },
@@ -154,8 +205,17 @@ async function onlySpell(person: string): Promise<SpellRow> {
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'boldlink-metrics-edges-'));
   await writeLinkOutput(join(root, 'linked'), {
-    clients: everyone.map((person) => ({ person, district: person.startsWith('job') ? 'Noord' : 'Centrum', household_type: 'single', sex: 'F' })),
-    persons: everyone.map((person) => ({ person, birth_month: birthMonth[person] ?? '1960-01-01', sex: person.startsWith('c') ? 'M' : 'F' })),
+    clients: everyone.map((person) => ({
+      person,
+      district: person.startsWith('job') ? 'Noord' : 'Centrum',
+      household_type: 'single',
+      sex: 'F',
+    })),
+    persons: everyone.map((person) => ({
+      person,
+      birth_month: birthMonth[person] ?? '1960-01-01',
+      sex: person.startsWith('c') ? 'M' : 'F',
+    })),
     benefits,
     jobs,
     interventions,
@@ -181,14 +241,34 @@ describe('benefit spells', () => {
   }, 30_000);
 
   it('merges overlapping and nested periods and takes type and municipality from the longest period', async () => {
-    expect(await onlySpell('overlap')).toMatchObject({ start_date: '2019-01-01', end_date: '2019-08-31', municipality: 'rotterdam', benefit_type: 'bijstand' });
-    expect(await onlySpell('moved')).toMatchObject({ start_date: '2019-01-01', end_date: '2019-12-31', municipality: 'utrecht', benefit_type: 'ioaz' });
+    expect(await onlySpell('overlap')).toMatchObject({
+      start_date: '2019-01-01',
+      end_date: '2019-08-31',
+      municipality: 'rotterdam',
+      benefit_type: 'bijstand',
+    });
+    expect(await onlySpell('moved')).toMatchObject({
+      start_date: '2019-01-01',
+      end_date: '2019-12-31',
+      municipality: 'utrecht',
+      benefit_type: 'ioaz',
+    });
   }, 30_000);
 
   it('leaves an ongoing spell without outflow and every outflow measure NULL; age on its start', async () => {
     expect(await onlySpell('ongoing')).toMatchObject({
-      end_date: null, outflow: false, outflow_year: null, to_work: null, censored: null, revolving: null, durable: null,
-      first_contract_type: null, first_hours: null, first_wage_band: null, first_lasted_12m: null, age: 24,
+      end_date: null,
+      outflow: false,
+      outflow_year: null,
+      to_work: null,
+      censored: null,
+      revolving: null,
+      durable: null,
+      first_contract_type: null,
+      first_hours: null,
+      first_wage_band: null,
+      first_lasted_12m: null,
+      age: 24,
     });
   }, 30_000);
 
@@ -196,11 +276,27 @@ describe('benefit spells', () => {
     const { Duck } = await import('../pipeline/core/duckdb.js');
     const duck = await Duck.open({ threads: 1 });
     try {
-      const columns = await duck.jsonRows<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM read_parquet('${join(out, 'spells.parquet')}')`);
+      const columns = await duck.jsonRows<{ column_name: string; column_type: string }>(
+        `DESCRIBE SELECT * FROM read_parquet('${join(out, 'spells.parquet')}')`,
+      );
       expect(columns.map((c) => `${c.column_name} ${c.column_type}`)).toEqual([
-        'rid VARCHAR', 'spell_no INTEGER', 'municipality VARCHAR', 'benefit_type VARCHAR', 'start_date DATE', 'end_date DATE', 'age INTEGER',
-        'outflow BOOLEAN', 'outflow_year INTEGER', 'to_work BOOLEAN', 'censored BOOLEAN', 'revolving BOOLEAN', 'durable BOOLEAN',
-        'first_contract_type VARCHAR', 'first_hours DOUBLE', 'first_wage_band VARCHAR', 'first_lasted_12m BOOLEAN',
+        'rid VARCHAR',
+        'spell_no INTEGER',
+        'municipality VARCHAR',
+        'benefit_type VARCHAR',
+        'start_date DATE',
+        'end_date DATE',
+        'age INTEGER',
+        'outflow BOOLEAN',
+        'outflow_year INTEGER',
+        'to_work BOOLEAN',
+        'censored BOOLEAN',
+        'revolving BOOLEAN',
+        'durable BOOLEAN',
+        'first_contract_type VARCHAR',
+        'first_hours DOUBLE',
+        'first_wage_band VARCHAR',
+        'first_lasted_12m BOOLEAN',
       ]);
     } finally {
       duck.close();
@@ -210,10 +306,19 @@ describe('benefit spells', () => {
 
 describe('outflow to work', () => {
   it('counts a job starting 31 days before or after the spell end, not 32', async () => {
-    expect(await onlySpell('jobEminus31')).toMatchObject({ outflow: true, outflow_year: 2018, to_work: true, durable: true });
+    expect(await onlySpell('jobEminus31')).toMatchObject({
+      outflow: true,
+      outflow_year: 2018,
+      to_work: true,
+      durable: true,
+    });
     expect(await onlySpell('jobEplus31')).toMatchObject({ to_work: true, durable: false });
     // The job from E − 32 still runs on H, but durable outflow needs outflow to work.
-    expect(await onlySpell('jobsOutsideWindow')).toMatchObject({ to_work: false, durable: false, first_contract_type: null });
+    expect(await onlySpell('jobsOutsideWindow')).toMatchObject({
+      to_work: false,
+      durable: false,
+      first_contract_type: null,
+    });
   }, 30_000);
 
   it('takes the job with more hours as first when two start the same day, then the lower employer_id', async () => {
@@ -231,13 +336,37 @@ describe('revolving door and durable outflow', () => {
   }, 30_000);
 
   it('needs a job covering day H: ending on H covers it, ending the day before does not', async () => {
-    expect(await onlySpell('jobEndsOnH')).toMatchObject({ to_work: true, revolving: false, durable: true, first_lasted_12m: false });
-    expect(await onlySpell('jobEndsBeforeH')).toMatchObject({ to_work: true, revolving: false, durable: false, first_lasted_12m: false });
+    expect(await onlySpell('jobEndsOnH')).toMatchObject({
+      to_work: true,
+      revolving: false,
+      durable: true,
+      first_lasted_12m: false,
+    });
+    expect(await onlySpell('jobEndsBeforeH')).toMatchObject({
+      to_work: true,
+      revolving: false,
+      durable: false,
+      first_lasted_12m: false,
+    });
   }, 30_000);
 
   it('censors an outflow whose H runs past T (no revolving/durable verdict), but not one with H = T', async () => {
-    expect(await onlySpell('censored')).toMatchObject({ outflow: true, censored: true, to_work: true, revolving: null, durable: null, first_lasted_12m: null });
-    expect(await onlySpell('horizonIsT')).toMatchObject({ outflow: true, censored: false, to_work: true, revolving: false, durable: true, first_lasted_12m: null });
+    expect(await onlySpell('censored')).toMatchObject({
+      outflow: true,
+      censored: true,
+      to_work: true,
+      revolving: null,
+      durable: null,
+      first_lasted_12m: null,
+    });
+    expect(await onlySpell('horizonIsT')).toMatchObject({
+      outflow: true,
+      censored: false,
+      to_work: true,
+      revolving: false,
+      durable: true,
+      first_lasted_12m: null,
+    });
   }, 30_000);
 });
 
@@ -261,34 +390,76 @@ describe('job quality and age', () => {
   }, 30_000);
 
   it('counts part-time below 35 hours and small jobs below 12 in the outflow tables', async () => {
-    const [row] = await readParquet<Record<string, number>>(join(out, 'tables', 'outflow_by_year_municipality.parquet'), "outflow_year = '2018' AND municipality = 'Total'");
+    const [row] = await readParquet<Record<string, number>>(
+      join(out, 'tables', 'outflow_by_year_municipality.parquet'),
+      "outflow_year = '2018' AND municipality = 'Total'",
+    );
     // 2018 outflows: jobEminus31, jobEplus31, jobsOutsideWindow, return365, return366, jobEndsOnH, jobEndsBeforeH, sameDayMoreHours, sameDaySameHours.
     expect(row).toMatchObject({
-      spells: 9, to_work: 8, censored: 0, uncensored: 9, revolving: 1, durable: 5,
+      spells: 9,
+      to_work: 8,
+      censored: 0,
+      uncensored: 9,
+      revolving: 1,
+      durable: 5,
       first_part_time: 3, // 11.5 h, 32 h, 24 h (the rest have 36 or 40 h)
       first_small_job: 1,
-      first_wage_below: 1, first_wage_near: 2, first_wage_above: 5,
+      first_wage_below: 1,
+      first_wage_near: 2,
+      first_wage_above: 5,
     });
   }, 30_000);
 });
 
 describe('ladder step and programme arm of a spell', () => {
   it('takes the ladder step last recorded within the spell', async () => {
-    const rows = await readParquet<Record<string, string | number>>(join(out, 'tables', 'outflow_by_year_ladder_step.parquet'), "outflow_year = '2018' AND ladder_step = '4'");
+    const rows = await readParquet<Record<string, string | number>>(
+      join(out, 'tables', 'outflow_by_year_ladder_step.parquet'),
+      "outflow_year = '2018' AND ladder_step = '4'",
+    );
     expect(rows[0]?.['spells']).toBe(1);
-    const two = await readParquet<Record<string, string | number>>(join(out, 'tables', 'outflow_by_year_ladder_step.parquet'), "outflow_year = '2018' AND ladder_step = '2'");
+    const two = await readParquet<Record<string, string | number>>(
+      join(out, 'tables', 'outflow_by_year_ladder_step.parquet'),
+      "outflow_year = '2018' AND ladder_step = '2'",
+    );
     expect(two[0]?.['spells']).toBe(0);
   }, 30_000);
 });
 
 describe('effects', () => {
-  interface EffectRow { design: string; comparison: string; cohort: string; outcome: string; n_treatment: number; x_treatment: number; n_control: number; x_control: number; censored_control: number; difference: number; standard_error: number; ci_low: number; ci_high: number; group_treatment: string; group_control: string }
+  interface EffectRow {
+    design: string;
+    comparison: string;
+    cohort: string;
+    outcome: string;
+    n_treatment: number;
+    x_treatment: number;
+    n_control: number;
+    x_control: number;
+    censored_control: number;
+    difference: number;
+    standard_error: number;
+    ci_low: number;
+    ci_high: number;
+    group_treatment: string;
+    group_control: string;
+  }
 
   it('gives the treatment − control difference with its 95% interval per programme and cohort', async () => {
-    const rows = await readParquet<EffectRow>(join(out, 'effects.parquet'), "design = 'programme' AND outcome = 'ended_within_12m'");
+    const rows = await readParquet<EffectRow>(
+      join(out, 'effects.parquet'),
+      "design = 'programme' AND outcome = 'ended_within_12m'",
+    );
     const cohort2020 = rows.find((r) => r.cohort === '2020');
     // Treatment 3/4 (t3 ends on S + 12 months exactly), control 1/4 (c3 ends one day later).
-    expect(cohort2020).toMatchObject({ comparison: 'werkloont', n_treatment: 4, x_treatment: 3, n_control: 4, x_control: 1, difference: 0.5 });
+    expect(cohort2020).toMatchObject({
+      comparison: 'werkloont',
+      n_treatment: 4,
+      x_treatment: 3,
+      n_control: 4,
+      x_control: 1,
+      difference: 0.5,
+    });
     const se = Math.sqrt((0.75 * 0.25) / 4 + (0.25 * 0.75) / 4);
     expect(cohort2020?.standard_error).toBeCloseTo(se, 12);
     expect(cohort2020?.ci_low).toBeCloseTo(0.5 - 1.959963984540054 * se, 12);
@@ -298,8 +469,20 @@ describe('effects', () => {
   }, 30_000);
 
   it('compares ages 25–26 with 27–28 at spell start for the youth desk', async () => {
-    const [row] = await readParquet<EffectRow>(join(out, 'effects.parquet'), "design = 'age_discontinuity' AND cohort = '2020' AND outcome = 'ended_within_12m'");
-    expect(row).toMatchObject({ comparison: 'youth_desk_27', group_treatment: '25-26', group_control: '27-28', n_treatment: 2, x_treatment: 1, n_control: 2, x_control: 2, difference: -0.5 });
+    const [row] = await readParquet<EffectRow>(
+      join(out, 'effects.parquet'),
+      "design = 'age_discontinuity' AND cohort = '2020' AND outcome = 'ended_within_12m'",
+    );
+    expect(row).toMatchObject({
+      comparison: 'youth_desk_27',
+      group_treatment: '25-26',
+      group_control: '27-28',
+      n_treatment: 2,
+      x_treatment: 1,
+      n_control: 2,
+      x_control: 2,
+      difference: -0.5,
+    });
     expect(row?.standard_error).toBeCloseTo(Math.sqrt(0.25 / 2), 12);
   }, 30_000);
 
@@ -308,7 +491,14 @@ describe('effects', () => {
       join(out, 'tables', 'assignments_by_programme_cohort_arm.parquet'),
       "programme = 'werkloont' AND cohort = '2020' AND arm = 'treatment'",
     );
-    expect(row).toMatchObject({ assigned: 5, on_benefit: 4, ended_known: 4, ended_within_12m: 3, durable_known: 4, durable_outflow: 0 });
+    expect(row).toMatchObject({
+      assigned: 5,
+      on_benefit: 4,
+      ended_known: 4,
+      ended_within_12m: 3,
+      durable_known: 4,
+      durable_outflow: 0,
+    });
   }, 30_000);
 });
 
@@ -318,7 +508,14 @@ describe('the manifest', () => {
     expect(manifest.parameters['observationEndSource']).toBe('command line');
     expect(manifest.definitions.map((d) => d.name)).toEqual(['bold-default', 'minimum-wage']);
     expect(manifest.definitions[0]?.version).toMatch(/^bold-default@[0-9a-f]{12}$/);
-    expect(manifest.outputs.map((f) => f.path)).toEqual(expect.arrayContaining(['spells.parquet', 'effects.parquet', 'tables.json', 'tables/outflow_by_year_municipality.parquet']));
+    expect(manifest.outputs.map((f) => f.path)).toEqual(
+      expect.arrayContaining([
+        'spells.parquet',
+        'effects.parquet',
+        'tables.json',
+        'tables/outflow_by_year_municipality.parquet',
+      ]),
+    );
     expect(JSON.stringify(manifest)).not.toContain(rid('gap31'));
   }, 30_000);
 });

@@ -14,7 +14,10 @@ import { signedLeb, unsignedLeb } from '../keys/wasmEncoding.js';
  */
 
 const nodeHex16 = (key: Uint8Array, prefix: Uint8Array, message: Uint8Array) =>
-  createHmac('sha256', key).update(Buffer.concat([prefix, message])).digest('hex').slice(0, 32);
+  createHmac('sha256', key)
+    .update(Buffer.concat([prefix, message]))
+    .digest('hex')
+    .slice(0, 32);
 const ascii = (text: string) => new TextEncoder().encode(text);
 
 /** Hash `messages` (all of one length) through a lane hasher, as `hashLines` does, and return the hex of each. */
@@ -34,9 +37,43 @@ const bsn = fc.stringMatching(/^[0-9]{9}$/).map(ascii);
 describe('the block shape of a P1 message', () => {
   it('"bsn:" + 9 digits leaves three inner words that vary; the rest is prefix, padding and the bit length', () => {
     // "bsn:" = 62 73 6e 3a; the 0x80 marker sits after byte 13, in word 3; (64 + 13) · 8 = 616 bits.
-    expect(innerBlockShape(ascii('bsn:'), 9)).toEqual([0x62736e3a, null, null, null, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 616]);
+    expect(innerBlockShape(ascii('bsn:'), 9)).toEqual([
+      0x62736e3a,
+      null,
+      null,
+      null,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      616,
+    ]);
     // "rid:" + a 32-character P1 = 36 bytes: words 1–8 carry it, word 9 holds the marker alone.
-    expect(innerBlockShape(ascii('rid:'), 32)).toEqual([0x7269643a, null, null, null, null, null, null, null, null, 0x80000000 | 0, 0, 0, 0, 0, 0, 800]);
+    expect(innerBlockShape(ascii('rid:'), 32)).toEqual([
+      0x7269643a,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      0x80000000 | 0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      800,
+    ]);
     expect(() => innerBlockShape(ascii('fallback:'), 47)).toThrow(RangeError);
   });
 
@@ -64,9 +101,13 @@ describe('P1 through the SIMD lanes equals node:crypto', () => {
 
   it('random keys (any length, hashed first when over 64 bytes) and random 9-digit strings, any count', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 100 }), fc.array(bsn, { minLength: 1, maxLength: 23 }), (key, bsns) => {
-        expect(throughLanes(key, ascii('bsn:'), bsns)).toEqual(bsns.map((b) => nodeHex16(key, ascii('bsn:'), b)));
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 100 }),
+        fc.array(bsn, { minLength: 1, maxLength: 23 }),
+        (key, bsns) => {
+          expect(throughLanes(key, ascii('bsn:'), bsns)).toEqual(bsns.map((b) => nodeHex16(key, ascii('bsn:'), b)));
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -79,9 +120,19 @@ describe('P1 through the SIMD lanes equals node:crypto', () => {
   });
 
   it('random prefixes and random-length messages up to one block (55 bytes in all)', () => {
-    const prefix = fc.oneof(fc.constantFrom('bsn:', 'rid:', 'fallback:', '').map(ascii), fc.uint8Array({ maxLength: 12 }));
+    const prefix = fc.oneof(
+      fc.constantFrom('bsn:', 'rid:', 'fallback:', '').map(ascii),
+      fc.uint8Array({ maxLength: 12 }),
+    );
     const shaped = prefix.chain((p) =>
-      fc.integer({ min: 1, max: 55 - p.length }).chain((length) => fc.tuple(fc.constant(p), fc.array(fc.uint8Array({ minLength: length, maxLength: length }), { minLength: 1, maxLength: 9 }))),
+      fc
+        .integer({ min: 1, max: 55 - p.length })
+        .chain((length) =>
+          fc.tuple(
+            fc.constant(p),
+            fc.array(fc.uint8Array({ minLength: length, maxLength: length }), { minLength: 1, maxLength: 9 }),
+          ),
+        ),
     );
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), shaped, (key, [p, messages]) => {

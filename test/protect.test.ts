@@ -15,18 +15,47 @@ afterAll(async () => {
 });
 
 describe('boldlink protect', () => {
-  it('adds the margins of a steward\'s inner cells and suppresses a small district together with a second one in its municipality', async () => {
+  it("adds the margins of a steward's inner cells and suppresses a small district together with a second one in its municipality", async () => {
     const input = join(root, 'wijken.csv');
     await writeFile(
       input,
-      ['gemeente,wijk,leeftijd,aantal', 'rotterdam,Charlois,jong,3', 'rotterdam,Charlois,oud,40', 'rotterdam,Noord,jong,25', 'rotterdam,Noord,oud,33', 'utrecht,Oost,jong,18', 'utrecht,Oost,oud,27', 'utrecht,West,jong,21', 'utrecht,West,oud,30', ''].join('\n'),
+      [
+        'gemeente,wijk,leeftijd,aantal',
+        'rotterdam,Charlois,jong,3',
+        'rotterdam,Charlois,oud,40',
+        'rotterdam,Noord,jong,25',
+        'rotterdam,Noord,oud,33',
+        'utrecht,Oost,jong,18',
+        'utrecht,Oost,oud,27',
+        'utrecht,West,jong,21',
+        'utrecht,West,oud,30',
+        '',
+      ].join('\n'),
     );
     const out = join(root, 'out');
-    const result = await runBoldlink(['protect', '--input', input, '--dimensions', 'gemeente,wijk,leeftijd', '--count', 'aantal', '--hierarchy', 'gemeente>wijk', '--out', out]);
+    const result = await runBoldlink([
+      'protect',
+      '--input',
+      input,
+      '--dimensions',
+      'gemeente,wijk,leeftijd',
+      '--count',
+      'aantal',
+      '--hierarchy',
+      'gemeente>wijk',
+      '--out',
+      out,
+    ]);
     expect(result.stderr).not.toMatch(/error/i);
     expect(result.code).toBe(0);
     expect((await readdir(join(out, 'tables'))).sort()).toEqual(['wijken.csv', 'wijken.json', 'wijken.parquet']);
-    const rows = JSON.parse(await readFile(join(out, 'tables', 'wijken.json'), 'utf8')) as { gemeente: string; wijk: string; leeftijd: string; aantal: number | null; aantal_status: string }[];
+    const rows = JSON.parse(await readFile(join(out, 'tables', 'wijken.json'), 'utf8')) as {
+      gemeente: string;
+      wijk: string;
+      leeftijd: string;
+      aantal: number | null;
+      aantal_status: string;
+    }[];
     // 3 gemeente-level codes (Total, 2 municipalities) + 4 districts = 7, × 3 age codes.
     expect(rows).toHaveLength(21);
     expect(rows.find((r) => r.gemeente === 'Total' && r.wijk === 'Total' && r.leeftijd === 'Total')!.aantal).toBe(197);
@@ -42,7 +71,17 @@ describe('boldlink protect', () => {
   it('rejects a count that is not a whole number, naming row and column', async () => {
     const input = join(root, 'bad.csv');
     await writeFile(input, 'wijk,aantal\nNoord,12\nZuid,-3\n');
-    const result = await runBoldlink(['protect', '--input', input, '--dimensions', 'wijk', '--count', 'aantal', '--out', join(root, 'bad-out')]);
+    const result = await runBoldlink([
+      'protect',
+      '--input',
+      input,
+      '--dimensions',
+      'wijk',
+      '--count',
+      'aantal',
+      '--out',
+      join(root, 'bad-out'),
+    ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/row 2/);
     expect(result.stderr).toMatch(/aantal/);

@@ -53,34 +53,88 @@ const expected = (raw: string | null) => {
 };
 
 async function checked(source: string): Promise<{ raw: string | null; status: string; p1: string | null }[]> {
-  const rows = await duck.jsonRows<{ raw: string | null; code: number; p1: string | null }>(`SELECT raw, bsn_check(raw) AS code, bsn_p1(raw) AS p1 FROM ${source} ORDER BY i`);
+  const rows = await duck.jsonRows<{ raw: string | null; code: number; p1: string | null }>(
+    `SELECT raw, bsn_check(raw) AS code, bsn_p1(raw) AS p1 FROM ${source} ORDER BY i`,
+  );
   return rows.map((r) => ({ raw: r.raw, status: BSN_STATUSES[r.code]!, p1: r.p1 }));
 }
 
 describe('bsn_check and bsn_p1', { timeout: 60_000 }, () => {
   it('give the worked examples of DESIGN.md', async () => {
-    const examples = ['123456782', '111222333', '249566758', '012345672', '12345672', '111252333', '123456789', '1112223334', '000000000', 'abc', '', ' 1234.56.782 ', '00000000', '1234 5678 2', null];
+    const examples = [
+      '123456782',
+      '111222333',
+      '249566758',
+      '012345672',
+      '12345672',
+      '111252333',
+      '123456789',
+      '1112223334',
+      '000000000',
+      'abc',
+      '',
+      ' 1234.56.782 ',
+      '00000000',
+      '1234 5678 2',
+      null,
+    ];
     await tableOf(examples);
-    for (const row of await checked('raw_values')) expect({ status: row.status, p1: row.p1 }, JSON.stringify(row.raw)).toEqual(expected(row.raw));
+    for (const row of await checked('raw_values'))
+      expect({ status: row.status, p1: row.p1 }, JSON.stringify(row.raw)).toEqual(expected(row.raw));
     expect(await duck.scalar(`SELECT bsn_p1('12345672')`)).toBe(nodeHex16('bsn:012345672'));
   });
 
   it('agree with parseBsn and node:crypto on random raw values (digits, separators, Unicode spaces, letters, lengths 0–14)', async () => {
-    const chars = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '1', ' ', '.', '-', 'a', '+', '/', '\t', '\n', '\r', '\v', '\f', '\x1c', '\u00a0', '\u2007', '\u3000', '\ufeff', 'é'];
+    const chars = [
+      '0',
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+      '8',
+      '9',
+      '0',
+      '1',
+      ' ',
+      '.',
+      '-',
+      'a',
+      '+',
+      '/',
+      '\t',
+      '\n',
+      '\r',
+      '\v',
+      '\f',
+      '\x1c',
+      '\u00a0',
+      '\u2007',
+      '\u3000',
+      '\ufeff',
+      'é',
+    ];
     const raw = fc.array(fc.constantFrom(...chars), { maxLength: 14 }).map((cs) => cs.join(''));
     const digits = fc.stringMatching(/^[0-9]{8,9}$/);
     const values = fc.sample(fc.oneof(raw, digits, digits, fc.constant(null)), 6000);
     await tableOf(values);
-    for (const row of await checked('raw_values')) expect({ status: row.status, p1: row.p1 }, JSON.stringify(row.raw)).toEqual(expected(row.raw));
+    for (const row of await checked('raw_values'))
+      expect({ status: row.status, p1: row.p1 }, JSON.stringify(row.raw)).toEqual(expected(row.raw));
   });
 
   it('give the same values through a Parquet column DuckDB reads as a dictionary', async () => {
     // Few distinct values over many rows: the Parquet writer dictionary-encodes them, and DuckDB calls the functions per dictionary entry.
     const distinct = fc.sample(fc.stringMatching(/^[0-9]{8,9}$/), 300);
-    const values = Array.from({ length: 50_000 }, (_, i) => (i % 997 === 0 ? null : distinct[(i * 7919) % distinct.length]!));
+    const values = Array.from({ length: 50_000 }, (_, i) =>
+      i % 997 === 0 ? null : distinct[(i * 7919) % distinct.length]!,
+    );
     await tableOf(values);
     const file = join(dir, 'dictionary.parquet');
-    await duck.run(`COPY (SELECT * FROM raw_values ORDER BY i) TO ${sqlString(file)} (FORMAT parquet, ROW_GROUP_SIZE 4096)`);
+    await duck.run(
+      `COPY (SELECT * FROM raw_values ORDER BY i) TO ${sqlString(file)} (FORMAT parquet, ROW_GROUP_SIZE 4096)`,
+    );
     const rows = await checked(`read_parquet(${sqlString(file)})`);
     expect(rows).toHaveLength(values.length);
     rows.forEach((row, i) => {
@@ -103,14 +157,18 @@ describe('fallback_f1', () => {
     const rows = await duck.jsonRows<{ f1: string | null }>(
       `SELECT fallback_f1(b, s, p, h) AS f1 FROM (VALUES ${parts.map((p, i) => `(${i}, ${p.map(literal).join(', ')})`).join(', ')}) t(i, b, s, p, h) ORDER BY i`,
     );
-    expect(rows.map((r) => r.f1)).toEqual(parts.map((p) => (p.includes(null) ? null : nodeHex16(`fallback:${p.join('|')}`))));
+    expect(rows.map((r) => r.f1)).toEqual(
+      parts.map((p) => (p.includes(null) ? null : nodeHex16(`fallback:${p.join('|')}`))),
+    );
   });
 });
 
 describe('held_back_<n>', () => {
   it('flags exactly the listed row numbers', async () => {
     await functions.holdBack(7, 'SELECT * FROM (VALUES (1), (5), (4096), (9999)) t(row_no)', 10_000);
-    const flagged = await duck.jsonRows<{ row_no: number }>('SELECT range AS row_no FROM range(1, 10001) WHERE held_back_7(CAST(range AS DOUBLE)) ORDER BY 1');
+    const flagged = await duck.jsonRows<{ row_no: number }>(
+      'SELECT range AS row_no FROM range(1, 10001) WHERE held_back_7(CAST(range AS DOUBLE)) ORDER BY 1',
+    );
     expect(flagged.map((r) => Number(r.row_no))).toEqual([1, 5, 4096, 9999]);
   });
 });

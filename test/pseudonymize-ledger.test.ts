@@ -23,8 +23,19 @@ import { digitRunsOutsideHashes } from './support/digitRuns.js';
 // With seed 1 these two hold every defect kind the generator makes (checked by the first test).
 const MUNICIPALITIES = ['rotterdam', 'den_haag'];
 
-interface LedgerEntry { source: string; file: string; row: number | null; column: string | null; kind: string }
-interface QuarantineRow { file: string; row: number; column: string; rule: string }
+interface LedgerEntry {
+  source: string;
+  file: string;
+  row: number | null;
+  column: string | null;
+  kind: string;
+}
+interface QuarantineRow {
+  file: string;
+  row: number;
+  column: string;
+  rule: string;
+}
 
 describe('pseudonymize on the generator output, against its defect ledger', { timeout: 300_000 }, () => {
   let dir: string;
@@ -34,7 +45,8 @@ describe('pseudonymize on the generator output, against its defect ledger', { ti
   const mapping = mappingFile.parse(JSON.parse(readFileSync(projectPath('examples/mappings/gemeente.json'), 'utf8')));
   const canonicalColumn = (header: string | null) => {
     if (header === null) return null;
-    for (const table of Object.values(mapping.tables)) if (table?.columns[header] !== undefined) return table.columns[header];
+    for (const table of Object.values(mapping.tables))
+      if (table?.columns[header] !== undefined) return table.columns[header];
     return header;
   };
 
@@ -45,22 +57,44 @@ describe('pseudonymize on the generator output, against its defect ledger', { ti
     const key = join(dir, 'source.key.json');
     await createKeyFile(key, 'source', 'ledger-test');
     const runs: [string, string[], string[]][] = [
-      ...MUNICIPALITIES.map((m): [string, string[], string[]] => [m, ['--mapping', projectPath('examples/mappings/gemeente.json')], ['clienten.csv', 'uitkeringen.csv', 'trajecten.csv'].map((f) => join(dir, 'gen', 'gemeente', m, f))]),
+      ...MUNICIPALITIES.map((m): [string, string[], string[]] => [
+        m,
+        ['--mapping', projectPath('examples/mappings/gemeente.json')],
+        ['clienten.csv', 'uitkeringen.csv', 'trajecten.csv'].map((f) => join(dir, 'gen', 'gemeente', m, f)),
+      ]),
       ['microdata', [], ['persons.parquet', 'jobs.parquet'].map((f) => join(dir, 'gen', 'microdata', f))],
     ];
     for (const [source, extra, inputs] of runs) {
       const out = join(dir, `p-${source}`);
-      const run = await runBoldlink(['pseudonymize', '--key', key, '--source', source, ...extra, '--input', ...inputs, '--out', out]);
+      const run = await runBoldlink([
+        'pseudonymize',
+        '--key',
+        key,
+        '--source',
+        source,
+        ...extra,
+        '--input',
+        ...inputs,
+        '--out',
+        out,
+      ]);
       expect(run.code, run.stderr).toBe(0);
       outputs.set(source, out);
       const lines = (await readFile(`${out}.quarantine/quarantine.csv`, 'utf8')).trimEnd().split('\n').slice(1);
-      quarantine.set(source, lines.map((l) => {
-        const [file, row, column, rule] = l.split(',');
-        return { file: file!, row: Number(row), column: column ?? '', rule: rule ?? '' };
-      }));
+      quarantine.set(
+        source,
+        lines.map((l) => {
+          const [file, row, column, rule] = l.split(',');
+          return { file: file!, row: Number(row), column: column ?? '', rule: rule ?? '' };
+        }),
+      );
     }
     const duck = await Duck.open({ threads: 1 });
-    ledger = (await duck.jsonRows<LedgerEntry>(`SELECT source, file, row, "column", kind FROM read_parquet(${sqlString(join(dir, 'gen', 'truth', 'ledger.parquet'))}) ORDER BY ALL`))
+    ledger = (
+      await duck.jsonRows<LedgerEntry>(
+        `SELECT source, file, row, "column", kind FROM read_parquet(${sqlString(join(dir, 'gen', 'truth', 'ledger.parquet'))}) ORDER BY ALL`,
+      )
+    )
       .map((e) => ({ ...e, row: e.row === null ? null : Number(e.row) }))
       .filter((e) => e.source === 'microdata' || MUNICIPALITIES.includes(e.source));
     duck.close();
@@ -73,7 +107,20 @@ describe('pseudonymize on the generator output, against its defect ledger', { ti
 
   it('the ledger holds defects of many kinds (so this test means something)', () => {
     const kinds = new Set(ledger.map((e) => e.kind));
-    for (const kind of ['lost_leading_zero', 'bsn_spaces', 'bsn_dots', 'wrong_elfproef', 'missing_bsn', 'end_before_start', 'unparsable_date', 'unknown_code', 'stray_quote', 'duplicate_row', 'empty_line', 'byte_order_mark']) {
+    for (const kind of [
+      'lost_leading_zero',
+      'bsn_spaces',
+      'bsn_dots',
+      'wrong_elfproef',
+      'missing_bsn',
+      'end_before_start',
+      'unparsable_date',
+      'unknown_code',
+      'stray_quote',
+      'duplicate_row',
+      'empty_line',
+      'byte_order_mark',
+    ]) {
       expect(kinds, kind).toContain(kind);
     }
   });
@@ -85,7 +132,13 @@ describe('pseudonymize on the generator output, against its defect ledger', { ti
   });
 
   it('field defects are quarantined at their row and column with the matching rule', () => {
-    const rules: Record<string, string[]> = { end_before_start: ['date.order'], unparsable_date: ['date.format'], unknown_code: ['code.unknown'], duplicate_row: ['duplicate_row'], empty_line: ['row.empty'] };
+    const rules: Record<string, string[]> = {
+      end_before_start: ['date.order'],
+      unparsable_date: ['date.format'],
+      unknown_code: ['code.unknown'],
+      duplicate_row: ['duplicate_row'],
+      empty_line: ['row.empty'],
+    };
     for (const e of ledger.filter((l) => rules[l.kind] !== undefined)) {
       const q = quarantined(e);
       expect(q, `${e.source}/${e.file} row ${e.row} (${e.kind})`).toBeDefined();
@@ -95,7 +148,8 @@ describe('pseudonymize on the generator output, against its defect ledger', { ti
   });
 
   it('a stray quote quarantines its row (the field no longer matches its code list or the line cannot be split)', () => {
-    for (const e of ledger.filter((l) => l.kind === 'stray_quote')) expect(quarantined(e), `${e.source}/${e.file} row ${e.row}`).toBeDefined();
+    for (const e of ledger.filter((l) => l.kind === 'stray_quote'))
+      expect(quarantined(e), `${e.source}/${e.file} row ${e.row}`).toBeDefined();
   });
 
   it('an invalid or missing BSN is pseudonymized by fallback in clients, and otherwise quarantined under a bsn rule', () => {
@@ -108,7 +162,11 @@ describe('pseudonymize on the generator output, against its defect ledger', { ti
 
   it('nothing is quarantined that the ledger does not list', () => {
     for (const [source, rows] of quarantine) {
-      for (const q of rows) expect(ledger.some((e) => e.source === source && e.file === q.file && e.row === q.row), `${source}/${q.file} row ${q.row} ${q.rule}`).toBe(true);
+      for (const q of rows)
+        expect(
+          ledger.some((e) => e.source === source && e.file === q.file && e.row === q.row),
+          `${source}/${q.file} row ${q.row} ${q.rule}`,
+        ).toBe(true);
     }
   });
 
@@ -117,9 +175,15 @@ describe('pseudonymize on the generator output, against its defect ledger', { ti
       const m = manifestSchema.parse(JSON.parse(await readFile(join(outputs.get(source)!, 'manifest.json'), 'utf8')));
       for (const a of m.accounting) expect(a.rowsIn).toBe(a.rowsOut + a.rowsQuarantined);
       const tables = m.summary['tables'] as Record<string, { bsn_repaired: number }>;
-      const fileOf: Record<string, string> = { clients: 'clienten.csv', benefits: 'uitkeringen.csv', interventions: 'trajecten.csv' };
+      const fileOf: Record<string, string> = {
+        clients: 'clienten.csv',
+        benefits: 'uitkeringen.csv',
+        interventions: 'trajecten.csv',
+      };
       for (const [table, file] of Object.entries(fileOf)) {
-        const lost = ledger.filter((e) => e.source === source && e.file === file && e.kind === 'lost_leading_zero').length;
+        const lost = ledger.filter(
+          (e) => e.source === source && e.file === file && e.kind === 'lost_leading_zero',
+        ).length;
         expect(tables[table]?.bsn_repaired, `${source} ${table}`).toBe(lost);
       }
     }
@@ -133,11 +197,15 @@ describe('pseudonymize on the generator output, against its defect ledger', { ti
     for (const source of MUNICIPALITIES) {
       for (const file of ['clienten.csv', 'uitkeringen.csv', 'trajecten.csv']) {
         const text = iconv.decode(await readFile(join(dir, 'gen', 'gemeente', source, file)), 'windows-1252');
-        for (const run of text.replace(/[ .]/g, '').match(/[0-9]{8,9}/g) ?? []) if (looksLikeBsn(run)) inputBsns.add(run.padStart(9, '0'));
+        for (const run of text.replace(/[ .]/g, '').match(/[0-9]{8,9}/g) ?? [])
+          if (looksLikeBsn(run)) inputBsns.add(run.padStart(9, '0'));
       }
     }
     const duck = await Duck.open({ threads: 1 });
-    for (const b of await duck.jsonRows<{ bsn: string }>(`SELECT DISTINCT bsn FROM read_parquet(${sqlString(join(dir, 'gen', 'microdata', 'persons.parquet'))}) USING SAMPLE reservoir(500 ROWS) REPEATABLE (1)`)) inputBsns.add(b.bsn);
+    for (const b of await duck.jsonRows<{ bsn: string }>(
+      `SELECT DISTINCT bsn FROM read_parquet(${sqlString(join(dir, 'gen', 'microdata', 'persons.parquet'))}) USING SAMPLE reservoir(500 ROWS) REPEATABLE (1)`,
+    ))
+      inputBsns.add(b.bsn);
     expect(inputBsns.size).toBeGreaterThan(500);
     try {
       for (const [, out] of outputs) {
@@ -146,7 +214,8 @@ describe('pseudonymize on the generator output, against its defect ledger', { ti
           const rows = await duck.jsonRows(`SELECT * FROM read_parquet(${sqlString(path)})`).catch(() => null);
           if (rows === null) continue;
           const found = new Set<string>();
-          for (const run of digitRunsOutsideHashes(JSON.stringify(rows))) if (inputBsns.has(run.padStart(9, '0'))) found.add(run);
+          for (const run of digitRunsOutsideHashes(JSON.stringify(rows)))
+            if (inputBsns.has(run.padStart(9, '0'))) found.add(run);
           expect([...found], path).toEqual([]);
         }
       }

@@ -54,10 +54,27 @@ describe('boldlink pseudonymize keeps input order', { timeout: 120_000 }, () => 
     } finally {
       duck.close();
     }
-    const inputs: Record<string, string[]> = { out1: ['jobs.parquet'], out2: ['jobs.parquet'], split: ['jobs-a.parquet', 'jobs-b.parquet'] };
+    const inputs: Record<string, string[]> = {
+      out1: ['jobs.parquet'],
+      out2: ['jobs.parquet'],
+      split: ['jobs-a.parquet', 'jobs-b.parquet'],
+    };
     for (const [out, files] of Object.entries(inputs)) {
       outputs.push(
-        await runBoldlink(['pseudonymize', '--key', keyFile, '--source', 'cbs', '--input', ...files.map((f) => join(dir, f)), '--out', join(dir, out)], { env: { BOLDLINK_THREADS: '2' } }),
+        await runBoldlink(
+          [
+            'pseudonymize',
+            '--key',
+            keyFile,
+            '--source',
+            'cbs',
+            '--input',
+            ...files.map((f) => join(dir, f)),
+            '--out',
+            join(dir, out),
+          ],
+          { env: { BOLDLINK_THREADS: '2' } },
+        ),
       );
     }
   }, 90_000);
@@ -66,11 +83,16 @@ describe('boldlink pseudonymize keeps input order', { timeout: 120_000 }, () => 
   });
 
   it('writes the kept rows in input order, each with the P1 of its (trimmed, canonical) BSN', async () => {
-    expect(outputs.map((o) => o.code), outputs.map((o) => o.stderr).join('\n')).toEqual([0, 0, 0]);
+    expect(
+      outputs.map((o) => o.code),
+      outputs.map((o) => o.stderr).join('\n'),
+    ).toEqual([0, 0, 0]);
     const duck = await Duck.open({ threads: 1 });
     let rows: { p1: string; employer_id: string; id_status: string }[];
     try {
-      rows = await duck.jsonRows(`SELECT p1, employer_id, id_status FROM read_parquet(${sqlString(join(dir, 'out1', 'jobs.parquet'))})`);
+      rows = await duck.jsonRows(
+        `SELECT p1, employer_id, id_status FROM read_parquet(${sqlString(join(dir, 'out1', 'jobs.parquet'))})`,
+      );
     } finally {
       duck.close();
     }
@@ -84,7 +106,10 @@ describe('boldlink pseudonymize keeps input order', { timeout: 120_000 }, () => 
   });
 
   it('quarantines the elfproef failures and the repeated rows, and two runs give byte-identical files', async () => {
-    const quarantine = (await readFile(join(dir, 'out1.quarantine', 'quarantine.csv'), 'utf8')).trimEnd().split('\n').slice(1);
+    const quarantine = (await readFile(join(dir, 'out1.quarantine', 'quarantine.csv'), 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .slice(1);
     expect(quarantine.map((line) => line.split(',').slice(1, 4).join(','))).toEqual([
       '500,bsn,bsn.elfproef',
       '1000,,duplicate_row',
@@ -100,7 +125,10 @@ describe('boldlink pseudonymize keeps input order', { timeout: 120_000 }, () => 
   it('writes two files of one table one after the other, each in its order: the same rows as from one file', async () => {
     const duck = await Duck.open({ threads: 1 });
     try {
-      const rows = (out: string) => duck.jsonRows(`SELECT p1, employer_id, id_status FROM read_parquet(${sqlString(join(dir, out, 'jobs.parquet'))})`);
+      const rows = (out: string) =>
+        duck.jsonRows(
+          `SELECT p1, employer_id, id_status FROM read_parquet(${sqlString(join(dir, out, 'jobs.parquet'))})`,
+        );
       expect(await rows('split')).toEqual(await rows('out1'));
     } finally {
       duck.close();

@@ -28,7 +28,9 @@ const T = 'outflow_by_year_municipality';
 
 describe('query: released tables only, read-only', () => {
   it('answers a SELECT over a released table', async () => {
-    const result = await db.query(`SELECT municipality, spells FROM ${T} WHERE outflow_year = '2019' AND municipality <> 'Total' ORDER BY municipality`);
+    const result = await db.query(
+      `SELECT municipality, spells FROM ${T} WHERE outflow_year = '2019' AND municipality <> 'Total' ORDER BY municipality`,
+    );
     expect(result.rows.map((r) => r[0])).toEqual(['amsterdam', 'den_haag', 'rotterdam', 'utrecht']);
     // amsterdam 2019: 180 spells (sample: 180 + 70·i + 25·y with i = y = 0)
     expect(result.rows[0]?.[1]).toBe(180);
@@ -71,7 +73,9 @@ describe('query: released tables only, read-only', () => {
 
   it('runs with external access disabled and configuration locked', async () => {
     // A second line behind the guard: the engine itself refuses.
-    const result = await db.query(`SELECT current_setting('enable_external_access') AS ext, current_setting('lock_configuration') AS locked`);
+    const result = await db.query(
+      `SELECT current_setting('enable_external_access') AS ext, current_setting('lock_configuration') AS locked`,
+    );
     expect(result.rows[0]).toEqual([false, true]);
   });
 
@@ -86,12 +90,16 @@ describe('query: released tables only, read-only', () => {
 describe('query: suppressed cells stay suppressed', () => {
   // Sample: durable is suppressed for (2021, utrecht) and (2021, den_haag).
   it('returns a suppressed cell as NULL with its status, never a number', async () => {
-    const result = await db.query(`SELECT municipality, durable, durable_status FROM ${T} WHERE outflow_year = '2021' AND municipality = 'utrecht'`);
+    const result = await db.query(
+      `SELECT municipality, durable, durable_status FROM ${T} WHERE outflow_year = '2021' AND municipality = 'utrecht'`,
+    );
     expect(result.rows).toEqual([['utrecht', null, 'suppressed']]);
   });
 
   it('marks a sum over a column with suppressed cells as suppressed instead of summing the published ones', async () => {
-    const result = await db.query(`SELECT sum(durable) AS total FROM ${T} WHERE outflow_year = '2021' AND municipality <> 'Total'`);
+    const result = await db.query(
+      `SELECT sum(durable) AS total FROM ${T} WHERE outflow_year = '2021' AND municipality <> 'Total'`,
+    );
     expect(result.columns.map((c) => c.name)).toEqual(['total', 'total_status']);
     expect(result.rows).toEqual([[null, 'suppressed']]);
     expect(result.warnings.join(' ')).toMatch(/total.*suppressed/);
@@ -100,7 +108,9 @@ describe('query: suppressed cells stay suppressed', () => {
   it('sums normally where every contributing cell is published', async () => {
     // 2019 durable = round(round(n·(0.31 + 0.01·i))·0.55) for n = 180, 250, 320, 390:
     // to_work 56, 80, 106, 133 → durable 31, 44, 58, 73 (worked out by hand). No status column is added.
-    const result = await db.query(`SELECT sum(durable) AS total FROM ${T} WHERE outflow_year = '2019' AND municipality <> 'Total'`);
+    const result = await db.query(
+      `SELECT sum(durable) AS total FROM ${T} WHERE outflow_year = '2019' AND municipality <> 'Total'`,
+    );
     expect(result.columns.map((c) => c.name)).toEqual(['total']);
     expect(result.rows).toEqual([[31 + 44 + 58 + 73]]);
   });
@@ -127,12 +137,18 @@ describe('query: suppressed cells stay suppressed', () => {
     ['least', `SELECT least(durable, to_work) FROM ${T}`],
     ['min through an alias', `SELECT min(d) FROM (SELECT durable AS d FROM ${T}) q`],
     ['min through CTE column names', `WITH c(m, d) AS (SELECT municipality, durable FROM ${T}) SELECT min(d) FROM c`],
-    ['min through a union', `SELECT min(municipality) FROM (SELECT municipality FROM ${T} UNION ALL SELECT durable::VARCHAR FROM ${T}) u`],
+    [
+      'min through a union',
+      `SELECT min(municipality) FROM (SELECT municipality FROM ${T} UNION ALL SELECT durable::VARCHAR FROM ${T}) u`,
+    ],
     ['min over a window', `SELECT min(durable) OVER () FROM ${T}`],
     ['summarize', `SUMMARIZE ${T}`],
     ['min through UNPIVOT', `SELECT min(v) FROM (UNPIVOT ${T} ON durable, to_work INTO NAME k VALUE v)`],
     ['min through COLUMNS()', `SELECT min(COLUMNS('dur.*')) FROM ${T}`],
-    ['min inside PIVOT', `SELECT * FROM (PIVOT ${T} ON municipality IN ('rotterdam', 'utrecht') USING min(durable) GROUP BY outflow_year)`],
+    [
+      'min inside PIVOT',
+      `SELECT * FROM (PIVOT ${T} ON municipality IN ('rotterdam', 'utrecht') USING min(durable) GROUP BY outflow_year)`,
+    ],
   ])('refuses %s over a column with suppressed cells', async (_label, sql) => {
     const error = await db.query(sql).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QueryRefusedError);
@@ -141,10 +157,14 @@ describe('query: suppressed cells stay suppressed', () => {
 
   it('allows min over dimensions, and over published cells when asked explicitly', async () => {
     expect((await db.query(`SELECT min(outflow_year) FROM ${T}`)).rows).toEqual([['2019']]);
-    const published = await db.query(`SELECT min(durable) FILTER (WHERE durable_status <> 'suppressed') AS m FROM ${T}`);
+    const published = await db.query(
+      `SELECT min(durable) FILTER (WHERE durable_status <> 'suppressed') AS m FROM ${T}`,
+    );
     expect(published.rows[0]?.[0]).toBe(31);
     // min(x) = -max(-x): the contagious form marks the suppressed answer instead of skipping it.
-    expect((await db.query(`SELECT -max(-durable) AS m FROM ${T} WHERE outflow_year = '2021'`)).rows).toEqual([[null, 'suppressed']]);
+    expect((await db.query(`SELECT -max(-durable) AS m FROM ${T} WHERE outflow_year = '2021'`)).rows).toEqual([
+      [null, 'suppressed'],
+    ]);
   });
 
   it('never writes a suppressed cell as a number in CSV or Arrow', async () => {
@@ -160,10 +180,14 @@ describe('query: suppressed cells stay suppressed', () => {
 
 describe('query: limits', () => {
   it('refuses a result larger than the row limit', async () => {
-    await expect(db.query(`SELECT * FROM range(100)`, { maxRows: 10, timeoutMs: 10_000 })).rejects.toMatchObject({ code: 'RESULT_TOO_LARGE' });
+    await expect(db.query(`SELECT * FROM range(100)`, { maxRows: 10, timeoutMs: 10_000 })).rejects.toMatchObject({
+      code: 'RESULT_TOO_LARGE',
+    });
   });
 
   it('interrupts a query that runs too long', async () => {
-    await expect(db.query(`SELECT count(*) FROM range(1000000000) a, range(1000) b`, { maxRows: 10, timeoutMs: 200 })).rejects.toMatchObject({ code: 'QUERY_TIMEOUT' });
+    await expect(
+      db.query(`SELECT count(*) FROM range(1000000000) a, range(1000) b`, { maxRows: 10, timeoutMs: 200 }),
+    ).rejects.toMatchObject({ code: 'QUERY_TIMEOUT' });
   });
 });

@@ -23,15 +23,35 @@ afterAll(async () => {
 // Each test spawns the CLI; on a loaded machine a start takes seconds.
 describe('boldlink query (CLI)', { timeout: 60_000 }, () => {
   it('prints a text table by default', async () => {
-    const result = await runBoldlink(['query', '--release', release, `SELECT municipality, spells FROM ${T} WHERE outflow_year = '2019' ORDER BY spells DESC LIMIT 2`]);
+    const result = await runBoldlink([
+      'query',
+      '--release',
+      release,
+      `SELECT municipality, spells FROM ${T} WHERE outflow_year = '2019' ORDER BY spells DESC LIMIT 2`,
+    ]);
     expect(result.code).toBe(0);
-    expect(result.stdout.split('\n').slice(0, 4)).toEqual(['municipality  spells', '------------  ------', 'Total           1140', 'utrecht          390']);
+    expect(result.stdout.split('\n').slice(0, 4)).toEqual([
+      'municipality  spells',
+      '------------  ------',
+      'Total           1140',
+      'utrecht          390',
+    ]);
   });
 
   it('writes JSON with the suppression warning on stderr', async () => {
-    const result = await runBoldlink(['query', '--release', release, '--format', 'json', `SELECT sum(to_work) AS to_work FROM ${T} WHERE municipality <> 'Total' AND outflow_year <> 'Total'`]);
+    const result = await runBoldlink([
+      'query',
+      '--release',
+      release,
+      '--format',
+      'json',
+      `SELECT sum(to_work) AS to_work FROM ${T} WHERE municipality <> 'Total' AND outflow_year <> 'Total'`,
+    ]);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ rows: [{ to_work: null, to_work_status: 'suppressed' }], rowCount: 1 });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      rows: [{ to_work: null, to_work_status: 'suppressed' }],
+      rowCount: 1,
+    });
     expect(result.stderr).toMatch(/warning: Column 'to_work'.*suppressed/);
   });
 
@@ -41,7 +61,11 @@ describe('boldlink query (CLI)', { timeout: 60_000 }, () => {
     expect(csv.code, csv.stderr).toBe(0);
     expect(csv.stdout.split('\r\n')).toContain('2021,utrecht,,suppressed');
     const bytes = await new Promise<Buffer>((resolve, reject) => {
-      const child = spawn(process.execPath, [projectPath('dist/pipeline/cli.js'), 'query', '--release', release, '--format', 'arrow', sql], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [projectPath('dist/pipeline/cli.js'), 'query', '--release', release, '--format', 'arrow', sql],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       const chunks: Buffer[] = [];
       child.stdout.on('data', (c: Buffer) => chunks.push(c));
       child.on('error', reject);
@@ -50,7 +74,10 @@ describe('boldlink query (CLI)', { timeout: 60_000 }, () => {
     const table = tableFromIPC(new Uint8Array(bytes));
     expect(table.numRows).toBe(5);
     expect([...(table.getChild('durable_status')?.toArray() ?? [])].filter((s) => s === 'suppressed')).toHaveLength(2);
-    const utrecht = table.toArray().map((r) => r.toJSON() as Record<string, unknown>).find((r) => r['municipality'] === 'utrecht');
+    const utrecht = table
+      .toArray()
+      .map((r) => r.toJSON() as Record<string, unknown>)
+      .find((r) => r['municipality'] === 'utrecht');
     expect(utrecht?.['durable']).toBeNull();
   });
 
@@ -83,7 +110,10 @@ describe('boldlink tokens add (CLI)', { timeout: 60_000 }, () => {
     expect(first.stderr).not.toContain(token);
     const stored = await readFile(file, 'utf8');
     expect(stored).not.toContain(token);
-    expect(JSON.parse(stored)).toMatchObject({ format: 'boldlink-tokens/v1', tokens: [{ name: 'Ada Researcher', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }] });
+    expect(JSON.parse(stored)).toMatchObject({
+      format: 'boldlink-tokens/v1',
+      tokens: [{ name: 'Ada Researcher', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }],
+    });
     expect((await stat(file)).mode & 0o777).toBe(0o600);
 
     const again = await runBoldlink(['tokens', 'add', '--name', 'Ada Researcher', '--file', file]);

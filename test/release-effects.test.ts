@@ -11,7 +11,12 @@ type Cohort = { cohort: string; n: [number, number]; x: [number, number]; censor
 /** One age-discontinuity comparison over cohorts, with the pooled `Total` cohort summed by hand. */
 function effects(cohorts: Cohort[]): LoadedEffects {
   const total = cohorts.reduce<Cohort>(
-    (t, c) => ({ cohort: 'Total', n: [t.n[0] + c.n[0], t.n[1] + c.n[1]], x: [t.x[0] + c.x[0], t.x[1] + c.x[1]], censored: [t.censored[0] + c.censored[0], t.censored[1] + c.censored[1]] }),
+    (t, c) => ({
+      cohort: 'Total',
+      n: [t.n[0] + c.n[0], t.n[1] + c.n[1]],
+      x: [t.x[0] + c.x[0], t.x[1] + c.x[1]],
+      censored: [t.censored[0] + c.censored[0], t.censored[1] + c.censored[1]],
+    }),
     { cohort: 'Total', n: [0, 0], x: [0, 0], censored: [0, 0] },
   );
   const rows = [...cohorts, total].map((c) => {
@@ -40,11 +45,29 @@ function effects(cohorts: Cohort[]): LoadedEffects {
       ci_high: shareT - shareC + 0.1,
     };
   });
-  const group = (name: string) => ({ name, label: `group_${name}`, n: `n_${name}`, x: `x_${name}`, share: `share_${name}`, censored: `censored_${name}`, persons: `persons_${name}` });
+  const group = (name: string) => ({
+    name,
+    label: `group_${name}`,
+    n: `n_${name}`,
+    x: `x_${name}`,
+    share: `share_${name}`,
+    censored: `censored_${name}`,
+    persons: `persons_${name}`,
+  });
   return {
     file: 'effects.parquet',
     rows,
-    spec: { name: 'effects', kind: 'effects', file: 'effects.parquet', title: 'Effects', description: 'd', dimensions: ['design', 'comparison', 'cohort', 'outcome'], groups: [group('treatment'), group('control')], estimates: ['difference', 'standard_error', 'ci_low', 'ci_high'], internal: ['persons_treatment', 'persons_control'] },
+    spec: {
+      name: 'effects',
+      kind: 'effects',
+      file: 'effects.parquet',
+      title: 'Effects',
+      description: 'd',
+      dimensions: ['design', 'comparison', 'cohort', 'outcome'],
+      groups: [group('treatment'), group('control')],
+      estimates: ['difference', 'standard_error', 'ci_low', 'ci_high'],
+      internal: ['persons_treatment', 'persons_control'],
+    },
   };
 }
 
@@ -102,7 +125,9 @@ describe('effects: counts add up over cohorts to the pooled Total', () => {
   });
 
   it('a row suppressed whole gets secondary suppression on its n and x, and a row with a hidden count loses its shares and estimates', async () => {
-    const small = cohorts.map((c) => (c.cohort === '2022' ? { ...c, n: [6, 41] as [number, number], x: [2, 15] as [number, number] } : c));
+    const small = cohorts.map((c) =>
+      c.cohort === '2022' ? { ...c, n: [6, 41] as [number, number], x: [2, 15] as [number, number] } : c,
+    );
     const input = effects(small);
     const log: DisclosureLogEntry[] = [];
     const { effects: released } = await releaseEffects(input, [], rules, log);
@@ -113,13 +138,17 @@ describe('effects: counts add up over cohorts to the pooled Total', () => {
     }
     // Every row where some n or x is hidden publishes no share, difference or CI computed from it.
     released.labels.forEach((_, i) => {
-      const countHidden = ['n_treatment', 'x_treatment', 'n_control', 'x_control'].some((name) => column(released, name).status[i] === 'suppressed');
+      const countHidden = ['n_treatment', 'x_treatment', 'n_control', 'x_control'].some(
+        (name) => column(released, name).status[i] === 'suppressed',
+      );
       for (const name of ['share_treatment', 'share_control', 'difference', 'standard_error', 'ci_low', 'ci_high']) {
         expect(column(released, name).status[i]).toBe(countHidden ? 'suppressed' : 'published');
         if (countHidden) expect(column(released, name).values[i]).toBeNull();
       }
     });
-    expect(log.find((e) => e.column === 'n_treatment' && e.cell.includes('cohort=2022'))!.rule).toBe('rate.denominator');
+    expect(log.find((e) => e.column === 'n_treatment' && e.cell.includes('cohort=2022'))!.rule).toBe(
+      'rate.denominator',
+    );
   });
 
   it('a comparison without a pooled Total row is primary suppression alone', async () => {
@@ -132,7 +161,13 @@ describe('effects: counts add up over cohorts to the pooled Total', () => {
 
   it('a programme count takes the status of the assignments cell holding the same number', async () => {
     const input = effects(cohorts);
-    const rows: Record<string, string | number | null>[] = input.rows.map((r) => ({ ...r, design: 'programme', comparison: 'werkloont', group_treatment: 'treatment', group_control: 'control' }));
+    const rows: Record<string, string | number | null>[] = input.rows.map((r) => ({
+      ...r,
+      design: 'programme',
+      comparison: 'werkloont',
+      group_treatment: 'treatment',
+      group_control: 'control',
+    }));
     // Released assignments: durable_known of the treatment arm hidden in 2021 and 2023 (its own pattern), all else published.
     const dimensionValues: string[][] = [];
     const known: (number | null)[] = [];
@@ -151,14 +186,31 @@ describe('effects: counts add up over cohorts to the pooled Total', () => {
       dimensionValues,
       columns: [
         { name: 'durable_known', kind: 'count', description: '', values: known, status: knownStatus },
-        ...['ended_known', 'ended_within_12m', 'ended_censored'].map((name) => ({ name, kind: 'count', description: '', ...published(dimensionValues.map(() => 0)) })),
-        { name: 'durable_outflow', kind: 'count', description: '', ...published(rows.flatMap((r) => [Number(r['x_treatment']), Number(r['x_control'])])) },
-        { name: 'durable_censored', kind: 'count', description: '', ...published(rows.flatMap((r) => [Number(r['censored_treatment']), Number(r['censored_control'])])) },
+        ...['ended_known', 'ended_within_12m', 'ended_censored'].map((name) => ({
+          name,
+          kind: 'count',
+          description: '',
+          ...published(dimensionValues.map(() => 0)),
+        })),
+        {
+          name: 'durable_outflow',
+          kind: 'count',
+          description: '',
+          ...published(rows.flatMap((r) => [Number(r['x_treatment']), Number(r['x_control'])])),
+        },
+        {
+          name: 'durable_censored',
+          kind: 'count',
+          description: '',
+          ...published(rows.flatMap((r) => [Number(r['censored_treatment']), Number(r['censored_control'])])),
+        },
       ],
     } as unknown as ReleasedTable;
     const log: DisclosureLogEntry[] = [];
     const { effects: released } = await releaseEffects({ ...input, rows }, [assignments], rules, log);
-    expect(column(released, 'n_treatment').status).toEqual(rows.map((r) => (r['cohort'] === '2021' || r['cohort'] === '2023' ? 'suppressed' : 'published')));
+    expect(column(released, 'n_treatment').status).toEqual(
+      rows.map((r) => (r['cohort'] === '2021' || r['cohort'] === '2023' ? 'suppressed' : 'published')),
+    );
     // The censored counts are published there too (the small 2023 count is the assignments table's business).
     expect(column(released, 'censored_treatment').status.every((st) => st === 'published')).toBe(true);
     // x agrees with the published assignments cells, so it is published; the rows with a hidden n publish no share.

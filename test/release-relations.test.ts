@@ -18,8 +18,19 @@ const LEVEL = 10;
 type Row = Record<string, string | number>;
 
 /** A table by year (rows given with their Total row) whose counts are `columns`, tied by `relations`. */
-function outflows(rows: Row[], columns: string[], relations: MeasureRelation[], rates: Record<string, string> = {}): LoadedTable {
-  return outflowTable('outflow_by_year', ['year'], rows, columns.map((column) => countColumn(column, rates[column])), relations);
+function outflows(
+  rows: Row[],
+  columns: string[],
+  relations: MeasureRelation[],
+  rates: Record<string, string> = {},
+): LoadedTable {
+  return outflowTable(
+    'outflow_by_year',
+    ['year'],
+    rows,
+    columns.map((column) => countColumn(column, rates[column])),
+    relations,
+  );
 }
 
 const cell = (result: ReleaseResult, column: string, values: string[]) => {
@@ -34,7 +45,10 @@ const cell = (result: ReleaseResult, column: string, values: string[]) => {
  * published cells fixed, suppressed ones ≥ 0, every margin over every
  * dimension and every relation an equation (no rounding here).
  */
-async function attack(result: ReleaseResult, relations: readonly MeasureRelation[]): Promise<Map<string, { min: number; max: number }>> {
+async function attack(
+  result: ReleaseResult,
+  relations: readonly MeasureRelation[],
+): Promise<Map<string, { min: number; max: number }>> {
   const table = result.tables[0]!;
   const dims = table.dimensionColumns;
   const key = (column: string, values: readonly string[]) => `${column}|${values.join('|')}`;
@@ -62,13 +76,25 @@ async function attack(result: ReleaseResult, relations: readonly MeasureRelation
       }
       for (const group of byOthers.values()) {
         if (group.total === undefined || group.inner.length === 0) continue;
-        equations.push({ origin: `${column.name} margin`, terms: [...group.inner.map((v) => ({ key: key(column.name, v), coefficient: 1 })), { key: key(column.name, group.total), coefficient: -1 }] });
+        equations.push({
+          origin: `${column.name} margin`,
+          terms: [
+            ...group.inner.map((v) => ({ key: key(column.name, v), coefficient: 1 })),
+            { key: key(column.name, group.total), coefficient: -1 },
+          ],
+        });
       }
     });
   }
   for (const r of relations) {
     for (const values of table.dimensionValues) {
-      equations.push({ origin: `${r.total} relation`, terms: [...r.parts.map((p) => ({ key: key(p, values), coefficient: 1 })), { key: key(r.total, values), coefficient: -1 }] });
+      equations.push({
+        origin: `${r.total} relation`,
+        terms: [
+          ...r.parts.map((p) => ({ key: key(p, values), coefficient: 1 })),
+          { key: key(r.total, values), coefficient: -1 },
+        ],
+      });
     }
   }
   const outcome = await attackerIntervals(bounds, equations, targets);
@@ -84,7 +110,10 @@ describe('release protects counts that add up within a row (relations)', () => {
   const oneRow = [{ year: 'Total', spells: 40, censored: 3, uncensored: 37 }];
 
   it('a small part with its total and the other part published: one more of them is suppressed', async () => {
-    const result = await releaseTables([outflows(oneRow, ['spells', 'censored', 'uncensored'], spellsRelation, { censored: 'spells' })], rules);
+    const result = await releaseTables(
+      [outflows(oneRow, ['spells', 'censored', 'uncensored'], spellsRelation, { censored: 'spells' })],
+      rules,
+    );
     expect(cell(result, 'censored', ['Total']).status).toBe('suppressed');
     // 40 − 37 would give 3 back: either the total or the other part goes too; the cheaper one (37 < 40) is uncensored.
     expect(cell(result, 'uncensored', ['Total']).status).toBe('suppressed');
@@ -98,7 +127,10 @@ describe('release protects counts that add up within a row (relations)', () => {
   });
 
   it('without the relation declared, the same table gives the small cell away (the hole relations close)', async () => {
-    const result = await releaseTables([outflows(oneRow, ['spells', 'censored', 'uncensored'], [], { censored: 'spells' })], rules);
+    const result = await releaseTables(
+      [outflows(oneRow, ['spells', 'censored', 'uncensored'], [], { censored: 'spells' })],
+      rules,
+    );
     expect(cell(result, 'uncensored', ['Total']).status).toBe('published');
     expect(cell(result, 'spells', ['Total']).status).toBe('published');
     // An attacker who knows spells = censored + uncensored: 40 − 37 = 3 exactly.
@@ -112,7 +144,16 @@ describe('release protects counts that add up within a row (relations)', () => {
       { total: 'to_work', parts: ['wage_below', 'wage_above'] },
     ];
     const columns = ['to_work', 'lasted_known', 'lasted_censored', 'wage_below', 'wage_above'];
-    const result = await releaseTables([outflows([{ year: 'Total', to_work: 40, lasted_known: 37, lasted_censored: 3, wage_below: 2, wage_above: 38 }], columns, relations)], rules);
+    const result = await releaseTables(
+      [
+        outflows(
+          [{ year: 'Total', to_work: 40, lasted_known: 37, lasted_censored: 3, wage_below: 2, wage_above: 38 }],
+          columns,
+          relations,
+        ),
+      ],
+      rules,
+    );
     // Each small part takes its cheaper partner (37 and 38 are lighter than the total 40): the total stays published.
     expect(Object.fromEntries(columns.map((c) => [c, cell(result, c, ['Total']).status]))).toEqual({
       to_work: 'published',
@@ -146,7 +187,9 @@ describe('release protects counts that add up within a row (relations)', () => {
     const intervals = await attack(result, relations);
     for (const entry of result.log.filter((e) => e.protectionLevel !== null)) {
       const year = entry.cell.replace('year=', '');
-      expect(width(intervals.get(`${entry.column}|${year}`)), `${entry.column} ${year}`).toBeGreaterThanOrEqual(entry.protectionLevel! - 1e-6);
+      expect(width(intervals.get(`${entry.column}|${year}`)), `${entry.column} ${year}`).toBeGreaterThanOrEqual(
+        entry.protectionLevel! - 1e-6,
+      );
     }
     // The same to_work cell in both relations: one log line per year, not one per relation.
     const toWorkLines = result.log.filter((e) => e.column === 'to_work').map((e) => e.cell);
@@ -154,14 +197,24 @@ describe('release protects counts that add up within a row (relations)', () => {
   });
 
   it('refuses a relation that names a column the table does not count', async () => {
-    await expect(releaseTables([outflows(oneRow, ['spells', 'censored', 'uncensored'], [{ total: 'spells', parts: ['censored', 'nowhere'] }])], rules)).rejects.toMatchObject({
+    await expect(
+      releaseTables(
+        [outflows(oneRow, ['spells', 'censored', 'uncensored'], [{ total: 'spells', parts: ['censored', 'nowhere'] }])],
+        rules,
+      ),
+    ).rejects.toMatchObject({
       code: 'RELEASE_CATALOGUE',
     });
   });
 
   it('refuses a share whose denominator relations tie to it without being a total above it', async () => {
     // uncensored as a share of censored: the relation does not bound one part by the other.
-    await expect(releaseTables([outflows(oneRow, ['spells', 'censored', 'uncensored'], spellsRelation, { uncensored: 'censored' })], rules)).rejects.toMatchObject({
+    await expect(
+      releaseTables(
+        [outflows(oneRow, ['spells', 'censored', 'uncensored'], spellsRelation, { uncensored: 'censored' })],
+        rules,
+      ),
+    ).rejects.toMatchObject({
       code: 'RELEASE_CATALOGUE',
     });
   });
@@ -173,7 +226,10 @@ describe('property: with a relation, no suppressed cell can be narrowed below it
     .record({
       years: fc.integer({ min: 1, max: 3 }),
       sexes: fc.integer({ min: 1, max: 2 }),
-      counts: fc.array(fc.record({ censored: fc.integer({ min: 0, max: 25 }), uncensored: fc.integer({ min: 0, max: 40 }) }), { minLength: 6, maxLength: 6 }),
+      counts: fc.array(
+        fc.record({ censored: fc.integer({ min: 0, max: 25 }), uncensored: fc.integer({ min: 0, max: 40 }) }),
+        { minLength: 6, maxLength: 6 },
+      ),
     })
     .map(({ years, sexes, counts }) => {
       const rows = new Map<string, Row>();
@@ -199,13 +255,19 @@ describe('property: with a relation, no suppressed cell can be narrowed below it
     await fc.assert(
       fc.asyncProperty(randomTable, async (rows) => {
         const loaded = outflows(rows, ['spells', 'censored', 'uncensored'], relations, { censored: 'spells' });
-        const result = await releaseTables([{ ...loaded, spec: { ...loaded.spec, dimensions: ['year', 'sex'] } }], rules);
+        const result = await releaseTables(
+          [{ ...loaded, spec: { ...loaded.spec, dimensions: ['year', 'sex'] } }],
+          rules,
+        );
         const intervals = await attack(result, relations);
         const table = result.tables[0]!;
         for (const entry of result.log) {
           if (entry.protectionLevel === null) continue;
           const values = table.dimensionValues.find((v) => entry.cell === `year=${v[0]}, sex=${v[1]}`)!;
-          expect(width(intervals.get(`${entry.column}|${values.join('|')}`)), `${entry.column} ${entry.cell}`).toBeGreaterThanOrEqual(entry.protectionLevel - 1e-6);
+          expect(
+            width(intervals.get(`${entry.column}|${values.join('|')}`)),
+            `${entry.column} ${entry.cell}`,
+          ).toBeGreaterThanOrEqual(entry.protectionLevel - 1e-6);
         }
       }),
       { numRuns: 20, seed: 11 },

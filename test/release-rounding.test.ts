@@ -13,8 +13,14 @@ const rules = testRules;
 
 /** Outflows by year with a Total row; `to_work` is a share of `spells`. */
 function byYear(cells: [string, number, number][]): LoadedTable {
-  const total = cells.reduce((t, [, spells, toWork]) => ({ spells: t.spells + spells, to_work: t.to_work + toWork }), { spells: 0, to_work: 0 });
-  const rows = [...cells.map(([year, spells, toWork]) => ({ year, spells, to_work: toWork })), { year: 'Total', ...total }];
+  const total = cells.reduce((t, [, spells, toWork]) => ({ spells: t.spells + spells, to_work: t.to_work + toWork }), {
+    spells: 0,
+    to_work: 0,
+  });
+  const rows = [
+    ...cells.map(([year, spells, toWork]) => ({ year, spells, to_work: toWork })),
+    { year: 'Total', ...total },
+  ];
   return outflowTable('outflow_by_year', ['year'], rows, [countColumn('spells'), countColumn('to_work', 'spells')]);
 }
 
@@ -22,11 +28,14 @@ function byYear(cells: [string, number, number][]): LoadedTable {
 const column = (result: Awaited<ReturnType<typeof releaseTables>>, name: string) => {
   const t = result.tables[0]!;
   const c = t.columns.find((x) => x.name === name)!;
-  const at = [...new Set(t.dimensionValues.map((v) => v[0]!))].sort().map((year) => t.dimensionValues.findIndex((v) => v[0] === year));
+  const at = [...new Set(t.dimensionValues.map((v) => v[0]!))]
+    .sort()
+    .map((year) => t.dimensionValues.findIndex((v) => v[0] === year));
   return { values: at.map((i) => c.values[i]), status: at.map((i) => c.status[i]) };
 };
 
-const logEntry = (result: Awaited<ReturnType<typeof releaseTables>>, column: string, year: string) => result.log.find((e) => e.column === column && e.cell === `year=${year}`);
+const logEntry = (result: Awaited<ReturnType<typeof releaseTables>>, column: string, year: string) =>
+  result.log.find((e) => e.column === column && e.cell === `year=${year}`);
 
 describe('rounding as the attacker sees it', () => {
   it('a published multiple of the base stands for exactly the counts that round to it', () => {
@@ -51,9 +60,20 @@ describe('rounding as the attacker sees it', () => {
     //   2021       14       4         spells 10 (true 5..14), to_work suppressed (4 < 10)
     //   2022       50      30         spells 50, to_work suppressed as its partner
     //   Total      64      34         spells 60, to_work 30 (true 25..34)
-    const result = await releaseTables([byYear([['2021', 14, 4], ['2022', 50, 30]])], rules({ method: 'base', base: 10 }));
+    const result = await releaseTables(
+      [
+        byYear([
+          ['2021', 14, 4],
+          ['2022', 50, 30],
+        ]),
+      ],
+      rules({ method: 'base', base: 10 }),
+    );
     expect(column(result, 'spells')).toEqual({ values: [10, 50, 60], status: ['rounded', 'rounded', 'rounded'] });
-    expect(column(result, 'to_work')).toEqual({ values: [null, null, 30], status: ['suppressed', 'suppressed', 'rounded'] });
+    expect(column(result, 'to_work')).toEqual({
+      values: [null, null, 30],
+      status: ['suppressed', 'suppressed', 'rounded'],
+    });
     // The log's interval is proved by tables the attacker cannot rule out: never above 14 (the top of rounded 10).
     const small = logEntry(result, 'to_work', '2021')!;
     expect(small).toMatchObject({ suppression: 'primary', rule: 'frequency' });
@@ -64,24 +84,38 @@ describe('rounding as the attacker sees it', () => {
 
   it('the attacker LP on that table, worked by hand: rounded cells are intervals, the rounded denominator a ceiling', async () => {
     // to_work over the two years and their Total, after suppression: 2021 and 2022 hidden, Total published as 30.
-    const table = tableFromInnerCells('t', [['year']], [
-      { values: ['2021'], count: 4 },
-      { values: ['2022'], count: 30 },
-    ]);
+    const table = tableFromInnerCells(
+      't',
+      [['year']],
+      [
+        { values: ['2021'], count: 4 },
+        { values: ['2022'], count: 30 },
+      ],
+    );
     const system = CellSystem.link([table.layout]);
-    const cell = (year: string) => [...Array(system.cellCount).keys()].find((c) => table.layout.valuesOf(c)[0] === year)!;
+    const cell = (year: string) =>
+      [...Array(system.cellCount).keys()].find((c) => table.layout.valuesOf(c)[0] === year)!;
     const [y2021, y2022, total] = [cell('2021'), cell('2022'), cell('Total')];
     const suppressed = new Uint8Array(system.cellCount);
     suppressed[y2021] = 1;
     suppressed[y2022] = 1;
     const noCeiling = new Float64Array(system.cellCount).fill(Infinity);
-    const base = { system, value: table.value, upper: noCeiling, weight: defaultWeights(table.value), primary: new Map() };
+    const base = {
+      system,
+      value: table.value,
+      upper: noCeiling,
+      weight: defaultWeights(table.value),
+      primary: new Map(),
+    };
     const attack = async (problem: SuppressionProblem) => {
       const intervals = await attackIntervals(problem, suppressed, undefined, { exact: true });
       return [intervals.get(y2021), intervals.get(y2022)];
     };
     // Published values taken as exact and no denominator: 2021 + 2022 = 34, so 2021 ∈ [0, 34].
-    expect(await attack(base)).toEqual([{ lo: 0, hi: 34 }, { lo: 0, hi: 34 }]);
+    expect(await attack(base)).toEqual([
+      { lo: 0, hi: 34 },
+      { lo: 0, hi: 34 },
+    ]);
     // The rounded Total 30 stands for 25..34; the rounded denominators 10 and 50 for at most 14 and 54:
     // 2021 ≤ 14, and 2022 = Total − 2021 ∈ [25 − 14, 34 − 0] = [11, 34].
     const lo = Float64Array.from(table.value);
@@ -90,19 +124,29 @@ describe('rounding as the attacker sees it', () => {
     const upper = Float64Array.from(noCeiling);
     upper[y2021] = roundingPreimage(10, { method: 'base', base: 10 })[1];
     upper[y2022] = roundingPreimage(50, { method: 'base', base: 10 })[1];
-    expect(await attack({ ...base, upper, publishedRange: { lo, hi } })).toEqual([{ lo: 0, hi: 14 }, { lo: 11, hi: 34 }]);
+    expect(await attack({ ...base, upper, publishedRange: { lo, hi } })).toEqual([
+      { lo: 0, hi: 14 },
+      { lo: 11, hi: 34 },
+    ]);
     // Taking the rounded denominator 10 as exact would claim 2021 ∈ [0, 10]: narrower than the truth allows.
     upper[y2021] = 10;
-    expect(await attack({ ...base, upper, publishedRange: { lo, hi } })).toEqual([{ lo: 0, hi: 10 }, { lo: 15, hi: 34 }]);
+    expect(await attack({ ...base, upper, publishedRange: { lo, hi } })).toEqual([
+      { lo: 0, hi: 10 },
+      { lo: 15, hi: 34 },
+    ]);
   });
 });
 
 /** a = 4 and b = 16 under a published Total of 20, a and b suppressed. */
 function aAndBSuppressed() {
-  const table = tableFromInnerCells('t', [['group']], [
-    { values: ['a'], count: 4 },
-    { values: ['b'], count: 16 },
-  ]);
+  const table = tableFromInnerCells(
+    't',
+    [['group']],
+    [
+      { values: ['a'], count: 4 },
+      { values: ['b'], count: 16 },
+    ],
+  );
   const system = CellSystem.link([table.layout]);
   const cell = (name: string) => [...Array(system.cellCount).keys()].find((c) => table.layout.valuesOf(c)[0] === name)!;
   const [a, b] = [cell('a'), cell('b')];
@@ -116,7 +160,13 @@ describe('a numerator bounds its suppressed denominator from below', () => {
   it('the attacker LP keeps a cell above its known lower bound', async () => {
     // a + b = Total = 20 published, a and b suppressed; the attacker knows b ≥ 15 (say, b's published numerator).
     const { system, table, a, b, suppressed } = aAndBSuppressed();
-    const problem: SuppressionProblem = { system, value: table.value, upper: new Float64Array(system.cellCount).fill(Infinity), weight: defaultWeights(table.value), primary: new Map() };
+    const problem: SuppressionProblem = {
+      system,
+      value: table.value,
+      upper: new Float64Array(system.cellCount).fill(Infinity),
+      weight: defaultWeights(table.value),
+      primary: new Map(),
+    };
     const free = await attackIntervals(problem, suppressed, undefined, { exact: true });
     expect(free.get(a)).toEqual({ lo: 0, hi: 20 });
     const lower = new Float64Array(system.cellCount);
@@ -129,16 +179,45 @@ describe('a numerator bounds its suppressed denominator from below', () => {
   it('the attack counts a witness table only when it holds for the pattern and the bounds', async () => {
     // a + b = Total = 20 published, a = 4 and b = 16 suppressed; a needs an interval 12 wide, b 30 (more than it can have).
     const { system, table, a, b, suppressed } = aAndBSuppressed();
-    const primary = new Map([[a, { width: 12, prefer: 'up' as const }], [b, { width: 30, prefer: 'up' as const }]]);
-    const problem: SuppressionProblem = { system, value: table.value, upper: new Float64Array(system.cellCount).fill(Infinity), weight: defaultWeights(table.value), primary };
-    const witness = (deltas: [number, number][]) => ({ cells: Int32Array.from(deltas, ([c]) => c), deltas: Float64Array.from(deltas, ([, d]) => d) });
+    const primary = new Map([
+      [a, { width: 12, prefer: 'up' as const }],
+      [b, { width: 30, prefer: 'up' as const }],
+    ]);
+    const problem: SuppressionProblem = {
+      system,
+      value: table.value,
+      upper: new Float64Array(system.cellCount).fill(Infinity),
+      weight: defaultWeights(table.value),
+      primary,
+    };
+    const witness = (deltas: [number, number][]) => ({
+      cells: Int32Array.from(deltas, ([c]) => c),
+      deltas: Float64Array.from(deltas, ([, d]) => d),
+    });
     // a + 12, b − 12 balances and stays ≥ 0: a's range [4, 16] is proved from it, no LP for a, and b's LPs find [0, 20].
-    const held = await attackIntervals(problem, suppressed, undefined, { witnesses: [witness([[a, 12], [b, -12]])] });
+    const held = await attackIntervals(problem, suppressed, undefined, {
+      witnesses: [
+        witness([
+          [a, 12],
+          [b, -12],
+        ]),
+      ],
+    });
     expect(held.get(a)).toEqual({ lo: 4, hi: 16 });
     expect(held.get(b)).toEqual({ lo: 0, hi: 20 });
     // Witnesses that do not hold change nothing: unbalanced, below a cell's floor, or moving the published Total.
     const total = [...Array(system.cellCount).keys()].find((c) => c !== a && c !== b)!;
-    for (const wrong of [witness([[a, 40]]), witness([[a, 30], [b, -30]]), witness([[a, 12], [total, 12]])]) {
+    for (const wrong of [
+      witness([[a, 40]]),
+      witness([
+        [a, 30],
+        [b, -30],
+      ]),
+      witness([
+        [a, 12],
+        [total, 12],
+      ]),
+    ]) {
       const intervals = await attackIntervals(problem, suppressed, undefined, { witnesses: [wrong] });
       expect(intervals.get(b)).toEqual({ lo: 0, hi: 20 });
       expect(intervals.get(a)!.hi).toBeLessThanOrEqual(20);
@@ -151,9 +230,21 @@ describe('a numerator bounds its suppressed denominator from below', () => {
     //   2022       30      18         spells suppressed as partner; to_work 18 (true 17..19)
     //   2023       60      12         spells 60 (59..61); to_work suppressed as partner
     //   Total      98      33         spells 99 (98..100); to_work 33 (32..34)
-    const result = await releaseTables([byYear([['2021', 8, 3], ['2022', 30, 18], ['2023', 60, 12]])], rules({ method: 'base', base: 3 }));
+    const result = await releaseTables(
+      [
+        byYear([
+          ['2021', 8, 3],
+          ['2022', 30, 18],
+          ['2023', 60, 12],
+        ]),
+      ],
+      rules({ method: 'base', base: 3 }),
+    );
     expect(column(result, 'spells').status).toEqual(['suppressed', 'suppressed', 'rounded', 'rounded']);
-    expect(column(result, 'to_work')).toEqual({ values: [null, 18, null, 33], status: ['suppressed', 'rounded', 'suppressed', 'rounded'] });
+    expect(column(result, 'to_work')).toEqual({
+      values: [null, 18, null, 33],
+      status: ['suppressed', 'rounded', 'suppressed', 'rounded'],
+    });
     // By hand: spells(2021) + spells(2022) = Total − spells(2023) ∈ [98 − 61, 100 − 59] = [37, 41]. The published
     // to_work(2022) = 18 means at least 17, and a denominator is no smaller than its numerator: spells(2022) ≥ 17,
     // so spells(2021) ≤ 41 − 17 = 24. Without the numerator's bound the attacker's maximum would be 41.
@@ -175,27 +266,45 @@ describe('rounding and shares together, on random tables', () => {
   it('every logged attacker interval holds the true value, and every sensitive cell keeps its protection level', async () => {
     const year = fc.tuple(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 100 }));
     await fc.assert(
-      fc.asyncProperty(fc.array(year, { minLength: 2, maxLength: 4 }), fc.constantFrom(3, 5, 10), async (years, base) => {
-        const cells = years.map(([spells, share], i): [string, number, number] => [`${2020 + i}`, spells, Math.floor((spells * share) / 100)]);
-        const truth = new Map<string, number>();
-        for (const [y, spells, toWork] of cells) truth.set(`spells|year=${y}`, spells).set(`to_work|year=${y}`, toWork);
-        truth.set('spells|year=Total', cells.reduce((t, c) => t + c[1], 0)).set('to_work|year=Total', cells.reduce((t, c) => t + c[2], 0));
-        let result;
-        try {
-          result = await releaseTables([byYear(cells)], rules({ method: 'base', base }));
-        } catch (error) {
-          // A table no pattern can protect is refused, never released narrow.
-          expect(error).toBeInstanceOf(DataError);
-          return;
-        }
-        expect(result.attack.narrowedBelowProtection).toBe(0);
-        for (const entry of result.log) {
-          const value = truth.get(`${entry.column}|${entry.cell}`)!;
-          expect(entry.intervalLow!).toBeLessThanOrEqual(value + 1e-6);
-          if (entry.intervalHigh !== null) expect(entry.intervalHigh).toBeGreaterThanOrEqual(value - 1e-6);
-          if (entry.protectionLevel !== null && entry.intervalHigh !== null) expect(entry.intervalHigh - entry.intervalLow!).toBeGreaterThanOrEqual(entry.protectionLevel - 1e-6);
-        }
-      }),
+      fc.asyncProperty(
+        fc.array(year, { minLength: 2, maxLength: 4 }),
+        fc.constantFrom(3, 5, 10),
+        async (years, base) => {
+          const cells = years.map(([spells, share], i): [string, number, number] => [
+            `${2020 + i}`,
+            spells,
+            Math.floor((spells * share) / 100),
+          ]);
+          const truth = new Map<string, number>();
+          for (const [y, spells, toWork] of cells)
+            truth.set(`spells|year=${y}`, spells).set(`to_work|year=${y}`, toWork);
+          truth
+            .set(
+              'spells|year=Total',
+              cells.reduce((t, c) => t + c[1], 0),
+            )
+            .set(
+              'to_work|year=Total',
+              cells.reduce((t, c) => t + c[2], 0),
+            );
+          let result;
+          try {
+            result = await releaseTables([byYear(cells)], rules({ method: 'base', base }));
+          } catch (error) {
+            // A table no pattern can protect is refused, never released narrow.
+            expect(error).toBeInstanceOf(DataError);
+            return;
+          }
+          expect(result.attack.narrowedBelowProtection).toBe(0);
+          for (const entry of result.log) {
+            const value = truth.get(`${entry.column}|${entry.cell}`)!;
+            expect(entry.intervalLow!).toBeLessThanOrEqual(value + 1e-6);
+            if (entry.intervalHigh !== null) expect(entry.intervalHigh).toBeGreaterThanOrEqual(value - 1e-6);
+            if (entry.protectionLevel !== null && entry.intervalHigh !== null)
+              expect(entry.intervalHigh - entry.intervalLow!).toBeGreaterThanOrEqual(entry.protectionLevel - 1e-6);
+          }
+        },
+      ),
       { numRuns: 25, seed: 2026 },
     );
   });

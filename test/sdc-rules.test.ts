@@ -5,7 +5,8 @@ import { countFinding, magnitudeFinding, rateFinding } from '../pipeline/release
 import { roundCount, roundingPreimage } from '../pipeline/release/sdc/rounding.js';
 import { rulesSchema, type Rules } from '../schemas/rules.js';
 
-const defaults = async (): Promise<Rules> => rulesSchema.parse(JSON.parse(await readFile(projectPath('examples/rules.json'), 'utf8')));
+const defaults = async (): Promise<Rules> =>
+  rulesSchema.parse(JSON.parse(await readFile(projectPath('examples/rules.json'), 'utf8')));
 
 describe('the rules file', () => {
   it('ships the DESIGN.md defaults: threshold 10, rates 10/10/10, (2, 90%) dominance, p = 10%, no rounding', async () => {
@@ -20,7 +21,9 @@ describe('the rules file', () => {
   it('refuses unknown keys and impossible values', async () => {
     const rules = await defaults();
     expect(rulesSchema.safeParse({ ...rules, extra: 1 }).success).toBe(false);
-    expect(rulesSchema.safeParse({ ...rules, frequency: { minPersons: 0, zerosAreSensitive: false } }).success).toBe(false);
+    expect(rulesSchema.safeParse({ ...rules, frequency: { minPersons: 0, zerosAreSensitive: false } }).success).toBe(
+      false,
+    );
     expect(rulesSchema.safeParse({ ...rules, rounding: { method: 'base', base: 1 } }).success).toBe(false);
   });
 });
@@ -32,7 +35,9 @@ describe('primary rules', () => {
     expect(countFinding(25, 9, rules)?.rule).toBe('frequency'); // 25 spells of 9 persons
     expect(countFinding(10, 10, rules)).toBeUndefined();
     expect(countFinding(0, 0, rules)).toBeUndefined();
-    expect(countFinding(0, 0, { ...rules, frequency: { minPersons: 10, zerosAreSensitive: true } })?.rule).toBe('frequency.zero');
+    expect(countFinding(0, 0, { ...rules, frequency: { minPersons: 10, zerosAreSensitive: true } })?.rule).toBe(
+      'frequency.zero',
+    );
   });
 
   it('rates: a share of 0% or 100% reveals the whole group', async () => {

@@ -10,7 +10,10 @@ import { protectCells, type PrimaryFinding } from '../pipeline/release/sdc/prote
 const THRESHOLD = 10;
 
 /** A count table with margins, primary cells by the frequency rule (1–9 persons). */
-function countProblem(groups: string[][], cells: InnerCell[]): { problem: SuppressionProblem; describe: (c: number) => string; valuesOf: (c: number) => string[] } {
+function countProblem(
+  groups: string[][],
+  cells: InnerCell[],
+): { problem: SuppressionProblem; describe: (c: number) => string; valuesOf: (c: number) => string[] } {
   const table = tableFromInnerCells('t', groups, cells);
   const system = CellSystem.link([table.layout]);
   const primary = new Map<number, PrimaryFinding>();
@@ -18,11 +21,21 @@ function countProblem(groups: string[][], cells: InnerCell[]): { problem: Suppre
     const v = table.value[c]!;
     if (v > 0 && v < THRESHOLD) primary.set(c, { width: THRESHOLD, prefer: 'up', rule: 'frequency', reason: '' });
   }
-  const problem: SuppressionProblem = { system, value: table.value, upper: new Float64Array(system.cellCount).fill(Infinity), weight: defaultWeights(table.value), primary };
+  const problem: SuppressionProblem = {
+    system,
+    value: table.value,
+    upper: new Float64Array(system.cellCount).fill(Infinity),
+    weight: defaultWeights(table.value),
+    primary,
+  };
   return { problem, describe: (c) => table.layout.describe(c), valuesOf: (c) => table.layout.valuesOf(c) };
 }
 
-const suppressedNames = (suppressed: Uint8Array, describe: (c: number) => string) => [...suppressed.keys()].filter((c) => suppressed[c] === 1).map(describe).sort();
+const suppressedNames = (suppressed: Uint8Array, describe: (c: number) => string) =>
+  [...suppressed.keys()]
+    .filter((c) => suppressed[c] === 1)
+    .map(describe)
+    .sort();
 
 describe('secondary suppression on tables whose right pattern is known', () => {
   it('a single small cell in a 3×3 table with margins needs at least three more suppressions, forming a rectangle', async () => {
@@ -31,16 +44,30 @@ describe('secondary suppression on tables whose right pattern is known', () => {
     // east    40   35   50
     // south   22   28   60
     const grid = [
-      ['north', 'a', 4], ['north', 'b', 30], ['north', 'c', 25],
-      ['east', 'a', 40], ['east', 'b', 35], ['east', 'c', 50],
-      ['south', 'a', 22], ['south', 'b', 28], ['south', 'c', 60],
+      ['north', 'a', 4],
+      ['north', 'b', 30],
+      ['north', 'c', 25],
+      ['east', 'a', 40],
+      ['east', 'b', 35],
+      ['east', 'c', 50],
+      ['south', 'a', 22],
+      ['south', 'b', 28],
+      ['south', 'c', 60],
     ] as const;
-    const { problem, describe } = countProblem([['region'], ['kind']], grid.map(([r, k, n]) => ({ values: [r, k], count: n })));
+    const { problem, describe } = countProblem(
+      [['region'], ['kind']],
+      grid.map(([r, k, n]) => ({ values: [r, k], count: n })),
+    );
     const outcome = await protectCells(problem);
     const names = suppressedNames(outcome.suppressed, describe);
     expect(names.length).toBeGreaterThanOrEqual(4);
     // The cheapest rectangle (weights 30 + 22 + 28): north/a with north/b, south/a and south/b; no margin needs to go.
-    expect(names).toEqual(['region=north, kind=a', 'region=north, kind=b', 'region=south, kind=a', 'region=south, kind=b']);
+    expect(names).toEqual([
+      'region=north, kind=a',
+      'region=north, kind=b',
+      'region=south, kind=a',
+      'region=south, kind=b',
+    ]);
     const small = [...problem.primary.keys()][0]!;
     // The release's check proves the interval at least as wide as needed (values an attacker cannot rule out)…
     const proved = outcome.intervals.get(small)!;
@@ -54,32 +81,44 @@ describe('secondary suppression on tables whose right pattern is known', () => {
   });
 
   it('suppressing a district forces a second district of the same municipality, not one elsewhere', async () => {
-    const { problem, describe } = countProblem([['municipality', 'district']], [
-      { values: ['rotterdam', 'Charlois'], count: 6 },
-      { values: ['rotterdam', 'Delfshaven'], count: 45 },
-      { values: ['rotterdam', 'Noord'], count: 30 },
-      { values: ['utrecht', 'Oost'], count: 12 },
-      { values: ['utrecht', 'West'], count: 14 },
-    ]);
+    const { problem, describe } = countProblem(
+      [['municipality', 'district']],
+      [
+        { values: ['rotterdam', 'Charlois'], count: 6 },
+        { values: ['rotterdam', 'Delfshaven'], count: 45 },
+        { values: ['rotterdam', 'Noord'], count: 30 },
+        { values: ['utrecht', 'Oost'], count: 12 },
+        { values: ['utrecht', 'West'], count: 14 },
+      ],
+    );
     const outcome = await protectCells(problem);
     const names = suppressedNames(outcome.suppressed, describe);
     expect(names).toEqual(['municipality=rotterdam, district=Charlois', 'municipality=rotterdam, district=Noord']);
-    for (const [cell] of problem.primary) expect(outcome.intervals.get(cell)!.hi - outcome.intervals.get(cell)!.lo).toBeGreaterThanOrEqual(THRESHOLD);
+    for (const [cell] of problem.primary)
+      expect(outcome.intervals.get(cell)!.hi - outcome.intervals.get(cell)!.lo).toBeGreaterThanOrEqual(THRESHOLD);
   });
 
   it('a small cell in one table suppresses the shared margin in a linked table of the same population, and protects it there', async () => {
     // Table A: year × municipality with one municipality, so (2021, rotterdam) = (2021, Total) = 7 in A.
-    const a = tableFromInnerCells('a', [['year'], ['municipality']], [
-      { values: ['2021', 'rotterdam'], count: 7 },
-      { values: ['2022', 'rotterdam'], count: 40 },
-    ]);
+    const a = tableFromInnerCells(
+      'a',
+      [['year'], ['municipality']],
+      [
+        { values: ['2021', 'rotterdam'], count: 7 },
+        { values: ['2022', 'rotterdam'], count: 40 },
+      ],
+    );
     // Table B: year × sex, same population: its (2021, Total) is the same cell.
-    const b = tableFromInnerCells('b', [['year'], ['sex']], [
-      { values: ['2021', 'F'], count: 3 + 0 },
-      { values: ['2021', 'M'], count: 4 },
-      { values: ['2022', 'F'], count: 22 },
-      { values: ['2022', 'M'], count: 18 },
-    ]);
+    const b = tableFromInnerCells(
+      'b',
+      [['year'], ['sex']],
+      [
+        { values: ['2021', 'F'], count: 3 + 0 },
+        { values: ['2021', 'M'], count: 4 },
+        { values: ['2022', 'F'], count: 22 },
+        { values: ['2022', 'M'], count: 18 },
+      ],
+    );
     const system = CellSystem.link([a.layout, b.layout]);
     const value = new Float64Array(system.cellCount);
     [a, b].forEach((t, i) => t.value.forEach((v, local) => (value[system.cellOf[i]![local]!] = v)));
@@ -87,7 +126,13 @@ describe('secondary suppression on tables whose right pattern is known', () => {
     value.forEach((v, c) => {
       if (v > 0 && v < THRESHOLD) primary.set(c, { width: THRESHOLD, prefer: 'up', rule: 'frequency', reason: '' });
     });
-    const outcome = await protectCells({ system, value, upper: new Float64Array(system.cellCount).fill(Infinity), weight: defaultWeights(value), primary });
+    const outcome = await protectCells({
+      system,
+      value,
+      upper: new Float64Array(system.cellCount).fill(Infinity),
+      weight: defaultWeights(value),
+      primary,
+    });
     const shared = system.cellOf[1]![b.layout.index([1, 0])]!; // B: year 2021 (code 1), sex Total
     expect(b.layout.describe(b.layout.index([1, 0]))).toBe('year=2021, sex=Total');
     expect(system.cellOf[0]![a.layout.index([1, 0])]).toBe(shared); // the same cell in A
@@ -113,7 +158,10 @@ const randomTable = fc
   .map(({ rows, cols, layers, seedValues }) => {
     const cells: InnerCell[] = [];
     let k = 0;
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) for (let l = 0; l < layers; l++) cells.push({ values: [`r${r}`, `c${c}`, `l${l}`], count: seedValues[k++ % seedValues.length]! });
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < cols; c++)
+        for (let l = 0; l < layers; l++)
+          cells.push({ values: [`r${r}`, `c${c}`, `l${l}`], count: seedValues[k++ % seedValues.length]! });
     return cells;
   });
 
@@ -166,7 +214,10 @@ describe('property: after suppression no primary cell can be narrowed below its 
 describe('information loss against the exact MIP optimum', () => {
   it('stays close to the optimum on small random tables (ratio reported)', async () => {
     const ratios: number[] = [];
-    const samples = fc.sample(randomTable.filter((cells) => cells.length <= 12), { numRuns: 6, seed: 7 });
+    const samples = fc.sample(
+      randomTable.filter((cells) => cells.length <= 12),
+      { numRuns: 6, seed: 7 },
+    );
     for (const cells of samples) {
       const { problem } = countProblem([['row'], ['col'], ['layer']], cells);
       if (problem.primary.size === 0) continue;
@@ -174,13 +225,16 @@ describe('information loss against the exact MIP optimum', () => {
       const optimum = await optimalSuppression(problem);
       // The optimum is itself a protected pattern.
       const intervals = await attackIntervals(problem, optimum.suppressed, undefined, { exact: true });
-      for (const [cell, p] of problem.primary) expect(intervals.get(cell)!.hi - intervals.get(cell)!.lo).toBeGreaterThanOrEqual(p.width - 1e-6);
+      for (const [cell, p] of problem.primary)
+        expect(intervals.get(cell)!.hi - intervals.get(cell)!.lo).toBeGreaterThanOrEqual(p.width - 1e-6);
       const loss = patternLoss(problem, heuristic.suppressed);
       expect(loss).toBeGreaterThanOrEqual(optimum.loss - 1e-6);
       ratios.push(optimum.loss === 0 ? 1 : loss / optimum.loss);
     }
     const mean = ratios.reduce((s, r) => s + r, 0) / ratios.length;
-    console.log(`information loss heuristic / MIP optimum over ${ratios.length} tables: mean ${mean.toFixed(3)}, max ${Math.max(...ratios).toFixed(3)}`);
+    console.log(
+      `information loss heuristic / MIP optimum over ${ratios.length} tables: mean ${mean.toFixed(3)}, max ${Math.max(...ratios).toFixed(3)}`,
+    );
     expect(ratios.length).toBeGreaterThan(0);
   }, 120_000);
 });

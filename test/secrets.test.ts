@@ -49,14 +49,22 @@ describe('no key byte, BSN or source pseudonym leaks from the chain', { timeout:
     duck = await Duck.open({ threads: 1 });
 
     keyStrings = [];
-    for (const [role, file] of [['source', run.sourceKey], ['ttp', run.ttpKey]] as const) {
+    for (const [role, file] of [
+      ['source', run.sourceKey],
+      ['ttp', run.ttpKey],
+    ] as const) {
       const base64 = (JSON.parse(await readFile(file, 'utf8')) as { key: string }).key;
       const bytes = Buffer.from(base64, 'base64');
-      keyStrings.push({ label: `${role} key (base64)`, text: base64 }, { label: `${role} key (hex)`, text: bytes.toString('hex') });
+      keyStrings.push(
+        { label: `${role} key (base64)`, text: base64 },
+        { label: `${role} key (hex)`, text: bytes.toString('hex') },
+      );
       keyStrings.push({ label: `${role} key (base64url)`, text: bytes.toString('base64url') });
     }
     const sourceKey = Buffer.from(keyStrings[0]!.text, 'base64');
-    const persons = await duck.jsonRows<{ bsn: string }>(`SELECT bsn FROM read_parquet(${sqlString(join(run.raw, 'truth', 'persons.parquet'))})`);
+    const persons = await duck.jsonRows<{ bsn: string }>(
+      `SELECT bsn FROM read_parquet(${sqlString(join(run.raw, 'truth', 'persons.parquet'))})`,
+    );
     bsns = new Set(persons.map((p) => p.bsn));
     expect(bsns.size).toBeGreaterThan(300);
     // P1 of every person, and every P1/F1 the sources actually wrote.
@@ -64,7 +72,9 @@ describe('no key byte, BSN or source pseudonym leaks from the chain', { timeout:
     for (const source of [...MUNICIPALITIES, HOLDER_SOURCE]) {
       const dir = run.pseudonymized[source]!;
       for (const file of (await listFiles(dir)).filter((f) => f.endsWith('.parquet'))) {
-        const rows = await duck.jsonRows<{ v: string }>(`SELECT p1 AS v FROM read_parquet(${sqlString(join(dir, file))}) WHERE p1 IS NOT NULL UNION SELECT f1 FROM read_parquet(${sqlString(join(dir, file))}) WHERE f1 IS NOT NULL`);
+        const rows = await duck.jsonRows<{ v: string }>(
+          `SELECT p1 AS v FROM read_parquet(${sqlString(join(dir, file))}) WHERE p1 IS NOT NULL UNION SELECT f1 FROM read_parquet(${sqlString(join(dir, file))}) WHERE f1 IS NOT NULL`,
+        );
         for (const r of rows) sourcePseudonyms.add(r.v);
       }
     }
@@ -72,8 +82,15 @@ describe('no key byte, BSN or source pseudonym leaks from the chain', { timeout:
     researchPseudonyms = new Set();
     for (const file of (await listFiles(run.linked)).filter((f) => f.endsWith('.parquet'))) {
       const path = sqlString(join(run.linked, file));
-      if ((await duck.jsonRows<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${path})`)).some((c) => c.column_name === 'rid')) {
-        for (const r of await duck.jsonRows<{ v: string }>(`SELECT DISTINCT rid AS v FROM read_parquet(${path}) WHERE rid IS NOT NULL`)) researchPseudonyms.add(r.v);
+      if (
+        (await duck.jsonRows<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${path})`)).some(
+          (c) => c.column_name === 'rid',
+        )
+      ) {
+        for (const r of await duck.jsonRows<{ v: string }>(
+          `SELECT DISTINCT rid AS v FROM read_parquet(${path}) WHERE rid IS NOT NULL`,
+        ))
+          researchPseudonyms.add(r.v);
       }
     }
     expect(researchPseudonyms.size).toBeGreaterThan(10);
@@ -81,7 +98,10 @@ describe('no key byte, BSN or source pseudonym leaks from the chain', { timeout:
     // The privacy officer's audit of the whole workspace, with the key folder, in every format.
     auditReports = [];
     for (const format of ['text', 'json', 'html']) {
-      const result = await runInProcess(['audit', '--workspace', join(root, 'workspace'), '--keys', join(root, 'keys'), '--format', format], { logLevel: 'debug' });
+      const result = await runInProcess(
+        ['audit', '--workspace', join(root, 'workspace'), '--keys', join(root, 'keys'), '--format', format],
+        { logLevel: 'debug' },
+      );
       auditReports.push({ format, code: result.code, text: `${result.stdout}${result.stderr}` });
     }
 
@@ -99,10 +119,54 @@ describe('no key byte, BSN or source pseudonym leaks from the chain', { timeout:
     for (let i = Math.floor(jobBytes.length / 3); i < Math.floor((jobBytes.length * 2) / 3); i += 7) jobBytes[i] = 0xff;
     await writeFile(corruptJobs, jobBytes);
     const refusals: string[][] = [
-      ['pseudonymize', '--key', run.sourceKey, '--source', HOLDER_SOURCE, '--input', join(run.raw, 'microdata', 'persons.parquet'), corruptJobs, '--out', join(root, 'refused-0')],
-      ['pseudonymize', '--key', run.sourceKey, '--source', 'rotterdam', '--mapping', projectPath('examples/mappings/gemeente.json'), '--input', headerless, '--out', join(root, 'refused-1')],
-      ['pseudonymize', '--key', run.ttpKey, '--source', 'rotterdam', '--input', rotterdam, '--out', join(root, 'refused-2')],
-      ['link', '--key', run.sourceKey, '--project', 'test-project', '--input', run.pseudonymized['rotterdam']!, run.pseudonymized[HOLDER_SOURCE]!, '--out', join(root, 'refused-3')],
+      [
+        'pseudonymize',
+        '--key',
+        run.sourceKey,
+        '--source',
+        HOLDER_SOURCE,
+        '--input',
+        join(run.raw, 'microdata', 'persons.parquet'),
+        corruptJobs,
+        '--out',
+        join(root, 'refused-0'),
+      ],
+      [
+        'pseudonymize',
+        '--key',
+        run.sourceKey,
+        '--source',
+        'rotterdam',
+        '--mapping',
+        projectPath('examples/mappings/gemeente.json'),
+        '--input',
+        headerless,
+        '--out',
+        join(root, 'refused-1'),
+      ],
+      [
+        'pseudonymize',
+        '--key',
+        run.ttpKey,
+        '--source',
+        'rotterdam',
+        '--input',
+        rotterdam,
+        '--out',
+        join(root, 'refused-2'),
+      ],
+      [
+        'link',
+        '--key',
+        run.sourceKey,
+        '--project',
+        'test-project',
+        '--input',
+        run.pseudonymized['rotterdam']!,
+        run.pseudonymized[HOLDER_SOURCE]!,
+        '--out',
+        join(root, 'refused-3'),
+      ],
       ['metrics', '--input', run.pseudonymized['rotterdam']!, '--out', join(root, 'refused-4')],
       ['keys', 'check', '--role', 'ttp', run.sourceKey],
     ];
@@ -132,18 +196,29 @@ describe('no key byte, BSN or source pseudonym leaks from the chain', { timeout:
       }
     }
     for (const hex of text.match(/[0-9a-f]{32}/gi) ?? []) {
-      if (!pseudonymsAllowed && sourcePseudonyms.has(hex.toLowerCase())) findings.push({ where, what: 'a P1/F1 pseudonym' });
-      if (!ridsAllowed && researchPseudonyms.has(hex.toLowerCase())) findings.push({ where, what: 'a research pseudonym (RID)' });
+      if (!pseudonymsAllowed && sourcePseudonyms.has(hex.toLowerCase()))
+        findings.push({ where, what: 'a P1/F1 pseudonym' });
+      if (!ridsAllowed && researchPseudonyms.has(hex.toLowerCase()))
+        findings.push({ where, what: 'a research pseudonym (RID)' });
     }
     return findings;
   };
 
   /** Findings in a Parquet file, value by value. */
-  const scanParquet = async (where: string, file: string, pseudonymsAllowed: boolean, ridsAllowed = true): Promise<Finding[]> => {
-    const columns = await duck.jsonRows<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`);
+  const scanParquet = async (
+    where: string,
+    file: string,
+    pseudonymsAllowed: boolean,
+    ridsAllowed = true,
+  ): Promise<Finding[]> => {
+    const columns = await duck.jsonRows<{ column_name: string }>(
+      `DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`,
+    );
     const values = new Set<string>();
     for (const c of columns) {
-      const rows = await duck.jsonRows<{ v: string }>(`SELECT DISTINCT CAST(${sqlIdent(c.column_name)} AS VARCHAR) AS v FROM read_parquet(${sqlString(file)}) WHERE ${sqlIdent(c.column_name)} IS NOT NULL`);
+      const rows = await duck.jsonRows<{ v: string }>(
+        `SELECT DISTINCT CAST(${sqlIdent(c.column_name)} AS VARCHAR) AS v FROM read_parquet(${sqlString(file)}) WHERE ${sqlIdent(c.column_name)} IS NOT NULL`,
+      );
       for (const r of rows) values.add(r.v);
     }
     return scanText(where, [...values].join('\n'), pseudonymsAllowed, ridsAllowed);
@@ -154,7 +229,11 @@ describe('no key byte, BSN or source pseudonym leaks from the chain', { timeout:
     for (const file of await listFiles(dir)) {
       const path = join(dir, file);
       const where = relative(root, path);
-      findings.push(...(file.endsWith('.parquet') ? await scanParquet(where, path, pseudonymsAllowed, ridsAllowed) : scanText(where, await readFile(path, 'utf8'), pseudonymsAllowed, ridsAllowed)));
+      findings.push(
+        ...(file.endsWith('.parquet')
+          ? await scanParquet(where, path, pseudonymsAllowed, ridsAllowed)
+          : scanText(where, await readFile(path, 'utf8'), pseudonymsAllowed, ridsAllowed)),
+      );
     }
     return findings;
   };
@@ -164,7 +243,9 @@ describe('no key byte, BSN or source pseudonym leaks from the chain', { timeout:
     expect(raw.some((f) => f.what === 'a BSN of the input')).toBe(true);
     const pseudonymized = await scanStage(run.pseudonymized['rotterdam']!, false);
     expect(pseudonymized.some((f) => f.what === 'a P1/F1 pseudonym')).toBe(true);
-    expect(scanText('key file', await readFile(run.sourceKey, 'utf8'), false).some((f) => f.what.startsWith('source key'))).toBe(true);
+    expect(
+      scanText('key file', await readFile(run.sourceKey, 'utf8'), false).some((f) => f.what.startsWith('source key')),
+    ).toBe(true);
   });
 
   it('no log line, printed line or error message holds a key, a BSN or a P1/F1', () => {
@@ -172,10 +253,13 @@ describe('no key byte, BSN or source pseudonym leaks from the chain', { timeout:
     expect(messages.flatMap((m) => scanText(m.where, m.text, false))).toEqual([]);
   });
 
-  it.each([...MUNICIPALITIES, HOLDER_SOURCE])('pseudonymize %s: no key or BSN in its output or quarantine (P1/F1 allowed here)', async (source) => {
-    expect(await scanStage(run.pseudonymized[source]!, true)).toEqual([]);
-    expect(await scanStage(`${run.pseudonymized[source]!}.quarantine`, false)).toEqual([]);
-  });
+  it.each([...MUNICIPALITIES, HOLDER_SOURCE])(
+    'pseudonymize %s: no key or BSN in its output or quarantine (P1/F1 allowed here)',
+    async (source) => {
+      expect(await scanStage(run.pseudonymized[source]!, true)).toEqual([]);
+      expect(await scanStage(`${run.pseudonymized[source]!}.quarantine`, false)).toEqual([]);
+    },
+  );
 
   it('link: no key, BSN or P1/F1 in the linked data, the linkage report or the manifest', async () => {
     expect(await scanStage(run.linked, false)).toEqual([]);
@@ -201,15 +285,31 @@ describe('no key byte, BSN or source pseudonym leaks from the chain', { timeout:
 
   it('release: nothing per person in the bundle — only the released tables, their catalogue, the report and the manifest', async () => {
     const files = await listFiles(run.release);
-    expect(files.filter((f) => !/^tables\/[a-z0-9_]+\.(parquet|csv|json)$/.test(f)).sort()).toEqual(['manifest.json', 'report.html', 'tables.json']);
+    expect(files.filter((f) => !/^tables\/[a-z0-9_]+\.(parquet|csv|json)$/.test(f)).sort()).toEqual([
+      'manifest.json',
+      'report.html',
+      'tables.json',
+    ]);
     // A per-person (or per-spell) table would carry an identifier or a person's own attributes as a column.
-    const perPerson = /^(rid|p1|f1|bsn|id_status|spell_no|birth_date|birth_month|postcode|house_number|employer_id|start_date|end_date)$/;
+    const perPerson =
+      /^(rid|p1|f1|bsn|id_status|spell_no|birth_date|birth_month|postcode|house_number|employer_id|start_date|end_date)$/;
     for (const file of files.filter((f) => f.endsWith('.parquet'))) {
-      const columns = (await duck.jsonRows<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(join(run.release, file))})`)).map((c) => c.column_name);
-      expect(columns.filter((c) => perPerson.test(c)), file).toEqual([]);
+      const columns = (
+        await duck.jsonRows<{ column_name: string }>(
+          `DESCRIBE SELECT * FROM read_parquet(${sqlString(join(run.release, file))})`,
+        )
+      ).map((c) => c.column_name);
+      expect(
+        columns.filter((c) => perPerson.test(c)),
+        file,
+      ).toEqual([]);
       // Every row is a set of released cells: each measure has its status column.
-      for (const c of columns.filter((c) => c.endsWith('_status'))) expect(columns, file).toContain(c.slice(0, -'_status'.length));
-      expect(columns.some((c) => c.endsWith('_status')), file).toBe(true);
+      for (const c of columns.filter((c) => c.endsWith('_status')))
+        expect(columns, file).toContain(c.slice(0, -'_status'.length));
+      expect(
+        columns.some((c) => c.endsWith('_status')),
+        file,
+      ).toBe(true);
     }
   });
 

@@ -26,7 +26,14 @@ beforeAll(async () => {
   token = await addToken(tokensFile, 'Ada Researcher');
   logFile = join(dir, 'requests.jsonl');
   db = await ReleaseDatabase.open(await ReleaseBundle.open(release), { threads: 1 });
-  server = await startServer({ database: db, tokensFile, requestLogFile: logFile, host: '127.0.0.1', port: 0, limits: { maxRows: 1000, timeoutMs: 5000 } });
+  server = await startServer({
+    database: db,
+    tokensFile,
+    requestLogFile: logFile,
+    host: '127.0.0.1',
+    port: 0,
+    limits: { maxRows: 1000, timeoutMs: 5000 },
+  });
 });
 afterAll(async () => {
   await server.close();
@@ -35,10 +42,20 @@ afterAll(async () => {
 });
 
 function get(path: string, headers: Record<string, string> = {}, auth: string | null = token): Promise<Response> {
-  return fetch(`${server.url}${path}`, { headers: { ...(auth === null ? {} : { Authorization: `Bearer ${auth}` }), ...headers } });
+  return fetch(`${server.url}${path}`, {
+    headers: { ...(auth === null ? {} : { Authorization: `Bearer ${auth}` }), ...headers },
+  });
 }
-function postQuery(sql: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${server.url}/api/query`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...headers }, body: JSON.stringify({ sql, ...extra }) });
+function postQuery(
+  sql: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(`${server.url}/api/query`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify({ sql, ...extra }),
+  });
 }
 
 describe('serve: access', () => {
@@ -52,7 +69,11 @@ describe('serve: access', () => {
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toMatch(/Bearer/);
     }
-    const post = await fetch(`${server.url}/api/query`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...(auth === null ? {} : { Authorization: `Bearer ${auth}` }) }, body: '{"sql":"SELECT 1"}' });
+    const post = await fetch(`${server.url}/api/query`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(auth === null ? {} : { Authorization: `Bearer ${auth}` }) },
+      body: '{"sql":"SELECT 1"}',
+    });
     expect(post.status).toBe(401);
   });
 
@@ -66,7 +87,10 @@ describe('serve: access', () => {
   it('logs every request with the researcher, never the token', async () => {
     await get(`/api/tables/${T}?municipality=rotterdam`);
     await get('/api/tables', {}, null);
-    const lines = (await readFile(logFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = (await readFile(logFile, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const ok = lines.find((l) => l['path'] === `/api/tables/${T}` && l['query'] === 'municipality=rotterdam');
     expect(ok).toMatchObject({ researcher: 'Ada Researcher', status: 200, rows: 4, method: 'GET' });
     expect(typeof ok?.['ms']).toBe('number');
@@ -88,7 +112,14 @@ describe('serve: access', () => {
 
 describe('serve: tables', () => {
   it('lists tables with titles, columns and descriptions', async () => {
-    const body = (await (await get('/api/tables')).json()) as { tables: { name: string; title: string; columns: { name: string; description?: string }[]; dimensions: string[] }[] };
+    const body = (await (await get('/api/tables')).json()) as {
+      tables: {
+        name: string;
+        title: string;
+        columns: { name: string; description?: string }[];
+        dimensions: string[];
+      }[];
+    };
     const outflow = body.tables.find((t) => t.name === T);
     expect(outflow?.title).toMatch(/Outflow/);
     expect(outflow?.dimensions).toEqual(['outflow_year', 'municipality']);
@@ -96,7 +127,9 @@ describe('serve: tables', () => {
   });
 
   it('filters and sorts', async () => {
-    const body = (await (await get(`/api/tables/${T}?outflow_year=2019&municipality=rotterdam&municipality=utrecht&sort=-spells`)).json()) as { rows: Record<string, unknown>[] };
+    const body = (await (
+      await get(`/api/tables/${T}?outflow_year=2019&municipality=rotterdam&municipality=utrecht&sort=-spells`)
+    ).json()) as { rows: Record<string, unknown>[] };
     expect(body.rows.map((r) => r['municipality'])).toEqual(['utrecht', 'rotterdam']); // 390 > 320 spells
   });
 
@@ -109,14 +142,21 @@ describe('serve: tables', () => {
     const header = csv[0]?.split(',') ?? [];
     const fromCsv = csv.slice(1).map((line) => Object.fromEntries(line.split(',').map((v, i) => [header[i], v])));
     expect(fromCsv.map((r) => r['municipality'])).toEqual(json.rows.map((r) => r['municipality']));
-    expect(fromCsv.map((r) => (r['spells'] === '' ? null : Number(r['spells'])))).toEqual(json.rows.map((r) => r['spells']));
+    expect(fromCsv.map((r) => (r['spells'] === '' ? null : Number(r['spells'])))).toEqual(
+      json.rows.map((r) => r['spells']),
+    );
 
-    for (const response of [await get(`${query}&format=arrow`), await get(query, { Accept: 'application/vnd.apache.arrow.stream' })]) {
+    for (const response of [
+      await get(`${query}&format=arrow`),
+      await get(query, { Accept: 'application/vnd.apache.arrow.stream' }),
+    ]) {
       expect(response.headers.get('content-type')).toBe('application/vnd.apache.arrow.stream');
       const table = tableFromIPC(new Uint8Array(await response.arrayBuffer()));
       const rows = table.toArray().map((r) => r.toJSON() as Record<string, unknown>);
       expect(rows.map((r) => r['municipality'])).toEqual(json.rows.map((r) => r['municipality']));
-      expect(rows.map((r) => (r['spells'] === null ? null : Number(r['spells'])))).toEqual(json.rows.map((r) => r['spells']));
+      expect(rows.map((r) => (r['spells'] === null ? null : Number(r['spells'])))).toEqual(
+        json.rows.map((r) => r['spells']),
+      );
       expect(rows.map((r) => r['durable_status'])).toEqual(json.rows.map((r) => r['durable_status']));
       expect(String(table.schema.fields.find((f) => f.name === 'spells')?.type)).toBe('Int64');
     }
@@ -127,7 +167,12 @@ describe('serve: tables', () => {
   it('never returns a suppressed cell as a number, in any format', async () => {
     const query = `/api/tables/${T}?outflow_year=2021&municipality=utrecht`;
     const json = (await (await get(query)).json()) as { rows: Record<string, unknown>[] };
-    expect(json.rows[0]).toMatchObject({ durable: null, durable_status: 'suppressed', to_work: null, to_work_status: 'suppressed' });
+    expect(json.rows[0]).toMatchObject({
+      durable: null,
+      durable_status: 'suppressed',
+      to_work: null,
+      to_work_status: 'suppressed',
+    });
     const csv = await (await get(`${query}&format=csv`)).text();
     expect(csv.split('\r\n')[1]).toMatch(/^2021,utrecht,[0-9]+,published,,suppressed,,suppressed$/);
     const arrow = tableFromIPC(new Uint8Array(await (await get(`${query}&format=arrow`)).arrayBuffer()));
@@ -147,12 +192,21 @@ describe('serve: tables', () => {
   });
 
   it('refuses a raw ../ in the path (as a client that does not normalise URLs sends it)', async () => {
-    for (const path of ['/api/tables/../tables.json', '/api/tables/../../etc/passwd', '/../pipeline/serve/server.ts', '/api/tables/%2e%2e/x']) {
+    for (const path of [
+      '/api/tables/../tables.json',
+      '/api/tables/../../etc/passwd',
+      '/../pipeline/serve/server.ts',
+      '/api/tables/%2e%2e/x',
+    ]) {
       const status = await new Promise<number>((resolve, reject) => {
-        const request = httpRequest(`${server.url}${path}`, { headers: { Authorization: `Bearer ${token}` } }, (response) => {
-          response.resume();
-          resolve(response.statusCode ?? 0);
-        });
+        const request = httpRequest(
+          `${server.url}${path}`,
+          { headers: { Authorization: `Bearer ${token}` } },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          },
+        );
         request.path = path; // keep the ../ as sent
         request.on('error', reject);
         request.end();
@@ -181,7 +235,9 @@ describe('serve: SQL', () => {
   });
 
   it('marks an aggregate over suppressed cells as suppressed', async () => {
-    const json = (await (await postQuery(`SELECT sum(durable) AS total FROM ${T} WHERE outflow_year = '2021' AND municipality <> 'Total'`)).json()) as { rows: Record<string, unknown>[]; warnings: string[] };
+    const json = (await (
+      await postQuery(`SELECT sum(durable) AS total FROM ${T} WHERE outflow_year = '2021' AND municipality <> 'Total'`)
+    ).json()) as { rows: Record<string, unknown>[]; warnings: string[] };
     expect(json.rows).toEqual([{ total: null, total_status: 'suppressed' }]);
     expect(json.warnings).toHaveLength(1);
   });
@@ -208,8 +264,24 @@ describe('serve: SQL', () => {
 
   it('refuses results over the row limit with 413 and bad bodies with 400/415', async () => {
     expect((await postQuery('SELECT * FROM range(5000)')).status).toBe(413);
-    expect((await fetch(`${server.url}/api/query`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{' })).status).toBe(400);
-    expect((await fetch(`${server.url}/api/query`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/plain' }, body: 'SELECT 1' })).status).toBe(415);
+    expect(
+      (
+        await fetch(`${server.url}/api/query`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          body: '{',
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await fetch(`${server.url}/api/query`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/plain' },
+          body: 'SELECT 1',
+        })
+      ).status,
+    ).toBe(415);
   });
 
   it('lets a researcher added while serving in, without a restart', async () => {
@@ -225,6 +297,14 @@ describe('serve: the tokens file must be private', () => {
   it('refuses to start with a group-readable tokens file', async () => {
     const loose = join(dir, 'loose.json');
     await writeFile(loose, JSON.stringify({ format: 'boldlink-tokens/v1', tokens: [] }), { mode: 0o644 });
-    await expect(startServer({ database: db, tokensFile: loose, requestLogFile: join(dir, 'x.jsonl'), host: '127.0.0.1', port: 0 })).rejects.toMatchObject({ code: 'TOKENS_PERMISSIONS' });
+    await expect(
+      startServer({
+        database: db,
+        tokensFile: loose,
+        requestLogFile: join(dir, 'x.jsonl'),
+        host: '127.0.0.1',
+        port: 0,
+      }),
+    ).rejects.toMatchObject({ code: 'TOKENS_PERMISSIONS' });
   });
 });

@@ -18,17 +18,30 @@ afterEach(async () => {
 });
 
 async function writeSmallStage(outDir: string, label = 'first') {
-  const output = await StageOutput.create({ stage: 'metrics', outDir, parameters: { label }, definitions: [{ name: 'spells', version: 'v1' }] });
+  const output = await StageOutput.create({
+    stage: 'metrics',
+    outDir,
+    parameters: { label },
+    definitions: [{ name: 'spells', version: 'v1' }],
+  });
   const duck = await Duck.open({ threads: 1 });
   try {
-    await duck.run(`COPY (SELECT range AS n, 'x' || range AS label FROM range(25)) TO ${sqlString(await output.file('tables/numbers.parquet'))} (FORMAT parquet)`);
+    await duck.run(
+      `COPY (SELECT range AS n, 'x' || range AS label FROM range(25)) TO ${sqlString(await output.file('tables/numbers.parquet'))} (FORMAT parquet)`,
+    );
   } finally {
     duck.close();
   }
   await writeFile(await output.file('notes.csv'), 'a,b\n1,2\n3,4\n');
   output.declareRows('notes.csv', 2);
   output.addKey({ role: 'source', keyId: 'test', fingerprint: '0123456789abcdef', use: 'pseudonymize' });
-  output.addAccounting({ scope: 'notes.csv', rowsIn: 3, rowsOut: 2, rowsQuarantined: 1, quarantinedByReason: { 'bsn.elfproef': 1 } });
+  output.addAccounting({
+    scope: 'notes.csv',
+    rowsIn: 3,
+    rowsOut: 2,
+    rowsQuarantined: 1,
+    quarantinedByReason: { 'bsn.elfproef': 1 },
+  });
   output.setSummary('label', label);
   return output.commit();
 }
@@ -119,7 +132,9 @@ describe('a stage output and its manifest', () => {
     const home = join(root, 'home');
     await mkdir(home);
     await writeFile(join(home, 'precious.txt'), 'x');
-    await expect(StageOutput.create({ stage: 'metrics', outDir: home, parameters: {} })).rejects.toMatchObject({ code: 'OUTPUT_EXISTS' });
+    await expect(StageOutput.create({ stage: 'metrics', outDir: home, parameters: {} })).rejects.toMatchObject({
+      code: 'OUTPUT_EXISTS',
+    });
     expect(await readFile(join(home, 'precious.txt'), 'utf8')).toBe('x');
   });
 
@@ -156,27 +171,30 @@ describe('a writer killed with SIGKILL', () => {
   }
 
   // Kill points from early writing to the middle of commit (checksumming, fsync, rename).
-  it.each(['step 1', 'step 20', 'step 40', 'committing'])('at "%s" leaves the previous complete output, and a rerun succeeds', async (killAt) => {
-    const outDir = join(root, 'metrics');
-    await runUntil(outDir, 'previous', undefined);
-    expect((await StageInput.open(outDir)).manifest.parameters['label']).toBe('previous');
+  it.each(['step 1', 'step 20', 'step 40', 'committing'])(
+    'at "%s" leaves the previous complete output, and a rerun succeeds',
+    async (killAt) => {
+      const outDir = join(root, 'metrics');
+      await runUntil(outDir, 'previous', undefined);
+      expect((await StageInput.open(outDir)).manifest.parameters['label']).toBe('previous');
 
-    await runUntil(outDir, 'killed', killAt);
-    // Whatever moment the kill hit: the previous complete output, or the new complete one — never a partial one.
-    const input = await StageInput.open(outDir).catch((e: unknown) => e);
-    if (input instanceof StageInput) {
-      expect(['previous', 'killed']).toContain(input.manifest.parameters['label']);
-      if (input.manifest.parameters['label'] === 'killed') expect(input.rows('data.csv')).toBe(40);
-    } else {
-      expect(input).toBeInstanceOf(ManifestError);
-    }
+      await runUntil(outDir, 'killed', killAt);
+      // Whatever moment the kill hit: the previous complete output, or the new complete one — never a partial one.
+      const input = await StageInput.open(outDir).catch((e: unknown) => e);
+      if (input instanceof StageInput) {
+        expect(['previous', 'killed']).toContain(input.manifest.parameters['label']);
+        if (input.manifest.parameters['label'] === 'killed') expect(input.rows('data.csv')).toBe(40);
+      } else {
+        expect(input).toBeInstanceOf(ManifestError);
+      }
 
-    // The stale lock and temporary directory do not stop a rerun.
-    const lines = await runUntil(outDir, 'rerun', undefined);
-    expect(lines).toContain('committed');
-    expect((await StageInput.open(outDir)).manifest.parameters['label']).toBe('rerun');
-    expect((await readdir(root)).sort()).toEqual(['metrics']);
-  });
+      // The stale lock and temporary directory do not stop a rerun.
+      const lines = await runUntil(outDir, 'rerun', undefined);
+      expect(lines).toContain('committed');
+      expect((await StageInput.open(outDir)).manifest.parameters['label']).toBe('rerun');
+      expect((await readdir(root)).sort()).toEqual(['metrics']);
+    },
+  );
 
   it('with no previous output leaves none that a stage would accept', async () => {
     const outDir = join(root, 'metrics');

@@ -32,7 +32,8 @@ async function chainAt(scale: string, root: string, say: (m: string) => void): P
   const stage = async (name: string, args: string[]) => {
     say(`${scale}: ${name}`);
     const run = await measureBoldlink([...args, '--log-level', 'warn']);
-    if (run.exitCode !== 0 && !(name === 'audit' && run.exitCode === 1)) throw new Error(`${name} at ${scale} failed (exit ${run.exitCode}): ${run.stderr.slice(-800)}`);
+    if (run.exitCode !== 0 && !(name === 'audit' && run.exitCode === 1))
+      throw new Error(`${name} at ${scale} failed (exit ${run.exitCode}): ${run.stderr.slice(-800)}`);
     stages.push({ stage: name, run });
     return run;
   };
@@ -52,9 +53,31 @@ async function chainAt(scale: string, root: string, say: (m: string) => void): P
   await createKeyFile(ws.ttpKey, 'ttp', 'bench-ttp');
   const mapping = projectPath('examples/mappings/gemeente.json');
   for (const m of MUNICIPALITIES) {
-    await stage(`pseudonymize ${m}`, ['pseudonymize', '--key', ws.sourceKey, '--source', m, '--mapping', mapping, '--input', ...ws.municipalExports(m), '--out', ws.pseudonymized(m)]);
+    await stage(`pseudonymize ${m}`, [
+      'pseudonymize',
+      '--key',
+      ws.sourceKey,
+      '--source',
+      m,
+      '--mapping',
+      mapping,
+      '--input',
+      ...ws.municipalExports(m),
+      '--out',
+      ws.pseudonymized(m),
+    ]);
   }
-  await stage(`pseudonymize ${HOLDER_SOURCE}`, ['pseudonymize', '--key', ws.sourceKey, '--source', HOLDER_SOURCE, '--input', ...ws.holderFiles(), '--out', ws.pseudonymized(HOLDER_SOURCE)]);
+  await stage(`pseudonymize ${HOLDER_SOURCE}`, [
+    'pseudonymize',
+    '--key',
+    ws.sourceKey,
+    '--source',
+    HOLDER_SOURCE,
+    '--input',
+    ...ws.holderFiles(),
+    '--out',
+    ws.pseudonymized(HOLDER_SOURCE),
+  ]);
   // The holder's output first: the reference run's layout expects it there.
   const sourceDirs = [ws.pseudonymized(HOLDER_SOURCE), ...MUNICIPALITIES.map((m) => ws.pseudonymized(m))];
   await stage('link', ['link', '--key', ws.ttpKey, '--project', 'bench', '--input', ...sourceDirs, '--out', ws.linked]);
@@ -85,7 +108,9 @@ async function chainAt(scale: string, root: string, say: (m: string) => void): P
     ...(scale === 'city' || scale === 'small' ? { met: total < 60 } : {}),
     note: `peak ${Math.round(peak)} MiB in one stage`,
   });
-  const core = stages.filter((x) => x.stage.startsWith('pseudonymize') || x.stage === 'link' || x.stage === 'metrics').reduce((s, x) => s + x.run.seconds, 0);
+  const core = stages
+    .filter((x) => x.stage.startsWith('pseudonymize') || x.stage === 'link' || x.stage === 'metrics')
+    .reduce((s, x) => s + x.run.seconds, 0);
   figures.push({
     issue: 11,
     name: `${scale}: pseudonymize → link → metrics`,
@@ -94,7 +119,9 @@ async function chainAt(scale: string, root: string, say: (m: string) => void): P
     reference: { name: 'same chain as plain DuckDB SQL', value: plain },
     ratio: core / plain,
     // The issue sets the 1.5× for national scale; below it, a Node process per stage (about 0.5 s each) weighs most.
-    ...(scale === 'national' ? { target: '≤ 1.5×', met: core / plain <= 1.5 } : { note: 'target (≤ 1.5×) set for national scale; here six processes start up' }),
+    ...(scale === 'national'
+      ? { target: '≤ 1.5×', met: core / plain <= 1.5 }
+      : { note: 'target (≤ 1.5×) set for national scale; here six processes start up' }),
   });
   figures.push({
     issue: 11,
@@ -133,7 +160,11 @@ async function plainChainSeconds(ws: DemoWorkspace, mappingPath: string, plainRo
  * the link and metrics SQL files run directly (on the stages' real outputs: the copies lack F1 and coarsening). No
  * validation, quarantine, duplicates, F1, coarsening, checksums, manifests or atomic commits.
  */
-async function bareCopyChainSeconds(ws: DemoWorkspace, sourceDirs: readonly string[], plainRoot: string): Promise<number> {
+async function bareCopyChainSeconds(
+  ws: DemoWorkspace,
+  sourceDirs: readonly string[],
+  plainRoot: string,
+): Promise<number> {
   const started = process.hrtime.bigint();
   const duck = await Duck.open({ tempDirectory: join(plainRoot, 'tmp') });
   try {
@@ -142,11 +173,15 @@ async function bareCopyChainSeconds(ws: DemoWorkspace, sourceDirs: readonly stri
       for (const file of ws.municipalExports(m)) {
         // Positional columns: the BSN is the first column of every municipal export (and a byte-order mark cannot rename it).
         const source = `read_csv(${sqlString(file)}, delim = ';', header = false, skip = 1, all_varchar = true, encoding = 'latin-1', ignore_errors = true)`;
-        await duck.run(`COPY (SELECT sha256('k' || column0) AS p1, * EXCLUDE (column0) FROM ${source}) TO ${sqlString(join(plainRoot, 'pseudonymized', `${m}-${file.split('/').pop()}.parquet`))} (FORMAT parquet)`);
+        await duck.run(
+          `COPY (SELECT sha256('k' || column0) AS p1, * EXCLUDE (column0) FROM ${source}) TO ${sqlString(join(plainRoot, 'pseudonymized', `${m}-${file.split('/').pop()}.parquet`))} (FORMAT parquet)`,
+        );
       }
     }
     for (const file of ws.holderFiles()) {
-      await duck.run(`COPY (SELECT sha256('k' || bsn) AS p1, * EXCLUDE (bsn) FROM read_parquet(${sqlString(file)})) TO ${sqlString(join(plainRoot, 'pseudonymized', `cbs-${file.split('/').pop()}`))} (FORMAT parquet)`);
+      await duck.run(
+        `COPY (SELECT sha256('k' || bsn) AS p1, * EXCLUDE (bsn) FROM read_parquet(${sqlString(file)})) TO ${sqlString(join(plainRoot, 'pseudonymized', `cbs-${file.split('/').pop()}`))} (FORMAT parquet)`,
+      );
     }
   } finally {
     duck.close();

@@ -17,9 +17,21 @@ export const suite: BenchSuite = {
     for (const scale of ['small', 'city'] as const) {
       say(`generate --scale ${scale}`);
       const out = join(workDir, scale);
-      const run = await measureBoldlink(['generate', '--scale', scale, '--seed', '1', '--out', out, '--log-level', 'warn']);
+      const run = await measureBoldlink([
+        'generate',
+        '--scale',
+        scale,
+        '--seed',
+        '1',
+        '--out',
+        out,
+        '--log-level',
+        'warn',
+      ]);
       if (run.exitCode !== 0) throw new Error(`generate --scale ${scale} failed: ${run.stderr}`);
-      const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { outputs: { rows: number | null }[] };
+      const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as {
+        outputs: { rows: number | null }[];
+      };
       const rows = manifest.outputs.reduce((sum, f) => sum + (f.rows ?? 0), 0);
       say(`trivial COPY of ${rows} rows`);
       const duck = await Duck.open();

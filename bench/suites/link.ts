@@ -91,22 +91,48 @@ FROM range(CAST(\${clients} / 2 AS BIGINT)) t(v)
 JOIN clientIdentities c ON c.k = (v * 3) % \${clients};
 `;
 
-export async function synthesiseSources(workDir: string, scale: { persons: number; jobs: number; clients: number }, sourceKey: LoadedKey): Promise<string[]> {
+export async function synthesiseSources(
+  workDir: string,
+  scale: { persons: number; jobs: number; clients: number },
+  sourceKey: LoadedKey,
+): Promise<string[]> {
   const duck = await Duck.open({ tempDirectory: join(workDir, 'duck-tmp') });
   const dirs: string[] = [];
   try {
-    await duck.run(fillSql(SYNTHETIC_SOURCES, { persons: String(scale.persons), jobs: String(scale.jobs), clients: String(scale.clients) }));
+    await duck.run(
+      fillSql(SYNTHETIC_SOURCES, {
+        persons: String(scale.persons),
+        jobs: String(scale.jobs),
+        clients: String(scale.clients),
+      }),
+    );
     const write = async (source: string, tables: Record<string, string>) => {
-      const output = await StageOutput.create({ stage: 'pseudonymize', outDir: join(workDir, 'pseudonymized', source), parameters: { source } });
-      for (const [table, select] of Object.entries(tables)) await duck.run(`COPY (${select}) TO ${sqlString(await output.file(`${table}.parquet`))} (FORMAT parquet, COMPRESSION zstd)`);
-      output.addKey({ role: 'source', keyId: sourceKey.keyId, fingerprint: sourceKey.fingerprint, use: 'pseudonymize' });
+      const output = await StageOutput.create({
+        stage: 'pseudonymize',
+        outDir: join(workDir, 'pseudonymized', source),
+        parameters: { source },
+      });
+      for (const [table, select] of Object.entries(tables))
+        await duck.run(
+          `COPY (${select}) TO ${sqlString(await output.file(`${table}.parquet`))} (FORMAT parquet, COMPRESSION zstd)`,
+        );
+      output.addKey({
+        role: 'source',
+        keyId: sourceKey.keyId,
+        fingerprint: sourceKey.fingerprint,
+        use: 'pseudonymize',
+      });
       await output.commit();
       dirs.push(output.outDir);
     };
     await write('cbs', { persons: 'SELECT * FROM persons', jobs: 'SELECT * FROM jobs' });
     for (const [no, municipality] of MUNICIPALITIES.entries()) {
       const of = (table: string) => `SELECT * EXCLUDE (municipality_no) FROM ${table} WHERE municipality_no = ${no}`;
-      await write(municipality, { clients: of('clients'), benefits: of('benefits'), interventions: of('interventions') });
+      await write(municipality, {
+        clients: of('clients'),
+        benefits: of('benefits'),
+        interventions: of('interventions'),
+      });
     }
   } finally {
     duck.close();
@@ -132,24 +158,38 @@ export async function runLinkSqlDirectly(dirs: readonly string[], outDir: string
     const outPaths: Record<string, string> = {};
     for (const name of LINKED_FILES) outPaths[`${name}Out`] = sqlString(join(outDir, `${name}.parquet`));
     await duck.runFile(LINK_SQL.writeLinked, outPaths);
-    for (const query of [LINK_SQL.linkageCounts, LINK_SQL.personCounts, LINK_SQL.holderCounts]) await duck.rows(await readFile(query, 'utf8'));
+    for (const query of [LINK_SQL.linkageCounts, LINK_SQL.personCounts, LINK_SQL.holderCounts])
+      await duck.rows(await readFile(query, 'utf8'));
   } finally {
     duck.close();
   }
 }
 
 /** A Node script that runs `runLinkSqlDirectly` from the compiled bench module. */
-async function writeDirectSqlScript(file: string, dirs: readonly string[], outDir: string, tempDir: string): Promise<string> {
+async function writeDirectSqlScript(
+  file: string,
+  dirs: readonly string[],
+  outDir: string,
+  tempDir: string,
+): Promise<string> {
   const moduleUrl = import.meta.url;
-  await writeFile(file, `import { runLinkSqlDirectly } from ${JSON.stringify(moduleUrl)};\nawait runLinkSqlDirectly(${JSON.stringify(dirs)}, ${JSON.stringify(outDir)}, ${JSON.stringify(tempDir)});\n`);
+  await writeFile(
+    file,
+    `import { runLinkSqlDirectly } from ${JSON.stringify(moduleUrl)};\nawait runLinkSqlDirectly(${JSON.stringify(dirs)}, ${JSON.stringify(outDir)}, ${JSON.stringify(tempDir)});\n`,
+  );
   return file;
 }
 
 /** generate → keys new → pseudonymize, as stewards run them; the holder's output first. */
-export async function pseudonymizeGenerated(workDir: string, scale: string, say: (m: string) => void): Promise<string[]> {
+export async function pseudonymizeGenerated(
+  workDir: string,
+  scale: string,
+  say: (m: string) => void,
+): Promise<string[]> {
   const run = async (args: string[]) => {
     const m = await measureBoldlink(args);
-    if (m.exitCode !== 0) throw new Error(`boldlink ${args.slice(0, 2).join(' ')} failed (exit ${m.exitCode}): ${m.stderr.slice(0, 300)}`);
+    if (m.exitCode !== 0)
+      throw new Error(`boldlink ${args.slice(0, 2).join(' ')} failed (exit ${m.exitCode}): ${m.stderr.slice(0, 300)}`);
     return m;
   };
   const gen = join(workDir, 'generated');
@@ -159,13 +199,38 @@ export async function pseudonymizeGenerated(workDir: string, scale: string, say:
   await run(['keys', 'new', '--role', 'source', '--out', sourceKey]);
   const holder = join(workDir, 'pseudonymized-generated', 'cbs');
   say('pseudonymize the holder');
-  await run(['pseudonymize', '--key', sourceKey, '--source', 'cbs', '--input', join(gen, 'microdata', 'persons.parquet'), join(gen, 'microdata', 'jobs.parquet'), '--out', holder]);
+  await run([
+    'pseudonymize',
+    '--key',
+    sourceKey,
+    '--source',
+    'cbs',
+    '--input',
+    join(gen, 'microdata', 'persons.parquet'),
+    join(gen, 'microdata', 'jobs.parquet'),
+    '--out',
+    holder,
+  ]);
   const dirs = [holder];
   for (const municipality of (await readdir(join(gen, 'gemeente'))).sort()) {
-    const files = (await readdir(join(gen, 'gemeente', municipality))).filter((f) => f.endsWith('.csv')).map((f) => join(gen, 'gemeente', municipality, f));
+    const files = (await readdir(join(gen, 'gemeente', municipality)))
+      .filter((f) => f.endsWith('.csv'))
+      .map((f) => join(gen, 'gemeente', municipality, f));
     const out = join(workDir, 'pseudonymized-generated', municipality);
     say(`pseudonymize ${municipality}`);
-    await run(['pseudonymize', '--key', sourceKey, '--source', municipality, '--mapping', projectPath('examples/mappings/gemeente.json'), '--input', ...files, '--out', out]);
+    await run([
+      'pseudonymize',
+      '--key',
+      sourceKey,
+      '--source',
+      municipality,
+      '--mapping',
+      projectPath('examples/mappings/gemeente.json'),
+      '--input',
+      ...files,
+      '--out',
+      out,
+    ]);
     dirs.push(out);
   }
   await rm(gen, { recursive: true, force: true });
@@ -180,7 +245,11 @@ async function layoutOf(dirs: readonly string[]): Promise<SourceLayout> {
   const municipalities = [];
   for (const dir of municipalDirs) {
     const present = new Set(await readdir(dir));
-    municipalities.push({ municipality: basename(dir), tables: MUNICIPAL_TABLES.filter((t) => present.has(`${t}.parquet`)), input: at(dir) });
+    municipalities.push({
+      municipality: basename(dir),
+      tables: MUNICIPAL_TABLES.filter((t) => present.has(`${t}.parquet`)),
+      input: at(dir),
+    });
   }
   return { holder: { input: at(holderDir) }, municipalities };
 }
@@ -197,7 +266,9 @@ export const suite: BenchSuite = {
       dirs = await pseudonymizeGenerated(workDir, scale, say);
       inputsNote = `inputs from generate --scale ${scale} + pseudonymize`;
     } catch (error) {
-      say(`the generate → pseudonymize chain failed (${(error as Error).message.slice(0, 200)}); synthesising pseudonymized inputs instead`);
+      say(
+        `the generate → pseudonymize chain failed (${(error as Error).message.slice(0, 200)}); synthesising pseudonymized inputs instead`,
+      );
       await createKeyFile(join(workDir, 'source.key'), 'source', 'bench-source');
       const sourceKey = await LoadedKey.load(join(workDir, 'source.key'));
       say(`synthesising pseudonymized inputs (${size.persons} persons, ${size.jobs} jobs, ${size.clients} clients)`);
@@ -209,18 +280,42 @@ export const suite: BenchSuite = {
 };
 
 /** Stage and reference runs, alternating so that a change in machine load hits both alike. */
-export async function measureLink(workDir: string, dirs: readonly string[], ttpKey: LoadedKey, scale: string, inputsNote: string, say: (m: string) => void): Promise<BenchFigure[]> {
+export async function measureLink(
+  workDir: string,
+  dirs: readonly string[],
+  ttpKey: LoadedKey,
+  scale: string,
+  inputsNote: string,
+  say: (m: string) => void,
+): Promise<BenchFigure[]> {
   const stageRuns: CommandMeasurement[] = [];
   const sqlRuns: CommandMeasurement[] = [];
   for (let i = 0; i < REPEAT; i++) {
     say(`link stage, run ${i + 1}/${REPEAT}`);
-    const stage = await measureBoldlink(['link', '--key', ttpKey.file, '--project', 'bench', '--input', ...dirs, '--out', join(workDir, 'linked')]);
-    if (stage.exitCode !== 0) throw new Error(`boldlink link failed (exit ${stage.exitCode}): ${stage.stderr.slice(0, 400)}`);
+    const stage = await measureBoldlink([
+      'link',
+      '--key',
+      ttpKey.file,
+      '--project',
+      'bench',
+      '--input',
+      ...dirs,
+      '--out',
+      join(workDir, 'linked'),
+    ]);
+    if (stage.exitCode !== 0)
+      throw new Error(`boldlink link failed (exit ${stage.exitCode}): ${stage.stderr.slice(0, 400)}`);
     stageRuns.push(stage);
     say(`the same SQL run directly, run ${i + 1}/${REPEAT}`);
-    const script = await writeDirectSqlScript(join(workDir, `direct-${i}.mjs`), dirs, join(workDir, `direct-${i}`), join(workDir, 'direct-tmp'));
+    const script = await writeDirectSqlScript(
+      join(workDir, `direct-${i}.mjs`),
+      dirs,
+      join(workDir, `direct-${i}`),
+      join(workDir, 'direct-tmp'),
+    );
     const direct = await measureCommand(process.execPath, [script]);
-    if (direct.exitCode !== 0) throw new Error(`the direct link SQL failed (exit ${direct.exitCode}): ${direct.stderr.slice(0, 400)}`);
+    if (direct.exitCode !== 0)
+      throw new Error(`the direct link SQL failed (exit ${direct.exitCode}): ${direct.stderr.slice(0, 400)}`);
     sqlRuns.push(direct);
     await rm(join(workDir, `direct-${i}`), { recursive: true, force: true });
   }
@@ -230,7 +325,24 @@ export async function measureLink(workDir: string, dirs: readonly string[], ttpK
   const ratio = stageSeconds / sqlSeconds;
   const note = `${inputsNote}; median of ${REPEAT}`;
   return [
-    { issue: 6, name: `link stage wall time (${scale})`, value: stageSeconds, unit: 's', reference: { name: 'its SQL run directly', value: sqlSeconds }, ratio, target: '≤ 1.3×', met: ratio <= 1.3, note },
-    { issue: 6, name: `link stage peak memory (${scale})`, value: Math.max(...stageRuns.map((r) => r.peakMiB)), unit: 'MiB', reference: { name: 'its SQL run directly', value: Math.max(...sqlRuns.map((r) => r.peakMiB)) }, note },
+    {
+      issue: 6,
+      name: `link stage wall time (${scale})`,
+      value: stageSeconds,
+      unit: 's',
+      reference: { name: 'its SQL run directly', value: sqlSeconds },
+      ratio,
+      target: '≤ 1.3×',
+      met: ratio <= 1.3,
+      note,
+    },
+    {
+      issue: 6,
+      name: `link stage peak memory (${scale})`,
+      value: Math.max(...stageRuns.map((r) => r.peakMiB)),
+      unit: 'MiB',
+      reference: { name: 'its SQL run directly', value: Math.max(...sqlRuns.map((r) => r.peakMiB)) },
+      note,
+    },
   ];
 }

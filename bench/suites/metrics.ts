@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { Duck, fillSql, sqlString } from '../../pipeline/core/duckdb.js';
 import { StageOutput } from '../../pipeline/core/stageOutput.js';
 import { loadDefinitions } from '../../pipeline/metrics/definitionsFile.js';
-import { inputStatements, metricsStatements, observationEndQuery, type LinkedFiles } from '../../pipeline/metrics/metricsPlan.js';
+import {
+  inputStatements,
+  metricsStatements,
+  observationEndQuery,
+  type LinkedFiles,
+} from '../../pipeline/metrics/metricsPlan.js';
 import { loadMinimumWage } from '../../pipeline/metrics/minimumWage.js';
 import { metricsMemoryLimit } from '../../pipeline/metrics/runMetrics.js';
 import type { BenchFigure, BenchSuite } from '../figure.js';
@@ -88,7 +93,10 @@ export async function synthesiseLinked(outDir: string, persons: number, tempDir:
                     contract_type, hours_per_week, hourly_wage FROM jobs ORDER BY ALL`,
       interventions: 'SELECT * FROM interventions ORDER BY ALL',
     };
-    for (const [table, select] of Object.entries(tables)) await duck.run(`COPY (${select}) TO ${sqlString(await output.file(`${table}.parquet`))} (FORMAT parquet, COMPRESSION zstd)`);
+    for (const [table, select] of Object.entries(tables))
+      await duck.run(
+        `COPY (${select}) TO ${sqlString(await output.file(`${table}.parquet`))} (FORMAT parquet, COMPRESSION zstd)`,
+      );
     await output.commit();
   } catch (error) {
     await output.abandon();
@@ -119,15 +127,23 @@ export async function runMetricsSqlDirectly(linkedDir: string, outDir: string, t
   try {
     for (const statement of await inputStatements(files)) await duck.run(statement.sql);
     const [row] = await duck.jsonRows<{ observation_end: string }>(await observationEndQuery());
-    const outputs = { spells: join(outDir, 'spells.parquet'), tablesDir: join(outDir, 'tables'), effects: join(outDir, 'effects.parquet') };
-    for (const statement of await metricsStatements(definitions, wage, row?.observation_end ?? '2024-12-31', outputs)) await duck.run(statement.sql);
+    const outputs = {
+      spells: join(outDir, 'spells.parquet'),
+      tablesDir: join(outDir, 'tables'),
+      effects: join(outDir, 'effects.parquet'),
+    };
+    for (const statement of await metricsStatements(definitions, wage, row?.observation_end ?? '2024-12-31', outputs))
+      await duck.run(statement.sql);
   } finally {
     duck.close();
   }
 }
 
 async function writeDirectSqlScript(file: string, linkedDir: string, outDir: string, tempDir: string): Promise<string> {
-  await writeFile(file, `import { runMetricsSqlDirectly } from ${JSON.stringify(import.meta.url)};\nawait runMetricsSqlDirectly(${JSON.stringify(linkedDir)}, ${JSON.stringify(outDir)}, ${JSON.stringify(tempDir)});\n`);
+  await writeFile(
+    file,
+    `import { runMetricsSqlDirectly } from ${JSON.stringify(import.meta.url)};\nawait runMetricsSqlDirectly(${JSON.stringify(linkedDir)}, ${JSON.stringify(outDir)}, ${JSON.stringify(tempDir)});\n`,
+  );
   return file;
 }
 
@@ -145,12 +161,19 @@ export const suite: BenchSuite = {
     for (let i = 0; i < REPEAT; i++) {
       say(`metrics stage, run ${i + 1}/${REPEAT}`);
       const stage = await measureBoldlink(['metrics', '--input', linked, '--out', join(workDir, 'metrics')]);
-      if (stage.exitCode !== 0) throw new Error(`boldlink metrics failed (exit ${stage.exitCode}): ${stage.stderr.slice(0, 400)}`);
+      if (stage.exitCode !== 0)
+        throw new Error(`boldlink metrics failed (exit ${stage.exitCode}): ${stage.stderr.slice(0, 400)}`);
       stageRuns.push(stage);
       say(`the same SQL run directly, run ${i + 1}/${REPEAT}`);
-      const script = await writeDirectSqlScript(join(workDir, `direct-${i}.mjs`), linked, join(workDir, `direct-${i}`), join(workDir, 'direct-tmp'));
+      const script = await writeDirectSqlScript(
+        join(workDir, `direct-${i}.mjs`),
+        linked,
+        join(workDir, `direct-${i}`),
+        join(workDir, 'direct-tmp'),
+      );
       const direct = await measureCommand(process.execPath, [script]);
-      if (direct.exitCode !== 0) throw new Error(`the direct metrics SQL failed (exit ${direct.exitCode}): ${direct.stderr.slice(0, 400)}`);
+      if (direct.exitCode !== 0)
+        throw new Error(`the direct metrics SQL failed (exit ${direct.exitCode}): ${direct.stderr.slice(0, 400)}`);
       sqlRuns.push(direct);
     }
     const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
@@ -159,8 +182,25 @@ export const suite: BenchSuite = {
     const ratio = stageSeconds / sqlSeconds;
     const note = `${scale}: ${size.persons} persons on benefit, ~${Math.round(size.persons * 2)} periods, ${size.persons * 8} jobs; median of ${REPEAT}`;
     const figures: BenchFigure[] = [
-      { issue: 7, name: `metrics stage wall time (${scale})`, value: stageSeconds, unit: 's', reference: { name: 'its SQL files run directly', value: sqlSeconds }, ratio, target: '≤ 1.2×', met: ratio <= 1.2, note },
-      { issue: 7, name: `metrics stage peak memory (${scale})`, value: Math.max(...stageRuns.map((r) => r.peakMiB)), unit: 'MiB', reference: { name: 'its SQL files run directly', value: Math.max(...sqlRuns.map((r) => r.peakMiB)) }, note },
+      {
+        issue: 7,
+        name: `metrics stage wall time (${scale})`,
+        value: stageSeconds,
+        unit: 's',
+        reference: { name: 'its SQL files run directly', value: sqlSeconds },
+        ratio,
+        target: '≤ 1.2×',
+        met: ratio <= 1.2,
+        note,
+      },
+      {
+        issue: 7,
+        name: `metrics stage peak memory (${scale})`,
+        value: Math.max(...stageRuns.map((r) => r.peakMiB)),
+        unit: 'MiB',
+        reference: { name: 'its SQL files run directly', value: Math.max(...sqlRuns.map((r) => r.peakMiB)) },
+        note,
+      },
     ];
     return figures;
   },

@@ -28,7 +28,9 @@ export const suite: BenchSuite = {
 async function p1PerCore(say: (m: string) => void): Promise<BenchFigure> {
   const key = randomBytes(32);
   const count = 500_000;
-  const bsns = Array.from({ length: count }, (_, i) => String(100_000_000 + ((i * 7919) % 899_999_999)).padStart(9, '0'));
+  const bsns = Array.from({ length: count }, (_, i) =>
+    String(100_000_000 + ((i * 7919) % 899_999_999)).padStart(9, '0'),
+  );
   const lines = Buffer.from(`${bsns.join('\n')}\n`);
   const hmac = new PrecomputedHmac(key, 'bsn:');
   let sink = 0;
@@ -64,7 +66,9 @@ async function p1PerCore(say: (m: string) => void): Promise<BenchFigure> {
   const referenceValue = count / reference.wall;
   const cpuRatio = reference.cpu / batch.cpu;
   const median = [...roundRatios].sort((x, y) => x - y)[rounds >> 1]!;
-  say(`P1: ${value.toFixed(0)}/s against createHmac ${referenceValue.toFixed(0)}/s (CPU: ${(count / batch.cpu).toFixed(0)}/s against ${(count / reference.cpu).toFixed(0)}/s)`);
+  say(
+    `P1: ${value.toFixed(0)}/s against createHmac ${referenceValue.toFixed(0)}/s (CPU: ${(count / batch.cpu).toFixed(0)}/s against ${(count / reference.cpu).toFixed(0)}/s)`,
+  );
   return {
     issue: 5,
     name: 'P1 pseudonyms per second, one core (batch hasher)',
@@ -125,13 +129,25 @@ async function stageOnJobs(workDir: string, scale: string, say: (m: string) => v
     const reference = await Duck.open({ tempDirectory: join(workDir, 'duckdb') });
     try {
       const started = process.hrtime.bigint();
-      await reference.run(`COPY (SELECT * FROM read_parquet(${sqlString(jobs)})) TO ${sqlString(join(workDir, 'copy.parquet'))} (FORMAT parquet, COMPRESSION zstd)`);
+      await reference.run(
+        `COPY (SELECT * FROM read_parquet(${sqlString(jobs)})) TO ${sqlString(join(workDir, 'copy.parquet'))} (FORMAT parquet, COMPRESSION zstd)`,
+      );
       referenceSeconds = Math.min(referenceSeconds, Number(process.hrtime.bigint() - started) / 1e9);
     } finally {
       reference.close();
     }
     say(`round ${round + 1}/${rounds}: running boldlink pseudonymize`);
-    const run = await measureBoldlink(['pseudonymize', '--key', keyFile, '--source', 'cbs', '--input', jobs, '--out', join(workDir, 'out')]);
+    const run = await measureBoldlink([
+      'pseudonymize',
+      '--key',
+      keyFile,
+      '--source',
+      'cbs',
+      '--input',
+      jobs,
+      '--out',
+      join(workDir, 'out'),
+    ]);
     if (run.exitCode !== 0) throw new Error(`pseudonymize failed: ${run.stderr.slice(-500)}`);
     if (best === undefined || run.seconds < best.seconds) best = run;
   }

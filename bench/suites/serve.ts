@@ -54,7 +54,22 @@ export const suite: BenchSuite = {
       await stop(reference.child);
     }
 
-    const served = await startChild(process.execPath, [projectPath('dist/pipeline/cli.js'), 'serve', '--release', release, '--tokens', tokensFile, '--port', '0', '--request-log', join(workDir, 'requests.jsonl')], { BOLDLINK_LOG_LEVEL: 'warn', BOLDLINK_THREADS: '1' });
+    const served = await startChild(
+      process.execPath,
+      [
+        projectPath('dist/pipeline/cli.js'),
+        'serve',
+        '--release',
+        release,
+        '--tokens',
+        tokensFile,
+        '--port',
+        '0',
+        '--request-log',
+        join(workDir, 'requests.jsonl'),
+      ],
+      { BOLDLINK_LOG_LEVEL: 'warn', BOLDLINK_THREADS: '1' },
+    );
     let result: AutocannonResult;
     let rssMiB: number;
     try {
@@ -112,7 +127,11 @@ function load(url: string, paths: readonly string[], headers: Record<string, str
 }
 
 /** Start a server child and wait for the URL it prints ('… at http://127.0.0.1:PORT/'). */
-function startChild(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
+function startChild(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

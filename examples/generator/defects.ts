@@ -11,17 +11,38 @@ import { DataError, UsageError } from '../../pipeline/core/errors.js';
  * drawn independently, and only after rows without a row-level defect.
  */
 export const ROW_DEFECTS = [
-  'lost_leading_zero', 'bsn_spaces', 'bsn_dots', 'wrong_elfproef', 'missing_bsn',
-  'end_before_start', 'unparsable_date', 'unknown_code', 'stray_quote',
+  'lost_leading_zero',
+  'bsn_spaces',
+  'bsn_dots',
+  'wrong_elfproef',
+  'missing_bsn',
+  'end_before_start',
+  'unparsable_date',
+  'unknown_code',
+  'stray_quote',
 ] as const;
 export const INSERTED_DEFECTS = ['duplicate_row', 'overlapping_period', 'empty_line'] as const;
 export const FILE_DEFECTS = ['byte_order_mark'] as const;
-export type DefectKind = (typeof ROW_DEFECTS)[number] | (typeof INSERTED_DEFECTS)[number] | (typeof FILE_DEFECTS)[number];
+export type DefectKind =
+  | (typeof ROW_DEFECTS)[number]
+  | (typeof INSERTED_DEFECTS)[number]
+  | (typeof FILE_DEFECTS)[number];
 
 /** Defects the pseudonymize stage repairs: the record still links under its true BSN. */
-export const REPAIRABLE_DEFECTS: readonly DefectKind[] = ['lost_leading_zero', 'bsn_spaces', 'bsn_dots', 'byte_order_mark'];
+export const REPAIRABLE_DEFECTS: readonly DefectKind[] = [
+  'lost_leading_zero',
+  'bsn_spaces',
+  'bsn_dots',
+  'byte_order_mark',
+];
 /** Defects that lose the record for linkage or quarantine it (the truth flags the spells they touch). */
-export const LOSSY_DEFECTS: readonly DefectKind[] = ['wrong_elfproef', 'end_before_start', 'unparsable_date', 'unknown_code', 'stray_quote'];
+export const LOSSY_DEFECTS: readonly DefectKind[] = [
+  'wrong_elfproef',
+  'end_before_start',
+  'unparsable_date',
+  'unknown_code',
+  'stray_quote',
+];
 
 const rate = z.number().min(0).max(1);
 
@@ -44,13 +65,25 @@ export const defectRates = z
   })
   .strict()
   .refine((r) => ROW_DEFECTS.reduce((sum, kind) => sum + r[kind], 0) <= 1, {
-    message: 'the row-level defect rates (all but duplicate_row, overlapping_period, empty_line, byte_order_mark) must sum to at most 1',
+    message:
+      'the row-level defect rates (all but duplicate_row, overlapping_period, empty_line, byte_order_mark) must sum to at most 1',
   });
 export type DefectRates = z.infer<typeof defectRates>;
 
 export const NO_DEFECTS: DefectRates = {
-  lost_leading_zero: 0, bsn_spaces: 0, bsn_dots: 0, wrong_elfproef: 0, missing_bsn: 0, end_before_start: 0,
-  unparsable_date: 0, unknown_code: 0, stray_quote: 0, duplicate_row: 0, overlapping_period: 0, empty_line: 0, byte_order_mark: 0,
+  lost_leading_zero: 0,
+  bsn_spaces: 0,
+  bsn_dots: 0,
+  wrong_elfproef: 0,
+  missing_bsn: 0,
+  end_before_start: 0,
+  unparsable_date: 0,
+  unknown_code: 0,
+  stray_quote: 0,
+  duplicate_row: 0,
+  overlapping_period: 0,
+  empty_line: 0,
+  byte_order_mark: 0,
 };
 
 /** Rates seen in municipal exports: most BSNs clean, a few percent of everything else. */
@@ -70,7 +103,9 @@ export const DEFAULT_DEFECTS: DefectRates = {
   byte_order_mark: 0.25,
 };
 
-const defectsFile = z.object({ format: z.literal('boldlink-defects/v1').optional(), rates: z.record(z.string(), z.unknown()) }).strict();
+const defectsFile = z
+  .object({ format: z.literal('boldlink-defects/v1').optional(), rates: z.record(z.string(), z.unknown()) })
+  .strict();
 
 /** `--defects none|default|FILE`; a file is `{"rates": {...}}`, missing kinds default to 0. */
 export async function loadDefects(option: string): Promise<{ name: string; rates: DefectRates }> {
@@ -80,7 +115,9 @@ export async function loadDefects(option: string): Promise<{ name: string; rates
   try {
     text = await readFile(option, 'utf8');
   } catch (error) {
-    throw new UsageError(`--defects must be 'none', 'default' or a readable JSON file; cannot read ${option} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
+    throw new UsageError(
+      `--defects must be 'none', 'default' or a readable JSON file; cannot read ${option} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`,
+    );
   }
   let json: unknown;
   try {
@@ -98,5 +135,10 @@ export async function loadDefects(option: string): Promise<{ name: string; rates
 function invalidDefects(file: string, error: z.ZodError): DataError {
   const issue = error.issues[0];
   const where = issue === undefined ? '' : issue.path.join('.');
-  return DataError.single('DEFECTS_INVALID', { file, column: where === '' ? 'rates' : where, rule: 'defects.schema', message: issue?.message ?? 'invalid defects file' });
+  return DataError.single('DEFECTS_INVALID', {
+    file,
+    column: where === '' ? 'rates' : where,
+    rule: 'defects.schema',
+    message: issue?.message ?? 'invalid defects file',
+  });
 }

@@ -10,7 +10,14 @@ import { LOSSY_DEFECTS, ROW_DEFECTS, type DefectRates } from './defects.js';
 import { writeMunicipalCsv } from './municipalCsv.js';
 import { CITY_NAMES, placePickSql, placeTableSql } from './places.js';
 import { minimumWageTableSql, municipalDialect, MUNICIPAL_FILES, type MunicipalFile } from './reference.js';
-import { DATA_END, PROGRAMME_RATE, PROGRAMME_TARGET, RECIPIENTS_PER_INHABITANT, SCALES, type ScaleName } from './scales.js';
+import {
+  DATA_END,
+  PROGRAMME_RATE,
+  PROGRAMME_TARGET,
+  RECIPIENTS_PER_INHABITANT,
+  SCALES,
+  type ScaleName,
+} from './scales.js';
 import { truthMetrics } from './truthMetrics.js';
 import { roundSeconds } from '../../pipeline/core/elapsed.js';
 
@@ -48,10 +55,19 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const output = await StageOutput.create({
     stage: 'generate',
     outDir: options.outDir,
-    parameters: { scale: options.scale, seed: options.seed, persons, defects: options.defects.name, defectRates: options.defects.rates },
+    parameters: {
+      scale: options.scale,
+      seed: options.seed,
+      persons,
+      defects: options.defects.name,
+      defectRates: options.defects.rates,
+    },
     definitions: [{ name: 'generator', version: '1' }],
   });
-  const duck = await Duck.open({ tempDirectory: join(output.scratchDir, 'spill'), ...(options.memoryLimit === undefined ? {} : { memoryLimit: options.memoryLimit }) });
+  const duck = await Duck.open({
+    tempDirectory: join(output.scratchDir, 'spill'),
+    ...(options.memoryLimit === undefined ? {} : { memoryLimit: options.memoryLimit }),
+  });
   try {
     await duck.run(`ATTACH ${sqlString(join(output.scratchDir, 'generate.duckdb'))} AS generator; USE generator;`);
     const step = async (name: string, work: () => Promise<void>) => {
@@ -105,7 +121,11 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       await duck.runFile(sql('exports.sql'), {
         ...common,
         rowDefect: defectCase("rnd(row_key, 0, 'defect')", options.defects.rates, ROW_DEFECTS),
-        jobDefect: defectCase("rnd(j.person_id, j.job_no, 'defect')", options.defects.rates, ['lost_leading_zero', 'bsn_spaces', 'bsn_dots']),
+        jobDefect: defectCase("rnd(j.person_id, j.job_no, 'defect')", options.defects.rates, [
+          'lost_leading_zero',
+          'bsn_spaces',
+          'bsn_dots',
+        ]),
         duplicateRate: String(options.defects.rates.duplicate_row),
         overlapRate: String(options.defects.rates.overlapping_period),
         emptyLineRate: String(options.defects.rates.empty_line),
@@ -118,10 +138,18 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
         SELECT greatest(start_date, coalesce(end_date, start_date)) AS d FROM period
         UNION ALL SELECT greatest(start_date, coalesce(end_date, start_date)) FROM job WHERE person_id IN (SELECT person_id FROM recipient))`),
     );
-    await step('truth', () => duck.runFile(sql('truth.sql'), { ...common, observationEnd, lossyKinds: LOSSY_DEFECTS.map(sqlString).join(', ') }));
+    await step('truth', () =>
+      duck.runFile(sql('truth.sql'), {
+        ...common,
+        observationEnd,
+        lossyKinds: LOSSY_DEFECTS.map(sqlString).join(', '),
+      }),
+    );
 
     await step('write', async () => {
-      const files = await duck.rows<{ source: string; file: string; rows: bigint; byte_order_mark: boolean }>('SELECT * FROM export_file');
+      const files = await duck.rows<{ source: string; file: string; rows: bigint; byte_order_mark: boolean }>(
+        'SELECT * FROM export_file',
+      );
       for (const city of CITY_NAMES) {
         for (const file of Object.keys(MUNICIPAL_FILES) as MunicipalFile[]) {
           const entry = files.find((f) => f.source === city && f.file === file);
@@ -137,11 +165,18 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
           output.declareRows(relative, Number(entry?.rows ?? 0));
         }
       }
-      const copy = async (query: string, relative: string) => duck.run(`COPY (${query}) TO ${sqlString(await output.file(relative))} (FORMAT parquet)`);
-      await copy('SELECT bsn, birth_date, sex, municipality_code, postcode, house_number FROM person ORDER BY person_id', 'microdata/persons.parquet');
+      const copy = async (query: string, relative: string) =>
+        duck.run(`COPY (${query}) TO ${sqlString(await output.file(relative))} (FORMAT parquet)`);
+      await copy(
+        'SELECT bsn, birth_date, sex, municipality_code, postcode, house_number FROM person ORDER BY person_id',
+        'microdata/persons.parquet',
+      );
       // job_out was written in row order and DuckDB preserves insertion order
       // on a plain scan: sorting its ~150M national rows again ran out of memory.
-      await copy('SELECT bsn, employer_id, start_date, end_date, contract_type, hours_per_week, hourly_wage FROM job_out', 'microdata/jobs.parquet');
+      await copy(
+        'SELECT bsn, employer_id, start_date, end_date, contract_type, hours_per_week, hourly_wage FROM job_out',
+        'microdata/jobs.parquet',
+      );
       await copy(
         `SELECT p.person_id, p.bsn, p.birth_date, p.sex, p.municipality_code, p.postcode, p.house_number, p.household_type, p.district,
            r.person_id IS NOT NULL AS recipient
@@ -162,7 +197,9 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       `SELECT (SELECT count(*) FROM person) AS persons, (SELECT count(*) FROM recipient) AS recipients,
               (SELECT count(*) FROM truth_spell) AS spells, (SELECT count(*) FROM job_out) AS jobs`,
     );
-    const defects = await duck.jsonRows<{ kind: string; n: number }>('SELECT kind, count(*) AS n FROM ledger GROUP BY kind ORDER BY kind');
+    const defects = await duck.jsonRows<{ kind: string; n: number }>(
+      'SELECT kind, count(*) AS n FROM ledger GROUP BY kind ORDER BY kind',
+    );
     const result: GenerateResult = { ...counts[0]!, observationEnd };
     output.setSummary('population', result);
     output.setSummary('defects', Object.fromEntries(defects.map((d) => [d.kind, Number(d.n)])));
@@ -186,7 +223,8 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
  */
 export function bsnPermutation(seed: number): { bsnA: number; bsnB: number } {
   const digest = sha256(utf8ToBytes(`boldlink/generate/bsn/${seed}`));
-  const word = (offset: number) => ((digest[offset]! << 24) | (digest[offset + 1]! << 16) | (digest[offset + 2]! << 8) | digest[offset + 3]!) >>> 0;
+  const word = (offset: number) =>
+    ((digest[offset]! << 24) | (digest[offset + 1]! << 16) | (digest[offset + 2]! << 8) | digest[offset + 3]!) >>> 0;
   let a = 10_000_001 + 2 * (word(0) % 40_000_000);
   if (a % 5 === 0) a += 2;
   return { bsnA: a, bsnB: word(4) % 100_000_000 };
@@ -203,4 +241,3 @@ function defectCase(draw: string, rates: DefectRates, kinds: readonly (typeof RO
   }
   return branches.length === 0 ? 'NULL::VARCHAR' : `CASE ${branches.join(' ')} END`;
 }
-

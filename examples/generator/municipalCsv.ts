@@ -12,14 +12,17 @@ const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
  * Windows-1252 (or, for a file dirtied with a byte-order mark, as UTF-8 with
  * a BOM), header first. Nothing is held in memory beyond a stream chunk.
  */
-export async function writeMunicipalCsv(duck: Duck, options: {
-  readonly source: string;
-  readonly file: string;
-  readonly header: string;
-  readonly byteOrderMark: boolean;
-  readonly scratchPath: string;
-  readonly outPath: string;
-}): Promise<void> {
+export async function writeMunicipalCsv(
+  duck: Duck,
+  options: {
+    readonly source: string;
+    readonly file: string;
+    readonly header: string;
+    readonly byteOrderMark: boolean;
+    readonly scratchPath: string;
+    readonly outPath: string;
+  },
+): Promise<void> {
   await duck.run(
     `COPY (SELECT line FROM export_row WHERE source = ${sqlString(options.source)} AND file = ${sqlString(options.file)} ORDER BY row)
      TO ${sqlString(options.scratchPath)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x1f')`,
@@ -43,7 +46,8 @@ function concat(...streams: Readable[]): Readable {
   return Readable.from(
     (async function* () {
       for (const stream of streams) {
-        for await (const chunk of stream) yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer);
+        for await (const chunk of stream)
+          yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer);
       }
     })(),
   );

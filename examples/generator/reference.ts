@@ -8,22 +8,33 @@ import { mappingFile, type MappingFile } from '../../schemas/mapping.js';
 export const MINIMUM_WAGE_FILE = projectPath('examples', 'reference', 'minimum-wage.json');
 export const GEMEENTE_MAPPING_FILE = projectPath('examples', 'mappings', 'gemeente.json');
 
-const minimumWage = z.object({
-  format: z.literal('boldlink-reference/minimum-wage/v1'),
-  hourly: z.record(z.string().regex(/^\d{4}$/), z.number().positive()),
-}).passthrough();
+const minimumWage = z
+  .object({
+    format: z.literal('boldlink-reference/minimum-wage/v1'),
+    hourly: z.record(z.string().regex(/^\d{4}$/), z.number().positive()),
+  })
+  .passthrough();
 
 async function readJson(file: string): Promise<unknown> {
   try {
     return JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw DataError.single('REFERENCE_INVALID', { file, rule: 'reference.read', message: `cannot read reference data (${(error as Error).message})` });
+    throw DataError.single('REFERENCE_INVALID', {
+      file,
+      rule: 'reference.read',
+      message: `cannot read reference data (${(error as Error).message})`,
+    });
   }
 }
 
 function invalid(file: string, error: z.ZodError): DataError {
   const issue = error.issues[0];
-  return DataError.single('REFERENCE_INVALID', { file, column: issue?.path.join('.') ?? '', rule: 'reference.schema', message: issue?.message ?? 'invalid reference file' });
+  return DataError.single('REFERENCE_INVALID', {
+    file,
+    column: issue?.path.join('.') ?? '',
+    rule: 'reference.schema',
+    message: issue?.message ?? 'invalid reference file',
+  });
 }
 
 /** `CREATE TABLE wml(year, hourly)` from the shipped minimum-wage reference. */
@@ -36,9 +47,15 @@ export async function minimumWageTableSql(): Promise<string> {
 
 /** The canonical columns of each municipal file, in the order the export writes them. */
 export const MUNICIPAL_FILES = {
-  'clienten.csv': { table: 'clients', columns: ['bsn', 'birth_date', 'sex', 'postcode', 'house_number', 'district', 'household_type'] },
+  'clienten.csv': {
+    table: 'clients',
+    columns: ['bsn', 'birth_date', 'sex', 'postcode', 'house_number', 'district', 'household_type'],
+  },
   'uitkeringen.csv': { table: 'benefits', columns: ['bsn', 'benefit_type', 'start_date', 'end_date', 'end_reason'] },
-  'trajecten.csv': { table: 'interventions', columns: ['bsn', 'programme', 'arm', 'ladder_step', 'start_date', 'end_date'] },
+  'trajecten.csv': {
+    table: 'interventions',
+    columns: ['bsn', 'programme', 'arm', 'ladder_step', 'start_date', 'end_date'],
+  },
 } as const;
 export type MunicipalFile = keyof typeof MUNICIPAL_FILES;
 
@@ -49,8 +66,15 @@ const DEFECT_COLUMN: Record<MunicipalFile, Partial<Record<string, string>>> = {
   'trajecten.csv': { bsn: 'bsn', date: 'start_date', code: 'arm', end: 'end_date' },
 };
 const KIND_ROLE: Record<string, string> = {
-  lost_leading_zero: 'bsn', bsn_spaces: 'bsn', bsn_dots: 'bsn', wrong_elfproef: 'bsn', missing_bsn: 'bsn',
-  unparsable_date: 'date', unknown_code: 'code', stray_quote: 'code', end_before_start: 'end',
+  lost_leading_zero: 'bsn',
+  bsn_spaces: 'bsn',
+  bsn_dots: 'bsn',
+  wrong_elfproef: 'bsn',
+  missing_bsn: 'bsn',
+  unparsable_date: 'date',
+  unknown_code: 'code',
+  stray_quote: 'code',
+  end_before_start: 'end',
 };
 
 export interface MunicipalDialect {
@@ -71,16 +95,28 @@ export async function municipalDialect(): Promise<MunicipalDialect> {
   const headerOf = (table: string, canonical: string): string => {
     const columns = mapping.tables[table as keyof MappingFile['tables']]?.columns ?? {};
     const header = Object.entries(columns).find(([, c]) => c === canonical)?.[0];
-    if (header === undefined) throw DataError.single('REFERENCE_INVALID', { file: GEMEENTE_MAPPING_FILE, column: `tables.${table}.columns`, rule: 'mapping.column', message: `no header maps to '${canonical}'` });
+    if (header === undefined)
+      throw DataError.single('REFERENCE_INVALID', {
+        file: GEMEENTE_MAPPING_FILE,
+        column: `tables.${table}.columns`,
+        rule: 'mapping.column',
+        message: `no header maps to '${canonical}'`,
+      });
     return header;
   };
   const headers = {} as Record<MunicipalFile, string>;
   const columnCases: string[] = [];
-  for (const [file, spec] of Object.entries(MUNICIPAL_FILES) as [MunicipalFile, (typeof MUNICIPAL_FILES)[MunicipalFile]][]) {
+  for (const [file, spec] of Object.entries(MUNICIPAL_FILES) as [
+    MunicipalFile,
+    (typeof MUNICIPAL_FILES)[MunicipalFile],
+  ][]) {
     headers[file] = spec.columns.map((c) => headerOf(spec.table, c)).join(';');
     for (const [kind, role] of Object.entries(KIND_ROLE)) {
       const canonical = DEFECT_COLUMN[file][role];
-      if (canonical !== undefined) columnCases.push(`WHEN file = ${sqlString(file)} AND kind = ${sqlString(kind)} THEN ${sqlString(headerOf(spec.table, canonical))}`);
+      if (canonical !== undefined)
+        columnCases.push(
+          `WHEN file = ${sqlString(file)} AND kind = ${sqlString(kind)} THEN ${sqlString(headerOf(spec.table, canonical))}`,
+        );
     }
   }
   const labelMacro = (name: string, table: string, column: string): string => {

@@ -29,8 +29,12 @@ export async function truthMetrics(duck: Duck, observationEnd: string): Promise<
   const rows = async (query: string) => (await duck.jsonRows<Record<string, unknown>>(query)).map(countsAsNumbers);
   const by = async (dimension: string) =>
     rows(`SELECT ${dimension}, ${outflowMeasures} FROM ${outflows} GROUP BY ALL ORDER BY ALL`);
-  const totals = await rows(`SELECT (SELECT count(*) FROM truth_spell) AS spells, (SELECT count(DISTINCT person_id) FROM truth_spell) AS persons, ${outflowMeasures} FROM ${outflows}`);
-  const firstJobContract = await rows(`SELECT first_contract_type AS contract_type, count(*) AS first_jobs FROM truth_spell WHERE to_work GROUP BY ALL ORDER BY ALL`);
+  const totals = await rows(
+    `SELECT (SELECT count(*) FROM truth_spell) AS spells, (SELECT count(DISTINCT person_id) FROM truth_spell) AS persons, ${outflowMeasures} FROM ${outflows}`,
+  );
+  const firstJobContract = await rows(
+    `SELECT first_contract_type AS contract_type, count(*) AS first_jobs FROM truth_spell WHERE to_work GROUP BY ALL ORDER BY ALL`,
+  );
   const programme = await rows(`
     SELECT programme, cohort::VARCHAR AS cohort, arm, count(*) AS assigned, count(*) FILTER (ended_within_12m) AS ended_within_12m,
       count(*) FILTER (censored) AS censored, count(*) FILTER (durable) AS durable, count(*) FILTER (durable IS NOT NULL) AS durable_known
@@ -55,7 +59,8 @@ export async function truthMetrics(duck: Duck, observationEnd: string): Promise<
     observationEnd,
     conventions: {
       age: 'whole years from the first day of the birth month, on the end date for outflows, else on the start date',
-      nulls: 'to_work and censored are NULL when the spell has no outflow; revolving and durable are NULL when not an outflow or censored; first_* are NULL without outflow to work; first_lasted_12m is NULL when the first job is ongoing and start + 12 months > T',
+      nulls:
+        'to_work and censored are NULL when the spell has no outflow; revolving and durable are NULL when not an outflow or censored; first_* are NULL without outflow to work; first_lasted_12m is NULL when the first job is ongoing and start + 12 months > T',
       ageBands: '18-26, 27-34, then 10-year bands 35-44, 45-54, …',
     },
     totals: totals[0],
@@ -76,6 +81,25 @@ export async function truthMetrics(duck: Duck, observationEnd: string): Promise<
 
 /** DuckDB hands BIGINT counts to JSON as strings; counts are numbers in metrics.json. Dimension values stay strings. */
 function countsAsNumbers(row: Record<string, unknown>): Record<string, unknown> {
-  const dimensions = new Set(['cohort', 'age_group', 'age_band', 'municipality', 'sex', 'household_type', 'benefit_type', 'contract_type', 'programme', 'arm', 'source', 'file', 'kind']);
-  return Object.fromEntries(Object.entries(row).map(([key, value]) => [key, !dimensions.has(key) && typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value]));
+  const dimensions = new Set([
+    'cohort',
+    'age_group',
+    'age_band',
+    'municipality',
+    'sex',
+    'household_type',
+    'benefit_type',
+    'contract_type',
+    'programme',
+    'arm',
+    'source',
+    'file',
+    'kind',
+  ]);
+  return Object.fromEntries(
+    Object.entries(row).map(([key, value]) => [
+      key,
+      !dimensions.has(key) && typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value,
+    ]),
+  );
 }

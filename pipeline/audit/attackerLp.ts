@@ -62,7 +62,12 @@ async function loadHighs(): Promise<Highs> {
  * and maximum, so every finding's width is exact. Without `enough`, every
  * target's interval is exact.
  */
-export async function attackerIntervals(bounds: ReadonlyMap<string, CellBounds>, equations: readonly Equation[], targets: readonly string[], enough = Infinity): Promise<LpOutcome> {
+export async function attackerIntervals(
+  bounds: ReadonlyMap<string, CellBounds>,
+  equations: readonly Equation[],
+  targets: readonly string[],
+  enough = Infinity,
+): Promise<LpOutcome> {
   const isFixed = (key: string) => {
     const b = bounds.get(key);
     return b !== undefined && b.upper - b.lower <= TOLERANCE;
@@ -132,7 +137,15 @@ export async function attackerIntervals(bounds: ReadonlyMap<string, CellBounds>,
     const started = performance.now();
     const solved = solveSystem(highs, system, bounds, systemTargets, enough);
     programmesSolved += solved.programmes;
-    log().debug({ equations: system.length, targets: systemTargets.length, programmes: solved.programmes, ms: Math.round(performance.now() - started) }, 'audit: attacker system solved');
+    log().debug(
+      {
+        equations: system.length,
+        targets: systemTargets.length,
+        programmes: solved.programmes,
+        ms: Math.round(performance.now() - started),
+      },
+      'audit: attacker system solved',
+    );
     if (solved.intervals === null) {
       inconsistent.push({ origin: system[0]?.origin ?? 'released table', cells: systemTargets });
       continue;
@@ -147,7 +160,13 @@ export async function attackerIntervals(bounds: ReadonlyMap<string, CellBounds>,
  * objective changes between programmes, so each solve starts from the last
  * basis instead of re-reading the model. Null when the system has no solution.
  */
-function solveSystem(highs: Highs, system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>, targets: readonly string[], enough: number): { intervals: Map<string, Interval> | null; programmes: number } {
+function solveSystem(
+  highs: Highs,
+  system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[],
+  bounds: ReadonlyMap<string, CellBounds>,
+  targets: readonly string[],
+  enough: number,
+): { intervals: Map<string, Interval> | null; programmes: number } {
   const { model, columns } = systemModel(highs, system, bounds);
   let programmes = 0;
   try {
@@ -220,7 +239,10 @@ function solveSystem(highs: Highs, system: readonly { vars: { key: string; coeff
         if (code === status.unbounded) return sense === maximize ? Infinity : -Infinity;
         // Presolve could not tell infeasible from unbounded, or stopped early: settle it with a fresh solve without presolve.
         const { text, names } = lpText(system, bounds);
-        return solveOnce(highs, `${sense === maximize ? 'Maximize' : 'Minimize'}\n obj: ${names.get(target) ?? 'x0'}\n${text.slice(text.indexOf('Subject To'))}`);
+        return solveOnce(
+          highs,
+          `${sense === maximize ? 'Maximize' : 'Minimize'}\n obj: ${names.get(target) ?? 'x0'}\n${text.slice(text.indexOf('Subject To'))}`,
+        );
       };
       if (known !== undefined) {
         // The probes have pushed every target down already; the top is what is still unknown.
@@ -270,12 +292,23 @@ function solveSystem(highs: Highs, system: readonly { vars: { key: string; coeff
  * cell reached one, no target can grow without limit (a direction raising one
  * would have raised the sum further), so there is no need to look for one.
  */
-function probe(highs: Highs, model: Model, system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>, columns: ReadonlyMap<string, number>, targetCols: readonly number[], enough: number, remember: () => void, settled: (col: number) => boolean): { programmes: number; ceilingReached: boolean } {
+function probe(
+  highs: Highs,
+  model: Model,
+  system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[],
+  bounds: ReadonlyMap<string, CellBounds>,
+  columns: ReadonlyMap<string, number>,
+  targetCols: readonly number[],
+  enough: number,
+  remember: () => void,
+  settled: (col: number) => boolean,
+): { programmes: number; ceilingReached: boolean } {
   let largest = 0;
   for (const eq of system) largest = Math.max(largest, Math.abs(eq.rhs));
   for (const key of columns.keys()) {
     const b = bounds.get(key);
-    if (b !== undefined) largest = Math.max(largest, Math.abs(b.lower), Number.isFinite(b.upper) ? Math.abs(b.upper) : 0);
+    if (b !== undefined)
+      largest = Math.max(largest, Math.abs(b.lower), Number.isFinite(b.upper) ? Math.abs(b.upper) : 0);
   }
   const ceiling = 2 * largest + 4 * enough + 100;
   const unbounded: { col: number; lower: number; ceiling: number }[] = [];
@@ -302,7 +335,9 @@ function probe(highs: Highs, model: Model, system: readonly { vars: { key: strin
         remember();
         if (round === 0 && sense === maximize) {
           const values = model.getSolution().colValue;
-          ceilingReached = unbounded.some(({ col, ceiling: top }) => (values[col] ?? top) >= top - 1e-3 * Math.max(1, top));
+          ceilingReached = unbounded.some(
+            ({ col, ceiling: top }) => (values[col] ?? top) >= top - 1e-3 * Math.max(1, top),
+          );
         }
       }
       for (const col of open) model.changeColCost(col, 0);
@@ -327,7 +362,12 @@ function probe(highs: Highs, model: Model, system: readonly { vars: { key: strin
  * add up, so one programme (maximise Σ min(d_t, 1)) finds a direction that
  * raises every target that has one. Valid only for a system with a solution.
  */
-function targetsUnboundedAbove(highs: Highs, system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>, targets: readonly string[]): Set<string> {
+function targetsUnboundedAbove(
+  highs: Highs,
+  system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[],
+  bounds: ReadonlyMap<string, CellBounds>,
+  targets: readonly string[],
+): Set<string> {
   const names = new Map<string, string>();
   const name = (key: string) => {
     let n = names.get(key);
@@ -337,10 +377,15 @@ function targetsUnboundedAbove(highs: Highs, system: readonly { vars: { key: str
     }
     return n;
   };
-  const rows = system.map((eq, i) => ` c${i}: ${eq.vars.map((v, j) => `${v.coefficient < 0 ? '-' : j === 0 ? '' : '+'} ${Math.abs(v.coefficient)} ${name(v.key)}`).join(' ')} = 0`);
+  const rows = system.map(
+    (eq, i) =>
+      ` c${i}: ${eq.vars.map((v, j) => `${v.coefficient < 0 ? '-' : j === 0 ? '' : '+'} ${Math.abs(v.coefficient)} ${name(v.key)}`).join(' ')} = 0`,
+  );
   const inSystem = targets.filter((t) => names.has(t));
   inSystem.forEach((t, i) => rows.push(` r${i}: z${i} - ${name(t)} <= 0`));
-  const boundLines = [...names].map(([key, n]) => (Number.isFinite(bounds.get(key)?.upper ?? Infinity) ? ` ${n} = 0` : ` ${n} >= 0`));
+  const boundLines = [...names].map(([key, n]) =>
+    Number.isFinite(bounds.get(key)?.upper ?? Infinity) ? ` ${n} = 0` : ` ${n} >= 0`,
+  );
   inSystem.forEach((_, i) => boundLines.push(` 0 <= z${i} <= 1`));
   const text = `Maximize\n obj: ${inSystem.map((_, i) => `z${i}`).join(' + ') || '0 d0'}\nSubject To\n${rows.join('\n')}\nBounds\n${boundLines.join('\n')}\nEnd\n`;
   const found = new Set<string>();
@@ -365,7 +410,11 @@ function targetsUnboundedAbove(highs: Highs, system: readonly { vars: { key: str
  * parse): a column per cell in order of first appearance, a row per equation
  * fixed to its right-hand side, every cost zero until a programme sets one.
  */
-function systemModel(highs: Highs, system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>): { model: Model; columns: Map<string, number> } {
+function systemModel(
+  highs: Highs,
+  system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[],
+  bounds: ReadonlyMap<string, CellBounds>,
+): { model: Model; columns: Map<string, number> } {
   const columns = new Map<string, number>();
   const starts = [0];
   const indices: number[] = [];
@@ -408,7 +457,10 @@ function systemModel(highs: Highs, system: readonly { vars: { key: string; coeff
   return { model, columns };
 }
 
-function lpText(system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[], bounds: ReadonlyMap<string, CellBounds>): { text: string; names: Map<string, string> } {
+function lpText(
+  system: readonly { vars: { key: string; coefficient: number }[]; rhs: number }[],
+  bounds: ReadonlyMap<string, CellBounds>,
+): { text: string; names: Map<string, string> } {
   const names = new Map<string, string>();
   const name = (key: string) => {
     let n = names.get(key);
@@ -418,7 +470,10 @@ function lpText(system: readonly { vars: { key: string; coefficient: number }[];
     }
     return n;
   };
-  const rows = system.map((eq, i) => ` c${i}: ${eq.vars.map((v, j) => `${v.coefficient < 0 ? '-' : j === 0 ? '' : '+'} ${Math.abs(v.coefficient)} ${name(v.key)}`).join(' ')} = ${eq.rhs}`);
+  const rows = system.map(
+    (eq, i) =>
+      ` c${i}: ${eq.vars.map((v, j) => `${v.coefficient < 0 ? '-' : j === 0 ? '' : '+'} ${Math.abs(v.coefficient)} ${name(v.key)}`).join(' ')} = ${eq.rhs}`,
+  );
   const boundLines = [...names].map(([key, n]) => {
     const b = bounds.get(key) ?? { lower: 0, upper: Infinity };
     return Number.isFinite(b.upper) ? ` ${b.lower} <= ${n} <= ${b.upper}` : ` ${n} >= ${b.lower}`;

@@ -42,7 +42,13 @@ export function attackerSystem(tables: readonly ReleasedTable[], rules: Disclosu
       for (const row of table.rows) {
         const key = cellKey(population, measure.column, row.dims);
         const list = occurrences.get(key) ?? [];
-        list.push({ table, column: measure.column, dims: row.dims, status: row.statuses[measure.column] ?? '', value: row.values[measure.column] ?? null });
+        list.push({
+          table,
+          column: measure.column,
+          dims: row.dims,
+          status: row.statuses[measure.column] ?? '',
+          value: row.values[measure.column] ?? null,
+        });
         occurrences.set(key, list);
       }
       equations.push(...marginEquations(table, population, measure.column));
@@ -57,7 +63,15 @@ export function attackerSystem(tables: readonly ReleasedTable[], rules: Disclosu
     const values = new Set(published.map((o) => o.value));
     if (values.size > 1) {
       const first = published[0] as Occurrence;
-      found.push(finding('release', 'release.inconsistent-shared-cell', first.table.file, `The same cell is published with different values in ${published.length} places (${[...new Set(published.map((o) => o.table.name))].join(', ')}).`, { column: first.column, cell: { ...first.dims }, count: published.length }));
+      found.push(
+        finding(
+          'release',
+          'release.inconsistent-shared-cell',
+          first.table.file,
+          `The same cell is published with different values in ${published.length} places (${[...new Set(published.map((o) => o.table.name))].join(', ')}).`,
+          { column: first.column, cell: { ...first.dims }, count: published.length },
+        ),
+      );
     }
     const fixed = published[0]?.value;
     const rounded = list.find((o) => o.status === 'rounded' && o.value !== null)?.value;
@@ -81,7 +95,10 @@ function relationEquations(table: ReleasedTable, population: string): Equation[]
     for (const row of table.rows) {
       equations.push({
         origin: `${table.name}: ${relation.total} = ${relation.parts.join(' + ')}`,
-        terms: [...relation.parts.map((p) => ({ key: cellKey(population, p, row.dims), coefficient: 1 })), { key: cellKey(population, relation.total, row.dims), coefficient: -1 }],
+        terms: [
+          ...relation.parts.map((p) => ({ key: cellKey(population, p, row.dims), coefficient: 1 })),
+          { key: cellKey(population, relation.total, row.dims), coefficient: -1 },
+        ],
       });
     }
   }
@@ -108,9 +125,16 @@ function rateBounds(table: ReleasedTable, population: string, bounds: Map<string
       const denominatorKey = cellKey(population, denominator, row.dims);
       const numerator = bounds.get(numeratorKey);
       const whole = bounds.get(denominatorKey);
-      if (known(numerator) && whole !== undefined && numerator.lower > whole.lower && numerator.lower <= whole.upper) bounds.set(denominatorKey, { lower: numerator.lower, upper: whole.upper });
+      if (known(numerator) && whole !== undefined && numerator.lower > whole.lower && numerator.lower <= whole.upper)
+        bounds.set(denominatorKey, { lower: numerator.lower, upper: whole.upper });
       const updated = bounds.get(denominatorKey);
-      if (known(updated) && numerator !== undefined && updated.upper < numerator.upper && updated.upper >= numerator.lower) bounds.set(numeratorKey, { lower: numerator.lower, upper: updated.upper });
+      if (
+        known(updated) &&
+        numerator !== undefined &&
+        updated.upper < numerator.upper &&
+        updated.upper >= numerator.lower
+      )
+        bounds.set(numeratorKey, { lower: numerator.lower, upper: updated.upper });
     }
   }
 }
@@ -119,7 +143,10 @@ function rateBounds(table: ReleasedTable, population: string, bounds: Map<string
 function marginEquations(table: ReleasedTable, population: string, measure: string): Equation[] {
   const equations: Equation[] = [];
   for (const dim of table.dimensions) {
-    const groups = new Map<string, { total: Readonly<Record<string, string>> | undefined; inner: Readonly<Record<string, string>>[] }>();
+    const groups = new Map<
+      string,
+      { total: Readonly<Record<string, string>> | undefined; inner: Readonly<Record<string, string>>[] }
+    >();
     for (const row of table.rows) {
       const others = JSON.stringify(table.dimensions.filter((d) => d !== dim).map((d) => row.dims[d]));
       const group = groups.get(others) ?? { total: undefined, inner: [] };
@@ -131,7 +158,10 @@ function marginEquations(table: ReleasedTable, population: string, measure: stri
       if (group.total === undefined || group.inner.length === 0) continue;
       equations.push({
         origin: `${table.name}: ${measure} over ${dim}`,
-        terms: [...group.inner.map((dims) => ({ key: cellKey(population, measure, dims), coefficient: 1 })), { key: cellKey(population, measure, group.total), coefficient: -1 }],
+        terms: [
+          ...group.inner.map((dims) => ({ key: cellKey(population, measure, dims), coefficient: 1 })),
+          { key: cellKey(population, measure, group.total), coefficient: -1 },
+        ],
       });
     }
   }

@@ -17,7 +17,12 @@ interface AttackerJob {
   readonly enough: number;
 }
 
-export async function attackerIntervalsOnThread(bounds: ReadonlyMap<string, CellBounds>, equations: readonly Equation[], targets: readonly string[], enough: number): Promise<LpOutcome> {
+export async function attackerIntervalsOnThread(
+  bounds: ReadonlyMap<string, CellBounds>,
+  equations: readonly Equation[],
+  targets: readonly string[],
+  enough: number,
+): Promise<LpOutcome> {
   const entry = workerEntry(import.meta.url);
   if (entry === undefined) return attackerIntervals(bounds, equations, targets, enough);
   // Two threads, each with every system but half the targets (every other one): the largest system's own
@@ -25,7 +30,11 @@ export async function attackerIntervalsOnThread(bounds: ReadonlyMap<string, Cell
   // changes only how wide a settled target is shown to be (it is at least `enough` either way); a target that
   // is not settled gets its exact interval on either.
   const shards = [0, 1].map((shard) => targets.filter((_, i) => i % 2 === shard));
-  const outcomes = await Promise.all(shards.map((shard) => onWorker(entry, { kind: 'boldlink-audit-attacker', bounds, equations, targets: shard, enough })));
+  const outcomes = await Promise.all(
+    shards.map((shard) =>
+      onWorker(entry, { kind: 'boldlink-audit-attacker', bounds, equations, targets: shard, enough }),
+    ),
+  );
   return mergeOutcomes(outcomes);
 }
 
@@ -58,7 +67,11 @@ function mergeOutcomes(outcomes: readonly LpOutcome[]): LpOutcome {
     }
     programmesSolved += outcome.programmesSolved;
   }
-  return { intervals, inconsistent: [...inconsistent].map(([origin, cells]) => ({ origin, cells: [...cells] })), programmesSolved };
+  return {
+    intervals,
+    inconsistent: [...inconsistent].map(([origin, cells]) => ({ origin, cells: [...cells] })),
+    programmesSolved,
+  };
 }
 
 if (!isMainThread && (workerData as Partial<AttackerJob> | null)?.kind === 'boldlink-audit-attacker') {

@@ -60,7 +60,13 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     const { integrity, quarantine, keys, leakage } = otherOutcome.value;
     const release = releaseOutcome.value;
 
-    const findings = sortFindings([...integrity.findings, ...quarantine, ...keys.findings, ...leakage.findings, ...release.findings]);
+    const findings = sortFindings([
+      ...integrity.findings,
+      ...quarantine,
+      ...keys.findings,
+      ...leakage.findings,
+      ...release.findings,
+    ]);
     return {
       format: AUDIT_REPORT_FORMAT,
       auditedAt: new Date().toISOString(),
@@ -89,5 +95,11 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
 }
 
 function sortFindings(findings: Finding[]): Finding[] {
-  return findings.sort((a, b) => CHECK_ORDER.indexOf(a.check) - CHECK_ORDER.indexOf(b.check) || a.file.localeCompare(b.file) || a.rule.localeCompare(b.rule) || (a.column ?? '').localeCompare(b.column ?? ''));
+  return findings.sort(
+    (a, b) =>
+      CHECK_ORDER.indexOf(a.check) - CHECK_ORDER.indexOf(b.check) ||
+      a.file.localeCompare(b.file) ||
+      a.rule.localeCompare(b.rule) ||
+      (a.column ?? '').localeCompare(b.column ?? ''),
+  );
 }

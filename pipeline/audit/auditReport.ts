@@ -49,13 +49,24 @@ export function countFindings(findings: readonly Finding[]): AuditReport['counts
     byCheck[f.check]++;
     byRule[f.rule] = (byRule[f.rule] ?? 0) + 1;
   }
-  return { findings: findings.length, byCheck, byRule: Object.fromEntries(Object.entries(byRule).sort(([a], [b]) => a.localeCompare(b))) };
+  return {
+    findings: findings.length,
+    byCheck,
+    byRule: Object.fromEntries(Object.entries(byRule).sort(([a], [b]) => a.localeCompare(b))),
+  };
 }
 
 /** "file, column 'x', cell municipality=rotterdam, year=Total" */
 export function findingLocation(f: Finding): string {
   const parts = [f.file];
   if (f.column !== undefined) parts.push(`column '${f.column}'`);
-  if (f.cell !== undefined) parts.push(`cell ${Object.entries(f.cell).map(([d, v]) => `${d}=${v}`).join(', ') || '(grand total)'}`);
+  if (f.cell !== undefined)
+    parts.push(
+      `cell ${
+        Object.entries(f.cell)
+          .map(([d, v]) => `${d}=${v}`)
+          .join(', ') || '(grand total)'
+      }`,
+    );
   return parts.join(', ');
 }

@@ -22,7 +22,11 @@ export function registerAudit(program: Command): void {
       '\nPrints the report on stdout (text, JSON or a self-contained HTML page) and exits 1 when there is any finding, 0 when clean.\n\nExamples:\n  boldlink audit --workspace run --keys keys\n  boldlink audit --workspace run --keys keys --format html > audit.html',
     )
     .action(async (raw: unknown) => {
-      const { workspace, keys, format } = parseCommandOptions(auditOptions, raw, (option, message) => `${option}: ${message} (use text, json or html).`);
+      const { workspace, keys, format } = parseCommandOptions(
+        auditOptions,
+        raw,
+        (option, message) => `${option}: ${message} (use text, json or html).`,
+      );
       const [{ runAudit }, { renderHtml }, { renderJson }, { renderText }] = await Promise.all([
         import('./audit.js'),
         import('./renderHtml.js'),
@@ -32,11 +36,18 @@ export function registerAudit(program: Command): void {
       await requireDirectory(workspace, '--workspace');
       if (keys !== undefined) await requireDirectory(keys, '--keys');
       const report = await runAudit({ workspace, ...(keys !== undefined ? { keysDir: keys } : {}) });
-      const rendered = format === 'json' ? renderJson(report) : format === 'html' ? renderHtml(report) : renderText(report);
-      await new Promise<void>((resolve, reject) => process.stdout.write(rendered, (error) => (error ? reject(error) : resolve())));
+      const rendered =
+        format === 'json' ? renderJson(report) : format === 'html' ? renderHtml(report) : renderText(report);
+      await new Promise<void>((resolve, reject) =>
+        process.stdout.write(rendered, (error) => (error ? reject(error) : resolve())),
+      );
       if (report.verdict === 'fail') {
-        const rules = Object.entries(report.counts.byRule).map(([rule, n]) => `${rule} ×${n}`).join(', ');
-        throw new AuditFindingError(`The audit of ${report.workspace} found ${report.counts.findings} problem(s): ${rules}. See the report for file, column and rule of each.`);
+        const rules = Object.entries(report.counts.byRule)
+          .map(([rule, n]) => `${rule} ×${n}`)
+          .join(', ');
+        throw new AuditFindingError(
+          `The audit of ${report.workspace} found ${report.counts.findings} problem(s): ${rules}. See the report for file, column and rule of each.`,
+        );
       }
     });
 }

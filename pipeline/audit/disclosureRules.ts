@@ -42,24 +42,78 @@ export interface DisclosureRules {
   readonly redactAtMost: number;
 }
 
-export const DESIGN_DEFAULTS = { minFrequency: 10, dominanceN: 2, dominanceK: 0.9, pPercent: 0.1, roundingBase: 5 } as const;
+export const DESIGN_DEFAULTS = {
+  minFrequency: 10,
+  dominanceN: 2,
+  dominanceK: 0.9,
+  pPercent: 0.1,
+  roundingBase: 5,
+} as const;
 
-const RATE_MINIMUM = ['rates.minimum', 'rates.min', 'rates.threshold', 'rates.minCount', 'rates.minFrequency', 'rate.threshold', 'rate.min', 'rateMinimum', 'rateThreshold', 'minRateCount'];
+const RATE_MINIMUM = [
+  'rates.minimum',
+  'rates.min',
+  'rates.threshold',
+  'rates.minCount',
+  'rates.minFrequency',
+  'rate.threshold',
+  'rate.min',
+  'rateMinimum',
+  'rateThreshold',
+  'minRateCount',
+];
 
-const CANDIDATES: Record<keyof Omit<DisclosureRules, 'source' | 'zerosAreSensitive' | 'roundingMethod' | 'roundingBelow' | 'roundingAbove' | 'redactAtMost'>, readonly string[]> = {
-  minFrequency: ['minFrequency', 'frequency.minPersons', 'frequency.threshold', 'frequency.minFrequency', 'frequency.min', 'counts.minFrequency', 'counts.threshold', 'counts.min', 'frequencyThreshold', 'threshold', 'minCount', 'minPersons'],
+const CANDIDATES: Record<
+  keyof Omit<
+    DisclosureRules,
+    'source' | 'zerosAreSensitive' | 'roundingMethod' | 'roundingBelow' | 'roundingAbove' | 'redactAtMost'
+  >,
+  readonly string[]
+> = {
+  minFrequency: [
+    'minFrequency',
+    'frequency.minPersons',
+    'frequency.threshold',
+    'frequency.minFrequency',
+    'frequency.min',
+    'counts.minFrequency',
+    'counts.threshold',
+    'counts.min',
+    'frequencyThreshold',
+    'threshold',
+    'minCount',
+    'minPersons',
+  ],
   rateNumerator: ['rates.minNumerator', 'rate.minNumerator', ...RATE_MINIMUM],
   rateDenominator: ['rates.minDenominator', 'rate.minDenominator', ...RATE_MINIMUM],
   rateComplement: ['rates.minComplement', 'rate.minComplement', ...RATE_MINIMUM],
   minContributors: ['magnitude.minContributors', 'minContributors', 'magnitude.minFrequency'],
   dominanceN: ['dominance.n', 'magnitude.dominance.n', 'magnitude.n', 'nk.n', 'dominanceN'],
-  dominanceK: ['dominance.k', 'dominance.kPercent', 'magnitude.dominance.k', 'magnitude.dominance.kPercent', 'magnitude.k', 'nk.k', 'dominanceK'],
+  dominanceK: [
+    'dominance.k',
+    'dominance.kPercent',
+    'magnitude.dominance.k',
+    'magnitude.dominance.kPercent',
+    'magnitude.k',
+    'nk.k',
+    'dominanceK',
+  ],
   pPercent: ['pRule.p', 'pPercent.p', 'p.percent', 'magnitude.p', 'magnitude.pPercent', 'pPercent', 'pRatio', 'p'],
-  protectionLevel: ['protectionLevel', 'protection.level', 'protection.width', 'frequency.protectionLevel', 'secondary.protectionLevel', 'secondary.protection'],
+  protectionLevel: [
+    'protectionLevel',
+    'protection.level',
+    'protection.width',
+    'frequency.protectionLevel',
+    'secondary.protectionLevel',
+    'secondary.protection',
+  ],
   roundingBase: ['rounding.base', 'roundingBase'],
 };
 
-export async function loadDisclosureRules(releaseManifests: readonly AuditedManifest[], workspaceRoot: string): Promise<DisclosureRules> {
+export async function loadDisclosureRules(
+  releaseManifests: readonly AuditedManifest[],
+  workspaceRoot: string,
+): Promise<DisclosureRules> {
   for (const manifest of releaseManifests) {
     const recorded = await recordedRules(manifest.parameters, workspaceRoot);
     if (recorded !== null) return rulesFrom(recorded.document, recorded.source);
@@ -93,14 +147,23 @@ export function rulesFrom(document: unknown, source: string): DisclosureRules {
  * whole numbers rounded half up, so to an even base b a published r stands for
  * r − b/2 … r + b/2 − 1, to an odd base for r − ⌊b/2⌋ … r + ⌊b/2⌋.
  */
-function roundingOf(document: unknown): Pick<DisclosureRules, 'roundingMethod' | 'roundingBase' | 'roundingBelow' | 'roundingAbove' | 'redactAtMost'> {
+function roundingOf(
+  document: unknown,
+): Pick<DisclosureRules, 'roundingMethod' | 'roundingBase' | 'roundingBelow' | 'roundingAbove' | 'redactAtMost'> {
   const method = at(document, 'rounding.method');
   const roundingMethod = typeof method === 'string' ? method : 'none';
-  if (roundingMethod === 'midpoint6') return { roundingMethod, roundingBase: 6, roundingBelow: 2, roundingAbove: 3, redactAtMost: 0 };
+  if (roundingMethod === 'midpoint6')
+    return { roundingMethod, roundingBase: 6, roundingBelow: 2, roundingAbove: 3, redactAtMost: 0 };
   const base = pick(document, CANDIDATES.roundingBase) ?? DESIGN_DEFAULTS.roundingBase;
   const half = Math.floor(base / 2);
   const redactAtMost = roundingMethod === 'redact-round' ? (pick(document, ['rounding.redactAtMost']) ?? 0) : 0;
-  return { roundingMethod, roundingBase: base, roundingBelow: half, roundingAbove: base % 2 === 0 ? half - 1 : half, redactAtMost };
+  return {
+    roundingMethod,
+    roundingBase: base,
+    roundingBelow: half,
+    roundingAbove: base % 2 === 0 ? half - 1 : half,
+    redactAtMost,
+  };
 }
 
 /**
@@ -112,19 +175,28 @@ function roundingOf(document: unknown): Pick<DisclosureRules, 'roundingMethod' |
 export function roundedInterval(published: number, rules: DisclosureRules): { lower: number; upper: number } {
   if (rules.roundingMethod === 'midpoint6' && published === 0) return { lower: 0, upper: 0 };
   if (rules.roundingMethod === 'redact-round') {
-    if (published === 0) return { lower: 0, upper: rules.redactAtMost >= rules.roundingBelow ? 0 : rules.roundingBelow };
-    return { lower: Math.max(rules.redactAtMost + 1, published - rules.roundingBelow), upper: published + rules.roundingAbove };
+    if (published === 0)
+      return { lower: 0, upper: rules.redactAtMost >= rules.roundingBelow ? 0 : rules.roundingBelow };
+    return {
+      lower: Math.max(rules.redactAtMost + 1, published - rules.roundingBelow),
+      upper: published + rules.roundingAbove,
+    };
   }
   return { lower: Math.max(0, published - rules.roundingBelow), upper: published + rules.roundingAbove };
 }
 
 /** The rules the release says it applied: an embedded rules object, or a rules file it names. */
-async function recordedRules(parameters: Record<string, unknown>, workspaceRoot: string): Promise<{ document: unknown; source: string } | null> {
+async function recordedRules(
+  parameters: Record<string, unknown>,
+  workspaceRoot: string,
+): Promise<{ document: unknown; source: string } | null> {
   for (const name of ['rules', 'ruleSet', 'disclosureRules', 'rulesFile', 'rulesPath']) {
     const value = parameters[name];
     if (typeof value === 'object' && value !== null) {
-      const inner = (value as Record<string, unknown>)['document'] ?? (value as Record<string, unknown>)['rules'] ?? value;
-      if (Object.keys(CANDIDATES).some((k) => pick(inner, CANDIDATES[k as keyof typeof CANDIDATES]) !== undefined)) return { document: inner, source: `the release manifest (parameters.${name})` };
+      const inner =
+        (value as Record<string, unknown>)['document'] ?? (value as Record<string, unknown>)['rules'] ?? value;
+      if (Object.keys(CANDIDATES).some((k) => pick(inner, CANDIDATES[k as keyof typeof CANDIDATES]) !== undefined))
+        return { document: inner, source: `the release manifest (parameters.${name})` };
       const path = (value as Record<string, unknown>)['path'] ?? (value as Record<string, unknown>)['file'];
       if (typeof path === 'string') {
         const found = await readRulesFile(path, workspaceRoot);
@@ -139,7 +211,10 @@ async function recordedRules(parameters: Record<string, unknown>, workspaceRoot:
   return null;
 }
 
-async function readRulesFile(path: string, workspaceRoot: string): Promise<{ document: unknown; source: string } | null> {
+async function readRulesFile(
+  path: string,
+  workspaceRoot: string,
+): Promise<{ document: unknown; source: string } | null> {
   const tries = isAbsolute(path) ? [path] : [path, join(workspaceRoot, path), projectPath(path)];
   for (const candidate of tries) {
     const document = await readJson(candidate);

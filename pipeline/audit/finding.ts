@@ -20,7 +20,13 @@ export interface Finding {
   readonly message: string;
 }
 
-export function finding(check: AuditCheck, rule: string, file: string, message: string, extra: { column?: string; cell?: Record<string, string>; count?: number } = {}): Finding {
+export function finding(
+  check: AuditCheck,
+  rule: string,
+  file: string,
+  message: string,
+  extra: { column?: string; cell?: Record<string, string>; count?: number } = {},
+): Finding {
   return {
     check,
     rule,

@@ -48,7 +48,10 @@ export async function checkIdentifierLeakage(workspace: Workspace, duck: Duck): 
   const collecting = performance.now();
   const collectingCpu = process.cpuUsage();
   await collectPseudonyms(workspace, duck);
-  log().debug({ ms: Math.round(performance.now() - collecting), cpuMs: cpuMs(collectingCpu) }, 'audit: pseudonyms collected');
+  log().debug(
+    { ms: Math.round(performance.now() - collecting), cpuMs: cpuMs(collectingCpu) },
+    'audit: pseudonyms collected',
+  );
   const findings: Finding[] = [];
   let columnsScanned = 0;
   let notScanned = 0;
@@ -64,15 +67,32 @@ export async function checkIdentifierLeakage(workspace: Workspace, duck: Duck): 
       columnsScanned += columns.all.length;
       const pseudonymColumns = file.area === 'source' ? [] : columns.textual;
       findings.push(...(await leakFindings(duck, file, columns, pseudonymColumns)));
-      log().debug({ file: file.name, columns: columns.all.length, ms: Math.round(performance.now() - started), cpuMs: cpuMs(cpu) }, 'audit: file scanned');
+      log().debug(
+        {
+          file: file.name,
+          columns: columns.all.length,
+          ms: Math.round(performance.now() - started),
+          cpuMs: cpuMs(cpu),
+        },
+        'audit: file scanned',
+      );
     } catch (error) {
       // A file the audit cannot read is a file it cannot vouch for; the reason may quote a cell, so it is not repeated.
       log().debug({ file: file.name, err: error }, 'audit: file could not be scanned');
-      findings.push(finding('leak', 'leak.unscannable', file.name, 'This file could not be read as a table or as text, so it could not be checked for identifiers.'));
+      findings.push(
+        finding(
+          'leak',
+          'leak.unscannable',
+          file.name,
+          'This file could not be read as a table or as text, so it could not be checked for identifiers.',
+        ),
+      );
     }
   }
   await duck.run('DROP TABLE IF EXISTS audit_file');
-  const counts = await duck.jsonRows<{ p1: number; f1: number; rid: number }>('SELECT count(*) FILTER (WHERE is_p1) AS p1, count(*) FILTER (WHERE is_f1) AS f1, count(*) FILTER (WHERE is_rid) AS rid FROM audit_pseudonym');
+  const counts = await duck.jsonRows<{ p1: number; f1: number; rid: number }>(
+    'SELECT count(*) FILTER (WHERE is_p1) AS p1, count(*) FILTER (WHERE is_f1) AS f1, count(*) FILTER (WHERE is_rid) AS rid FROM audit_pseudonym',
+  );
   const c = counts[0] ?? { p1: 0, f1: 0, rid: 0 };
   return {
     findings,
@@ -95,7 +115,8 @@ async function filesToScan(workspace: Workspace): Promise<ScannedFile[]> {
     const area = dir.stage === null ? 'release' : AREA_OF_STAGE[dir.stage];
     if (area === undefined) continue; // generate: synthetic raw source data, BSNs by design
     for (const file of [MANIFEST_NAME, ...dir.files]) {
-      const aggregate = area === 'release' || file.startsWith('tables/') || (dir.stage === 'metrics' && file !== 'spells.parquet');
+      const aggregate =
+        area === 'release' || file.startsWith('tables/') || (dir.stage === 'metrics' && file !== 'spells.parquet');
       files.push({ absPath: join(dir.absDir, file), name: workspaceFile(dir, file), inStage: file, area, aggregate });
     }
   }
@@ -104,7 +125,10 @@ async function filesToScan(workspace: Workspace): Promise<ScannedFile[]> {
     for (const file of await readdir(join(workspace.root, logDir), { recursive: true, withFileTypes: true })) {
       if (!file.isFile()) continue;
       const absPath = join(file.parentPath, file.name);
-      const inStage = absPath.slice(join(workspace.root, logDir).length + 1).split('\\').join('/');
+      const inStage = absPath
+        .slice(join(workspace.root, logDir).length + 1)
+        .split('\\')
+        .join('/');
       files.push({ absPath, name: `${logDir}/${inStage}`, inStage, area: 'linked', aggregate: true });
     }
   }
@@ -122,7 +146,10 @@ async function collectPseudonyms(workspace: Workspace, duck: Duck): Promise<void
     for (const file of dir.files.filter((f) => fileKind(f) === 'parquet')) {
       const path = join(dir.absDir, file);
       const names = await columnNames(duck, `read_parquet(${sqlString(path)})`);
-      if (names?.includes(column)) selects.push(`SELECT lower(CAST(${sqlIdent(column)} AS VARCHAR)) AS v, '${kind}' AS kind FROM read_parquet(${sqlString(path)}) WHERE ${sqlIdent(column)} IS NOT NULL`);
+      if (names?.includes(column))
+        selects.push(
+          `SELECT lower(CAST(${sqlIdent(column)} AS VARCHAR)) AS v, '${kind}' AS kind FROM read_parquet(${sqlString(path)}) WHERE ${sqlIdent(column)} IS NOT NULL`,
+        );
     }
   };
   for (const dir of workspace.stageDirs) {
@@ -133,7 +160,8 @@ async function collectPseudonyms(workspace: Workspace, duck: Duck): Promise<void
       await collect(dir, 'rid', 'rid');
     }
   }
-  const body = selects.length === 0 ? 'SELECT NULL::VARCHAR AS v, NULL::VARCHAR AS kind WHERE false' : selects.join(' UNION ALL ');
+  const body =
+    selects.length === 0 ? 'SELECT NULL::VARCHAR AS v, NULL::VARCHAR AS kind WHERE false' : selects.join(' UNION ALL ');
   await duck.run(`CREATE OR REPLACE TEMP TABLE audit_pseudonym AS
     SELECT v, bool_or(kind = 'p1') AS is_p1, bool_or(kind = 'f1') AS is_f1, bool_or(kind = 'rid') AS is_rid
     FROM (${body})
@@ -166,7 +194,10 @@ async function scanColumns(duck: Duck, file: ScannedFile): Promise<FileColumns |
   const kind = fileKind(path);
   if (kind === 'binary') return null;
   if (kind === 'parquet' || kind === 'csv' || (kind === 'json' && (await isJsonArray(path)))) {
-    const reader = kind === 'json' ? `read_json(${sqlString(path)}, format = 'array', maximum_object_size = 1073741824)` : tableSource(path, kind);
+    const reader =
+      kind === 'json'
+        ? `read_json(${sqlString(path)}, format = 'array', maximum_object_size = 1073741824)`
+        : tableSource(path, kind);
     // A CSV or JSON file is sniffed on every read; read it once into a table that both the DESCRIBE and the scan use.
     const source = kind === 'parquet' ? reader : await materialized(duck, reader);
     const described = source === null ? null : await describe(duck, source);
@@ -180,15 +211,23 @@ async function scanColumns(duck: Duck, file: ScannedFile): Promise<FileColumns |
         if (numeric && file.aggregate) continue;
         if (FRACTIONAL.test(c.type)) {
           // Only a whole number can be a BSN stored as a number; '12345678.5' is a wage sum, not an identifier.
-          all.push({ name: c.name, text: `CASE WHEN ${ident} = trunc(${ident}) AND abs(${ident}) >= 1e7 AND abs(${ident}) < 1e9 THEN CAST(CAST(${ident} AS BIGINT) AS VARCHAR) END` });
+          all.push({
+            name: c.name,
+            text: `CASE WHEN ${ident} = trunc(${ident}) AND abs(${ident}) >= 1e7 AND abs(${ident}) < 1e9 THEN CAST(CAST(${ident} AS BIGINT) AS VARCHAR) END`,
+          });
         } else if (INTEGER.test(c.type)) {
           // A whole number's text is one run of digits: only 8 or 9 of them can be a BSN.
-          all.push({ name: c.name, text: `CASE WHEN abs(TRY_CAST(${ident} AS DOUBLE)) BETWEEN 1e7 AND 999999999 THEN CAST(${ident} AS VARCHAR) END` });
+          all.push({
+            name: c.name,
+            text: `CASE WHEN abs(TRY_CAST(${ident} AS DOUBLE)) BETWEEN 1e7 AND 999999999 THEN CAST(${ident} AS VARCHAR) END`,
+          });
         } else {
           all.push({ name: c.name, text: atLeastEightCharacters(ident) });
         }
       }
-      const textual = described.filter((c) => TEXTUAL.test(c.type)).map((c) => ({ name: c.name, text: atLeastEightCharacters(sqlIdent(c.name)) }));
+      const textual = described
+        .filter((c) => TEXTUAL.test(c.type))
+        .map((c) => ({ name: c.name, text: atLeastEightCharacters(sqlIdent(c.name)) }));
       return { source, isTable: true, all, textual };
     }
   }
@@ -251,16 +290,36 @@ let leakScanSql: Promise<string> | undefined;
  * BSN-like values in `columns.all` and source pseudonyms or RIDs in
  * `pseudonymColumns`, in one read of the file (leakScan.sql).
  */
-async function leakFindings(duck: Duck, file: ScannedFile, columns: FileColumns, pseudonymColumns: readonly ScanColumn[]): Promise<Finding[]> {
+async function leakFindings(
+  duck: Duck,
+  file: ScannedFile,
+  columns: FileColumns,
+  pseudonymColumns: readonly ScanColumn[],
+): Promise<Finding[]> {
   if (columns.all.length === 0 && pseudonymColumns.length === 0) return [];
   // Each column once, under its own name; a column both searches cover is cast the same way for both.
   const scanned = new Map<string, ScanColumn>();
   for (const c of [...columns.all, ...pseudonymColumns]) if (!scanned.has(c.name)) scanned.set(c.name, c);
   const nameList = (list: readonly ScanColumn[]) => `[${list.map((c) => sqlString(c.name)).join(', ')}]::VARCHAR[]`;
-  const long = columns.isTable && Number(await duck.scalar<bigint>(`SELECT count(*) FROM ${columns.source}`)) >= LONG_FILE_ROWS;
-  const cells = long ? distinctCells([...scanned.values()], columns.source) : everyCell([...scanned.values()], columns.source);
-  const sql = fillSql(await (leakScanSql ??= readFile(besideModule(import.meta.url, 'leakScan.sql'), 'utf8')), { cells, bsnColumns: nameList(columns.all), pseudonymColumns: nameList(pseudonymColumns) });
-  const rows = await duck.jsonRows<{ column_name: string; cells_nine_digits: number; cells_eight_digits: number; p1_values: number; f1_values: number; rid_values: number; pseudonym_shaped: number }>(sql);
+  const long =
+    columns.isTable && Number(await duck.scalar<bigint>(`SELECT count(*) FROM ${columns.source}`)) >= LONG_FILE_ROWS;
+  const cells = long
+    ? distinctCells([...scanned.values()], columns.source)
+    : everyCell([...scanned.values()], columns.source);
+  const sql = fillSql(await (leakScanSql ??= readFile(besideModule(import.meta.url, 'leakScan.sql'), 'utf8')), {
+    cells,
+    bsnColumns: nameList(columns.all),
+    pseudonymColumns: nameList(pseudonymColumns),
+  });
+  const rows = await duck.jsonRows<{
+    column_name: string;
+    cells_nine_digits: number;
+    cells_eight_digits: number;
+    p1_values: number;
+    f1_values: number;
+    rid_values: number;
+    pseudonym_shaped: number;
+  }>(sql);
   const found: Finding[] = [];
   const where = file.area === 'release' ? 'release' : 'linked';
   const what = file.area === 'release' ? 'released output' : 'linked data (past the sources)';
@@ -270,16 +329,41 @@ async function leakFindings(duck: Duck, file: ScannedFile, columns: FileColumns,
     const add = (n: number, rule: string, message: string) => {
       if (n > 0) found.push(finding('leak', rule, file.name, message, { ...extra, count: Number(n) }));
     };
-    add(row.cells_nine_digits, 'leak.bsn', `${row.cells_nine_digits} ${plural(row.cells_nine_digits, 'value holds', 'values hold')} a 9-digit number that passes the elfproef (a BSN).`);
-    add(row.cells_eight_digits, 'leak.bsn-padded', `${row.cells_eight_digits} ${plural(row.cells_eight_digits, 'value holds', 'values hold')} an 8-digit number that passes the elfproef once its leading zero is restored (a BSN that lost its zero).`);
+    add(
+      row.cells_nine_digits,
+      'leak.bsn',
+      `${row.cells_nine_digits} ${plural(row.cells_nine_digits, 'value holds', 'values hold')} a 9-digit number that passes the elfproef (a BSN).`,
+    );
+    add(
+      row.cells_eight_digits,
+      'leak.bsn-padded',
+      `${row.cells_eight_digits} ${plural(row.cells_eight_digits, 'value holds', 'values hold')} an 8-digit number that passes the elfproef once its leading zero is restored (a BSN that lost its zero).`,
+    );
     if (file.area === 'source') continue;
-    add(row.p1_values, `leak.p1-in-${where}`, `${row.p1_values} source pseudonym (P1) ${plural(row.p1_values, 'value', 'values')} of the source outputs found in ${what}.`);
-    add(row.f1_values, `leak.f1-in-${where}`, `${row.f1_values} fallback pseudonym (F1) ${plural(row.f1_values, 'value', 'values')} of the source outputs found in ${what}.`);
+    add(
+      row.p1_values,
+      `leak.p1-in-${where}`,
+      `${row.p1_values} source pseudonym (P1) ${plural(row.p1_values, 'value', 'values')} of the source outputs found in ${what}.`,
+    );
+    add(
+      row.f1_values,
+      `leak.f1-in-${where}`,
+      `${row.f1_values} fallback pseudonym (F1) ${plural(row.f1_values, 'value', 'values')} of the source outputs found in ${what}.`,
+    );
     if (file.area === 'release') {
-      add(row.rid_values, 'leak.rid-in-release', `${row.rid_values} research pseudonym (RID) ${plural(row.rid_values, 'value', 'values')} of the link output found in the release.`);
+      add(
+        row.rid_values,
+        'leak.rid-in-release',
+        `${row.rid_values} research pseudonym (RID) ${plural(row.rid_values, 'value', 'values')} of the link output found in the release.`,
+      );
       const unknown = row.pseudonym_shaped - row.p1_values - row.f1_values - row.rid_values;
       // A released table has no business holding pseudonym-shaped values at all, even ones this run did not make.
-      if (columns.isTable) add(unknown, 'leak.pseudonym-shaped-in-release', `${unknown} ${plural(unknown, 'value', 'values')} shaped like a pseudonym (32 hex characters) in a released table.`);
+      if (columns.isTable)
+        add(
+          unknown,
+          'leak.pseudonym-shaped-in-release',
+          `${unknown} ${plural(unknown, 'value', 'values')} shaped like a pseudonym (32 hex characters) in a released table.`,
+        );
     }
   }
   return found;
@@ -295,7 +379,12 @@ const LONG_FILE_ROWS = 50_000;
  * a column (a person's pseudonym on each of their jobs, a contract type).
  */
 function distinctCells(columns: readonly ScanColumn[], source: string): string {
-  return columns.map((c) => `SELECT ${sqlString(c.name)} AS column_name, cell, count(*) AS n FROM (SELECT ${c.text} AS cell FROM ${source}) WHERE cell IS NOT NULL GROUP BY cell`).join('\n  UNION ALL\n  ');
+  return columns
+    .map(
+      (c) =>
+        `SELECT ${sqlString(c.name)} AS column_name, cell, count(*) AS n FROM (SELECT ${c.text} AS cell FROM ${source}) WHERE cell IS NOT NULL GROUP BY cell`,
+    )
+    .join('\n  UNION ALL\n  ');
 }
 
 /** A short file's cells one by one, in one read (UNPIVOT drops the NULLs). */

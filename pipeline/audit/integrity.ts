@@ -18,11 +18,25 @@ export async function checkIntegrity(workspace: Workspace, duck: Duck): Promise<
   let filesChecked = 0;
   let rowsRecounted = 0;
   if (workspace.stageDirs.length === 0) {
-    findings.push(finding('integrity', 'integrity.no-stage-directories', '.', 'No stage directory (a folder with manifest.json) was found in the workspace: there is nothing to vouch for. Check --workspace.'));
+    findings.push(
+      finding(
+        'integrity',
+        'integrity.no-stage-directories',
+        '.',
+        'No stage directory (a folder with manifest.json) was found in the workspace: there is nothing to vouch for. Check --workspace.',
+      ),
+    );
   }
   for (const dir of workspace.stageDirs) {
     if (dir.manifest === null) {
-      findings.push(finding('integrity', 'integrity.manifest-invalid', workspaceFile(dir, MANIFEST_NAME), `The manifest ${dir.manifestProblem ?? 'cannot be read'}; nothing in this directory can be vouched for.`));
+      findings.push(
+        finding(
+          'integrity',
+          'integrity.manifest-invalid',
+          workspaceFile(dir, MANIFEST_NAME),
+          `The manifest ${dir.manifestProblem ?? 'cannot be read'}; nothing in this directory can be vouched for.`,
+        ),
+      );
       continue;
     }
     const listed = new Set(dir.manifest.outputs.map((f) => f.path));
@@ -37,19 +51,55 @@ export async function checkIntegrity(workspace: Workspace, duck: Duck): Promise<
         continue;
       }
       filesChecked++;
-      if (size !== output.bytes) findings.push(finding('integrity', 'integrity.size', where, `Has ${size} bytes; the manifest says ${output.bytes} (changed after the stage ran).`));
+      if (size !== output.bytes)
+        findings.push(
+          finding(
+            'integrity',
+            'integrity.size',
+            where,
+            `Has ${size} bytes; the manifest says ${output.bytes} (changed after the stage ran).`,
+          ),
+        );
       // Hashing (this thread) and counting (DuckDB's threads) read the same file side by side.
-      const [sha256, counted] = await Promise.all([sha256Of(path), output.rows === null ? null : countRows(duck, path)]);
-      if (sha256 !== output.sha256) findings.push(finding('integrity', 'integrity.sha256', where, 'Does not match its sha256 in the manifest (changed after the stage ran).'));
+      const [sha256, counted] = await Promise.all([
+        sha256Of(path),
+        output.rows === null ? null : countRows(duck, path),
+      ]);
+      if (sha256 !== output.sha256)
+        findings.push(
+          finding(
+            'integrity',
+            'integrity.sha256',
+            where,
+            'Does not match its sha256 in the manifest (changed after the stage ran).',
+          ),
+        );
       if (output.rows !== null) {
         if (counted !== null) {
           rowsRecounted++;
-          if (counted !== output.rows) findings.push(finding('integrity', 'integrity.rows', where, `Holds ${counted} rows; the manifest says ${output.rows}.`, { count: Math.abs(counted - output.rows) }));
+          if (counted !== output.rows)
+            findings.push(
+              finding(
+                'integrity',
+                'integrity.rows',
+                where,
+                `Holds ${counted} rows; the manifest says ${output.rows}.`,
+                { count: Math.abs(counted - output.rows) },
+              ),
+            );
         }
       }
     }
     for (const file of dir.files) {
-      if (!listed.has(file)) findings.push(finding('integrity', 'integrity.unlisted-file', workspaceFile(dir, file), 'Present in the stage directory but not listed in its manifest (added after the stage ran).'));
+      if (!listed.has(file))
+        findings.push(
+          finding(
+            'integrity',
+            'integrity.unlisted-file',
+            workspaceFile(dir, file),
+            'Present in the stage directory but not listed in its manifest (added after the stage ran).',
+          ),
+        );
     }
     findings.push(...accountingFindings(dir));
     findings.push(...inputChainFindings(workspace, dir));
@@ -75,11 +125,27 @@ function accountingFindings(dir: StageDir): Finding[] {
   const found: Finding[] = [];
   for (const entry of manifest.accounting) {
     if (entry.rowsIn !== entry.rowsOut + entry.rowsQuarantined) {
-      found.push(finding('integrity', 'integrity.row-accounting', where, `Accounting for '${entry.scope}': ${entry.rowsIn} rows in but ${entry.rowsOut} out + ${entry.rowsQuarantined} quarantined.`, { count: Math.abs(entry.rowsIn - entry.rowsOut - entry.rowsQuarantined) }));
+      found.push(
+        finding(
+          'integrity',
+          'integrity.row-accounting',
+          where,
+          `Accounting for '${entry.scope}': ${entry.rowsIn} rows in but ${entry.rowsOut} out + ${entry.rowsQuarantined} quarantined.`,
+          { count: Math.abs(entry.rowsIn - entry.rowsOut - entry.rowsQuarantined) },
+        ),
+      );
     }
     const byReason = Object.values(entry.quarantinedByReason).reduce((s, n) => s + n, 0);
     if (byReason !== entry.rowsQuarantined) {
-      found.push(finding('integrity', 'integrity.row-accounting', where, `Accounting for '${entry.scope}': quarantine reasons add up to ${byReason}, not ${entry.rowsQuarantined}.`, { count: Math.abs(byReason - entry.rowsQuarantined) }));
+      found.push(
+        finding(
+          'integrity',
+          'integrity.row-accounting',
+          where,
+          `Accounting for '${entry.scope}': quarantine reasons add up to ${byReason}, not ${entry.rowsQuarantined}.`,
+          { count: Math.abs(byReason - entry.rowsQuarantined) },
+        ),
+      );
     }
   }
   if (manifest.stage === 'pseudonymize' && manifest.accounting.length > 0) {
@@ -87,7 +153,15 @@ function accountingFindings(dir: StageDir): Finding[] {
     const rowsOut = manifest.accounting.reduce((s, e) => s + e.rowsOut, 0);
     const written = manifest.outputs.filter((f) => f.path.endsWith('.parquet')).reduce((s, f) => s + (f.rows ?? 0), 0);
     if (rowsOut !== written) {
-      found.push(finding('integrity', 'integrity.row-accounting', where, `The accounting says ${rowsOut} rows went out, but the output tables hold ${written}.`, { count: Math.abs(rowsOut - written) }));
+      found.push(
+        finding(
+          'integrity',
+          'integrity.row-accounting',
+          where,
+          `The accounting says ${rowsOut} rows went out, but the output tables hold ${written}.`,
+          { count: Math.abs(rowsOut - written) },
+        ),
+      );
     }
   }
   return found;
@@ -100,13 +174,19 @@ function inputChainFindings(workspace: Workspace, dir: StageDir): Finding[] {
   return manifest.inputs
     .filter((input) => input.manifestSha256 !== undefined && !known.has(input.manifestSha256))
     .map((input) =>
-      finding('integrity', 'integrity.input-chain', workspaceFile(dir, MANIFEST_NAME), `Input '${input.path}' (a ${input.stage ?? 'stage'} output) is not in the workspace as this stage read it: no manifest here has the checksum it recorded (missing, or changed afterwards).`),
+      finding(
+        'integrity',
+        'integrity.input-chain',
+        workspaceFile(dir, MANIFEST_NAME),
+        `Input '${input.path}' (a ${input.stage ?? 'stage'} output) is not in the workspace as this stage read it: no manifest here has the checksum it recorded (missing, or changed afterwards).`,
+      ),
     );
 }
 
 function stageCounts(workspace: Workspace): string {
   const counts = new Map<string, number>();
-  for (const d of workspace.stageDirs) counts.set(d.stage ?? 'unreadable', (counts.get(d.stage ?? 'unreadable') ?? 0) + 1);
+  for (const d of workspace.stageDirs)
+    counts.set(d.stage ?? 'unreadable', (counts.get(d.stage ?? 'unreadable') ?? 0) + 1);
   return [...counts].map(([stage, n]) => `${n} ${stage}`).join(', ') || 'none';
 }
 
@@ -122,7 +202,10 @@ export async function countRows(duck: Duck, path: string): Promise<number | null
   if (kind !== 'parquet' && kind !== 'csv' && kind !== 'json') return null;
   // A JSON document (an object holding rows somewhere) has no row count of its own; only a top-level array does.
   if (kind === 'json' && !(await isJsonArray(path))) return null;
-  const source = kind === 'json' ? `read_json(${sqlString(path)}, format = 'array', maximum_object_size = 1073741824)` : tableSource(path, kind);
+  const source =
+    kind === 'json'
+      ? `read_json(${sqlString(path)}, format = 'array', maximum_object_size = 1073741824)`
+      : tableSource(path, kind);
   try {
     return Number(await duck.scalar<bigint>(`SELECT count(*) FROM ${source}`));
   } catch {

@@ -53,7 +53,12 @@ export async function readKeyFolder(dir: string): Promise<AuditedKeyFile[]> {
     const bytes = new Uint8Array(Buffer.from(parsed.data.key, 'base64'));
     const fingerprint = fingerprintOf(bytes);
     bytes.fill(0);
-    found.push({ file: name, mode, parsed: { role: parsed.data.role, keyId: parsed.data.keyId, fingerprint }, problem: null });
+    found.push({
+      file: name,
+      mode,
+      parsed: { role: parsed.data.role, keyId: parsed.data.keyId, fingerprint },
+      problem: null,
+    });
   }
   return found;
 }

@@ -23,7 +23,14 @@ export async function checkQuarantineFolders(workspace: Workspace, duck: Duck): 
       const info = await stat(path);
       if (!info.isFile()) continue;
       if ((info.mode & 0o077) !== 0) {
-        found.push(finding('leak', 'leak.quarantine-permissions', `${rel}/${name}`, `A quarantine file (raw source rows, possibly with BSNs) has permissions ${(info.mode & 0o777).toString(8).padStart(3, '0')}: readable by group or others. It must be 0600.`));
+        found.push(
+          finding(
+            'leak',
+            'leak.quarantine-permissions',
+            `${rel}/${name}`,
+            `A quarantine file (raw source rows, possibly with BSNs) has permissions ${(info.mode & 0o777).toString(8).padStart(3, '0')}: readable by group or others. It must be 0600.`,
+          ),
+        );
       }
       const counted = name.endsWith('.csv') ? await quarantinedRows(duck, path) : null;
       if (counted === null) countable = false;
@@ -32,7 +39,15 @@ export async function checkQuarantineFolders(workspace: Workspace, duck: Duck): 
     if (owner?.manifest !== undefined && owner.manifest !== null && countable) {
       const declared = owner.manifest.accounting.reduce((s, a) => s + a.rowsQuarantined, 0);
       if (declared !== rows) {
-        found.push(finding('integrity', 'integrity.quarantine-count', rel, `Holds ${rows} quarantined rows; the manifest of ${owner.relDir} accounts for ${declared}.`, { count: Math.abs(declared - rows) }));
+        found.push(
+          finding(
+            'integrity',
+            'integrity.quarantine-count',
+            rel,
+            `Holds ${rows} quarantined rows; the manifest of ${owner.relDir} accounts for ${declared}.`,
+            { count: Math.abs(declared - rows) },
+          ),
+        );
       }
     }
   }
@@ -42,7 +57,11 @@ export async function checkQuarantineFolders(workspace: Workspace, duck: Duck): 
 /** Quarantined source rows: one per (file, row), since a row that broke two rules is listed twice. */
 async function quarantinedRows(duck: Duck, path: string): Promise<number | null> {
   try {
-    return Number(await duck.scalar<bigint>(`SELECT count(*) FROM (SELECT DISTINCT "file", "row" FROM read_csv(${sqlString(path)}, header = true, all_varchar = true))`));
+    return Number(
+      await duck.scalar<bigint>(
+        `SELECT count(*) FROM (SELECT DISTINCT "file", "row" FROM read_csv(${sqlString(path)}, header = true, all_varchar = true))`,
+      ),
+    );
   } catch {
     return countRows(duck, path);
   }

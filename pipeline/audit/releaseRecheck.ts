@@ -5,7 +5,14 @@ import { attackerSystem, type Occurrence } from './attackerSystem.js';
 import { loadDisclosureRules, type DisclosureRules } from './disclosureRules.js';
 import { finding, type CheckResult, type Finding } from './finding.js';
 import { dimsKey, primaryRuleFindings, type CellInternals } from './primaryRules.js';
-import { readCatalogue, readReleasedTable, STATUSES, tableFilesOf, type ReleasedTable, type TableDescription } from './releasedTables.js';
+import {
+  readCatalogue,
+  readReleasedTable,
+  STATUSES,
+  tableFilesOf,
+  type ReleasedTable,
+  type TableDescription,
+} from './releasedTables.js';
 import { tableSource } from './tableReader.js';
 import { workspaceFile, type StageDir, type Workspace } from './workspace.js';
 
@@ -21,8 +28,14 @@ export interface ReleaseRecheckResult extends CheckResult {
 
 /** Per-person or internal material that must never be inside a bundle. */
 const FORBIDDEN = [
-  { test: (f: string) => f.split('/').some((p) => p.endsWith('.quarantine')) || /(^|\/)quarantine\.csv$/.test(f), what: 'a quarantine file (raw source rows)' },
-  { test: (f: string) => f.split('/').some((p) => p.endsWith('.disclosure-log')), what: 'the internal disclosure log (it points at the small cells)' },
+  {
+    test: (f: string) => f.split('/').some((p) => p.endsWith('.quarantine')) || /(^|\/)quarantine\.csv$/.test(f),
+    what: 'a quarantine file (raw source rows)',
+  },
+  {
+    test: (f: string) => f.split('/').some((p) => p.endsWith('.disclosure-log')),
+    what: 'the internal disclosure log (it points at the small cells)',
+  },
   { test: (f: string) => /(^|\/)spells\.parquet$/.test(f), what: 'the per-spell metrics file (one row per person)' },
 ];
 
@@ -43,7 +56,15 @@ export async function checkRelease(workspace: Workspace, duck: Duck): Promise<Re
   for (const bundle of bundles) {
     for (const file of bundle.files) {
       const forbidden = FORBIDDEN.find((f) => f.test(file));
-      if (forbidden !== undefined) findings.push(finding('release', 'release.forbidden-file', workspaceFile(bundle, file), `The release bundle holds ${forbidden.what}; nothing of the kind may leave the secure environment.`));
+      if (forbidden !== undefined)
+        findings.push(
+          finding(
+            'release',
+            'release.forbidden-file',
+            workspaceFile(bundle, file),
+            `The release bundle holds ${forbidden.what}; nothing of the kind may leave the secure environment.`,
+          ),
+        );
     }
     const bundleCatalogue = await readCatalogue(bundle);
     const tables: ReleasedTable[] = [];
@@ -51,7 +72,14 @@ export async function checkRelease(workspace: Workspace, duck: Duck): Promise<Re
       const description = mergeDescriptions(metricsCatalogue.get(name), bundleCatalogue.get(name));
       const table = await readReleasedTable(duck, bundle, name, formats, description);
       if (table === null) {
-        findings.push(finding('release', 'release.unreadable-table', workspaceFile(bundle, formats[0]?.rel ?? `tables/${name}`), 'No format of this released table can be read as a table.'));
+        findings.push(
+          finding(
+            'release',
+            'release.unreadable-table',
+            workspaceFile(bundle, formats[0]?.rel ?? `tables/${name}`),
+            'No format of this released table can be read as a table.',
+          ),
+        );
         continue;
       }
       tables.push(table);
@@ -77,13 +105,18 @@ export async function checkRelease(workspace: Workspace, duck: Duck): Promise<Re
         `${bundles.length} release bundle(s), ${tablesChecked} tables, ${cellsChecked} cells`,
         `rules from ${rules.source}: counts ≥ ${rules.minFrequency}${rules.zerosAreSensitive ? ' (zeros sensitive)' : ''}; rates' numerator ≥ ${rules.rateNumerator}, denominator ≥ ${rules.rateDenominator}, complement ≥ ${rules.rateComplement}; means ≥ ${rules.minContributors} contributors, (n,k) = (${rules.dominanceN}, ${Math.round(rules.dominanceK * 100)}%), p = ${Math.round(rules.pPercent * 100)}%; protection level ${rules.protectionLevel}`,
         `${suppressedCells} suppressed cells, each bounded by the attacker's linear programmes (${programmes} solved with HiGHS; a cell already seen to move by the protection level across earlier solutions, or shown to grow without limit, needs none of its own)`,
-        metrics === undefined ? 'no metrics output in the workspace: counts of persons and mean-value contributors could not be checked' : `persons and mean-value contributors checked against the metrics output ${metrics.relDir}`,
+        metrics === undefined
+          ? 'no metrics output in the workspace: counts of persons and mean-value contributors could not be checked'
+          : `persons and mean-value contributors checked against the metrics output ${metrics.relDir}`,
       ],
     },
   };
 }
 
-function mergeDescriptions(fromMetrics: TableDescription | undefined, fromBundle: TableDescription | undefined): TableDescription | undefined {
+function mergeDescriptions(
+  fromMetrics: TableDescription | undefined,
+  fromBundle: TableDescription | undefined,
+): TableDescription | undefined {
   if (fromMetrics === undefined) return fromBundle;
   if (fromBundle === undefined) return fromMetrics;
   return { ...fromBundle, ...fromMetrics };
@@ -93,21 +126,66 @@ function mergeDescriptions(fromMetrics: TableDescription | undefined, fromBundle
 async function statusFindings(duck: Duck, bundle: StageDir, table: ReleasedTable): Promise<Finding[]> {
   const found: Finding[] = [];
   for (const column of table.unmarked) {
-    found.push(finding('release', 'release.value-without-status', table.file, 'A released value column has no status column beside it.', { column }));
+    found.push(
+      finding(
+        'release',
+        'release.value-without-status',
+        table.file,
+        'A released value column has no status column beside it.',
+        { column },
+      ),
+    );
   }
   for (const measure of table.measures) {
     const unknown = table.rows.filter((r) => !STATUSES.includes(r.statuses[measure.column] ?? '')).length;
-    if (unknown > 0) found.push(finding('release', 'release.unknown-status', table.file, `${unknown} cells have a status other than published, suppressed or rounded.`, { column: `${measure.column}_status`, count: unknown }));
-    const missing = table.rows.filter((r) => r.statuses[measure.column] === 'published' && r.values[measure.column] === null).length;
-    if (missing > 0) found.push(finding('release', 'release.published-value-missing', table.file, `${missing} cells are marked published but hold no value.`, { column: measure.column, count: missing }));
+    if (unknown > 0)
+      found.push(
+        finding(
+          'release',
+          'release.unknown-status',
+          table.file,
+          `${unknown} cells have a status other than published, suppressed or rounded.`,
+          { column: `${measure.column}_status`, count: unknown },
+        ),
+      );
+    const missing = table.rows.filter(
+      (r) => r.statuses[measure.column] === 'published' && r.values[measure.column] === null,
+    ).length;
+    if (missing > 0)
+      found.push(
+        finding(
+          'release',
+          'release.published-value-missing',
+          table.file,
+          `${missing} cells are marked published but hold no value.`,
+          { column: measure.column, count: missing },
+        ),
+      );
   }
   for (const format of table.formats) {
     const ext = extname(format.rel).toLowerCase();
-    const source = ext === '.parquet' ? tableSource(format.abs, 'parquet') : ext === '.csv' ? tableSource(format.abs, 'csv') : `read_json(${sqlString(format.abs)}, format = 'array')`;
-    const leakedByColumn = await suppressedValuesPresent(duck, source, table.measures.map((m) => m.column));
+    const source =
+      ext === '.parquet'
+        ? tableSource(format.abs, 'parquet')
+        : ext === '.csv'
+          ? tableSource(format.abs, 'csv')
+          : `read_json(${sqlString(format.abs)}, format = 'array')`;
+    const leakedByColumn = await suppressedValuesPresent(
+      duck,
+      source,
+      table.measures.map((m) => m.column),
+    );
     for (const [column, leaked] of leakedByColumn) {
       if (leaked > 0) {
-        found.push(finding('release', 'release.suppressed-value-present', workspaceFile(bundle, format.rel), `${leaked} cells are marked suppressed but still carry their value.`, { column, count: leaked }));
+        found.push(
+          finding(
+            'release',
+            'release.suppressed-value-present',
+            workspaceFile(bundle, format.rel),
+            `${leaked} cells are marked suppressed but still carry their value.`,
+            { column, count: leaked },
+          ),
+        );
       }
     }
   }
@@ -119,12 +197,19 @@ async function statusFindings(duck: Duck, bundle: StageDir, table: ReleasedTable
  * a value. One read of the file for all columns; when that fails (a format
  * lacking some column), each column on its own, skipping those it lacks.
  */
-async function suppressedValuesPresent(duck: Duck, source: string, columns: readonly string[]): Promise<Map<string, number>> {
-  const leakedIn = (column: string) => `CAST(${sqlIdent(`${column}_status`)} AS VARCHAR) = 'suppressed' AND ${sqlIdent(column)} IS NOT NULL AND trim(CAST(${sqlIdent(column)} AS VARCHAR)) <> ''`;
+async function suppressedValuesPresent(
+  duck: Duck,
+  source: string,
+  columns: readonly string[],
+): Promise<Map<string, number>> {
+  const leakedIn = (column: string) =>
+    `CAST(${sqlIdent(`${column}_status`)} AS VARCHAR) = 'suppressed' AND ${sqlIdent(column)} IS NOT NULL AND trim(CAST(${sqlIdent(column)} AS VARCHAR)) <> ''`;
   const counts = new Map<string, number>();
   if (columns.length === 0) return counts;
   try {
-    const rows = await duck.jsonRows<Record<string, number | string>>(`SELECT ${columns.map((c, i) => `count(*) FILTER (WHERE ${leakedIn(c)}) AS n${i}`).join(', ')} FROM ${source}`);
+    const rows = await duck.jsonRows<Record<string, number | string>>(
+      `SELECT ${columns.map((c, i) => `count(*) FILTER (WHERE ${leakedIn(c)}) AS n${i}`).join(', ')} FROM ${source}`,
+    );
     columns.forEach((c, i) => counts.set(c, Number(rows[0]?.[`n${i}`] ?? 0)));
     return counts;
   } catch {
@@ -141,7 +226,11 @@ async function suppressedValuesPresent(duck: Duck, source: string, columns: read
 }
 
 /** The metrics table behind a released table, by cell: its persons count and mean-value contributors (internal columns). */
-async function metricsInternals(duck: Duck, metrics: StageDir, table: ReleasedTable): Promise<CellInternals | undefined> {
+async function metricsInternals(
+  duck: Duck,
+  metrics: StageDir,
+  table: ReleasedTable,
+): Promise<CellInternals | undefined> {
   const file = `tables/${table.name}.parquet`;
   if (!metrics.files.includes(file)) return undefined;
   const source = tableSource(join(metrics.absDir, file), 'parquet');
@@ -153,7 +242,8 @@ async function metricsInternals(duck: Duck, metrics: StageDir, table: ReleasedTa
   }
   if (!table.dimensions.every((d) => columns.includes(d))) return undefined;
   const wanted = new Set(['persons']);
-  for (const m of table.description?.measures ?? []) for (const c of [m.contributors, m.sum, m.top1, m.top2]) if (c !== undefined) wanted.add(c);
+  for (const m of table.description?.measures ?? [])
+    for (const c of [m.contributors, m.sum, m.top1, m.top2]) if (c !== undefined) wanted.add(c);
   const numeric = [...wanted].filter((c) => columns.includes(c));
   if (numeric.length === 0) return undefined;
   const rows = await duck.jsonRows<Record<string, string | number | null>>(
@@ -162,7 +252,10 @@ async function metricsInternals(duck: Duck, metrics: StageDir, table: ReleasedTa
   const byCell = new Map<string, Record<string, number | null>>();
   for (const row of rows) {
     const dims = Object.fromEntries(table.dimensions.map((d) => [d, String(row[`d:${d}`] ?? '')]));
-    byCell.set(dimsKey(dims), Object.fromEntries(numeric.map((c) => [c, typeof row[`v:${c}`] === 'number' ? (row[`v:${c}`] as number) : null])));
+    byCell.set(
+      dimsKey(dims),
+      Object.fromEntries(numeric.map((c) => [c, typeof row[`v:${c}`] === 'number' ? (row[`v:${c}`] as number) : null])),
+    );
   }
   return byCell;
 }
@@ -172,7 +265,10 @@ async function metricsInternals(duck: Duck, metrics: StageDir, table: ReleasedTa
  * lead to: published values that contradict their margins, and suppressed
  * cells narrowed below the protection level.
  */
-async function attackerFindings(tables: readonly ReleasedTable[], rules: DisclosureRules): Promise<{ findings: Finding[]; suppressed: number; programmes: number }> {
+async function attackerFindings(
+  tables: readonly ReleasedTable[],
+  rules: DisclosureRules,
+): Promise<{ findings: Finding[]; suppressed: number; programmes: number }> {
   const system = attackerSystem(tables, rules);
   const found: Finding[] = [...system.findings];
   const { occurrences, targets } = system;
@@ -180,7 +276,13 @@ async function attackerFindings(tables: readonly ReleasedTable[], rules: Disclos
   for (const bad of outcome.inconsistent) {
     const first = bad.cells.map((k) => occurrences.get(k)?.[0]).find((o) => o !== undefined);
     found.push(
-      finding('release', 'release.inconsistent-margins', first?.table.file ?? 'release', `Published values do not add up to their published margins (${bad.origin}): the table was changed after disclosure control, or its margins are wrong.`, first === undefined ? {} : { column: first.column, cell: { ...first.dims } }),
+      finding(
+        'release',
+        'release.inconsistent-margins',
+        first?.table.file ?? 'release',
+        `Published values do not add up to their published margins (${bad.origin}): the table was changed after disclosure control, or its margins are wrong.`,
+        first === undefined ? {} : { column: first.column, cell: { ...first.dims } },
+      ),
     );
   }
   for (const key of targets) {
@@ -194,11 +296,17 @@ async function attackerFindings(tables: readonly ReleasedTable[], rules: Disclos
     const elsewhere = list.filter((o) => o.status !== 'suppressed').map((o) => o.table.name);
     const how = elsewhere.length > 0 ? ` It is published or rounded in ${[...new Set(elsewhere)].join(', ')}.` : '';
     found.push(
-      finding('release', width <= 1e-6 ? 'release.cell-recomputable' : 'release.interval-too-narrow', where.table.file, `A suppressed cell can be narrowed by adding and subtracting published cells to an interval of width ${formatWidth(width)}, less than the protection level ${rules.protectionLevel}.${how}`, {
-        column: where.column,
-        cell: { ...where.dims },
-        ...(suppressedAt.length > 1 ? { count: suppressedAt.length } : {}),
-      }),
+      finding(
+        'release',
+        width <= 1e-6 ? 'release.cell-recomputable' : 'release.interval-too-narrow',
+        where.table.file,
+        `A suppressed cell can be narrowed by adding and subtracting published cells to an interval of width ${formatWidth(width)}, less than the protection level ${rules.protectionLevel}.${how}`,
+        {
+          column: where.column,
+          cell: { ...where.dims },
+          ...(suppressedAt.length > 1 ? { count: suppressedAt.length } : {}),
+        },
+      ),
     );
   }
   return { findings: found, suppressed: targets.length, programmes: outcome.programmesSolved };

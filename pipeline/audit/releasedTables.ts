@@ -104,16 +104,27 @@ export function tableFilesOf(dir: StageDir): Map<string, { rel: string; abs: str
 }
 
 const INTEGER_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$/;
-const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|REAL|DECIMAL.*)$/;
+const NUMERIC_TYPE =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|REAL|DECIMAL.*)$/;
 
 /** Read one released table, preferring Parquet (typed) over CSV and JSON. Null when no format can be read as a table. */
-export async function readReleasedTable(duck: Duck, dir: StageDir, name: string, formats: { rel: string; abs: string }[], description: TableDescription | undefined): Promise<ReleasedTable | null> {
+export async function readReleasedTable(
+  duck: Duck,
+  dir: StageDir,
+  name: string,
+  formats: { rel: string; abs: string }[],
+  description: TableDescription | undefined,
+): Promise<ReleasedTable | null> {
   const order = ['.parquet', '.json', '.csv'];
   const sorted = [...formats].sort((a, b) => order.indexOf(extname(a.rel)) - order.indexOf(extname(b.rel)));
   for (const format of sorted) {
     const ext = extname(format.rel).toLowerCase();
     const source =
-      ext === '.parquet' ? tableSource(format.abs, 'parquet') : ext === '.csv' ? `read_csv(${sqlString(format.abs)}, header = true, auto_detect = true)` : `read_json(${sqlString(format.abs)}, format = 'array')`;
+      ext === '.parquet'
+        ? tableSource(format.abs, 'parquet')
+        : ext === '.csv'
+          ? `read_csv(${sqlString(format.abs)}, header = true, auto_detect = true)`
+          : `read_json(${sqlString(format.abs)}, format = 'array')`;
     let columns: { column_name: string; column_type: string }[];
     try {
       columns = await duck.rows(`DESCRIBE SELECT * FROM ${source}`);
@@ -125,15 +136,25 @@ export async function readReleasedTable(duck: Duck, dir: StageDir, name: string,
     const measures: ReleasedMeasure[] = [];
     const dimensions: string[] = [];
     const unmarked: string[] = [];
-    const describedDims = description?.dimensions ?? description?.columns?.filter((c) => c.role === 'dimension').map((c) => c.name);
+    const describedDims =
+      description?.dimensions ?? description?.columns?.filter((c) => c.role === 'dimension').map((c) => c.name);
     const describedRole = (column: string) => description?.columns?.find((c) => c.name === column)?.role;
     for (const c of columns) {
       if (c.column_name.endsWith('_status') && names.has(c.column_name.slice(0, -'_status'.length))) continue;
       if (names.has(statusOf(c.column_name))) {
         const role = describedRole(c.column_name);
-        const kind = description?.measures?.find((m) => m.column === c.column_name)?.kind ?? (role === 'count' || role === 'value' ? (role === 'count' ? 'count' : 'value') : undefined);
-        measures.push({ column: c.column_name, additive: kind !== undefined ? kind === 'count' : INTEGER_TYPE.test(c.column_type) });
-      } else if (describedDims?.includes(c.column_name) === true || describedRole(c.column_name) === 'dimension' || !NUMERIC_TYPE.test(c.column_type)) {
+        const kind =
+          description?.measures?.find((m) => m.column === c.column_name)?.kind ??
+          (role === 'count' || role === 'value' ? (role === 'count' ? 'count' : 'value') : undefined);
+        measures.push({
+          column: c.column_name,
+          additive: kind !== undefined ? kind === 'count' : INTEGER_TYPE.test(c.column_type),
+        });
+      } else if (
+        describedDims?.includes(c.column_name) === true ||
+        describedRole(c.column_name) === 'dimension' ||
+        !NUMERIC_TYPE.test(c.column_type)
+      ) {
         // Dimensions, and text labels beside them (an effects table's group names): never values.
         dimensions.push(c.column_name);
       } else {
@@ -148,7 +169,9 @@ export async function readReleasedTable(duck: Duck, dir: StageDir, name: string,
       ]),
     ];
     if (selected.length === 0) continue;
-    const raw = await duck.jsonRows<Record<string, string | number | null>>(`SELECT ${selected.join(', ')} FROM ${source}`);
+    const raw = await duck.jsonRows<Record<string, string | number | null>>(
+      `SELECT ${selected.join(', ')} FROM ${source}`,
+    );
     const rows: ReleasedRow[] = raw.map((r) => ({
       dims: Object.fromEntries(dimensions.map((d) => [d, String(r[`d:${d}`] ?? '')])),
       values: Object.fromEntries(measures.map((m) => [m.column, toNumber(r[`v:${m.column}`])])),

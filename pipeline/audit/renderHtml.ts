@@ -7,12 +7,23 @@ export function renderHtml(report: AuditReport): string {
   const css = readFileSync(besideModule(import.meta.url, 'auditReport.css'), 'utf8');
   const pass = report.verdict === 'pass';
   const stages = report.stages
-    .map((s) => `<tr><td>${esc(s.stage)}</td><td><code>${esc(s.dir)}</code></td><td>${s.files}</td><td>${s.rows ?? '—'}</td><td>${esc(s.finishedAt ?? '—')}</td></tr>`)
+    .map(
+      (s) =>
+        `<tr><td>${esc(s.stage)}</td><td><code>${esc(s.dir)}</code></td><td>${s.files}</td><td>${s.rows ?? '—'}</td><td>${esc(s.finishedAt ?? '—')}</td></tr>`,
+    )
     .join('');
   const keys = report.keyPicture
     .map((k) => {
-      const files = k.keyFiles.map((f) => `<code>${esc(f.file)}</code> (mode ${esc(f.mode)})`).join('<br>') || '<span class="none">none given</span>';
-      const uses = k.uses.map((u) => `${esc(u.use === 'inherited' ? 'recorded as inherited by' : `used (${u.use}) by`)} ${esc(u.stage)} <code>${esc(u.dir)}</code>: ${u.files.map((f) => `<code>${esc(f)}</code>`).join(', ')}`).join('<br>') || '<span class="none">no stage in this workspace</span>';
+      const files =
+        k.keyFiles.map((f) => `<code>${esc(f.file)}</code> (mode ${esc(f.mode)})`).join('<br>') ||
+        '<span class="none">none given</span>';
+      const uses =
+        k.uses
+          .map(
+            (u) =>
+              `${esc(u.use === 'inherited' ? 'recorded as inherited by' : `used (${u.use}) by`)} ${esc(u.stage)} <code>${esc(u.dir)}</code>: ${u.files.map((f) => `<code>${esc(f)}</code>`).join(', ')}`,
+          )
+          .join('<br>') || '<span class="none">no stage in this workspace</span>';
       return `<tr><td class="role">${esc(k.role)}</td><td><code>${esc(k.fingerprint)}</code></td><td>${files}</td><td>${uses}</td></tr>`;
     })
     .join('');
@@ -22,12 +33,24 @@ export function renderHtml(report: AuditReport): string {
     const rows = own
       .map(
         (f) =>
-          `<tr><td class="rule">${esc(f.rule)}</td><td><code>${esc(f.file)}</code></td><td>${f.column === undefined ? '' : `<code>${esc(f.column)}</code>`}</td><td>${f.cell === undefined ? '' : esc(Object.entries(f.cell).map(([d, v]) => `${d}=${v}`).join(', '))}</td><td>${f.count ?? ''}</td><td>${esc(f.message)}</td></tr>`,
+          `<tr><td class="rule">${esc(f.rule)}</td><td><code>${esc(f.file)}</code></td><td>${f.column === undefined ? '' : `<code>${esc(f.column)}</code>`}</td><td>${
+            f.cell === undefined
+              ? ''
+              : esc(
+                  Object.entries(f.cell)
+                    .map(([d, v]) => `${d}=${v}`)
+                    .join(', '),
+                )
+          }</td><td>${f.count ?? ''}</td><td>${esc(f.message)}</td></tr>`,
       )
       .join('');
     return `<h3>${esc(CHECK_TITLES[check])} (${own.length})</h3><table><thead><tr><th>Rule</th><th>File</th><th>Column</th><th>Cell</th><th>Count</th><th>Finding</th></tr></thead><tbody>${rows}</tbody></table>`;
   }).join('');
-  const checks = report.checks.map((c) => `<h3>${esc(c.title)}</h3><ul class="covered">${c.covered.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>`).join('');
+  const checks = report.checks
+    .map(
+      (c) => `<h3>${esc(c.title)}</h3><ul class="covered">${c.covered.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>`,
+    )
+    .join('');
   const counts = CHECK_ORDER.map((c) => `${esc(CHECK_TITLES[c])}: ${report.counts.byCheck[c]}`).join(' · ');
   return `<!doctype html>
 <html lang="en">
@@ -70,5 +93,10 @@ ${checks}
 }
 
 function esc(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
 }

@@ -10,14 +10,18 @@ export function renderText(report: AuditReport): string {
   lines.push(`Audited at:  ${report.auditedAt} (boldlink ${report.toolVersion})`);
   lines.push('');
   lines.push('Stage directories');
-  for (const s of report.stages) lines.push(`  ${s.stage.padEnd(13)} ${s.dir}  (${s.files} files${s.rows === null ? '' : `, ${s.rows} rows`})`);
+  for (const s of report.stages)
+    lines.push(`  ${s.stage.padEnd(13)} ${s.dir}  (${s.files} files${s.rows === null ? '' : `, ${s.rows} rows`})`);
   if (report.stages.length === 0) lines.push('  (none found)');
   lines.push('');
   lines.push('Key separation: which role held which key, and what was made with it');
   for (const k of report.keyPicture) {
     lines.push(`  ${k.role.padEnd(6)} ${k.fingerprint}`);
     for (const f of k.keyFiles) lines.push(`           key file ${f.file} (role ${f.role}, mode ${f.mode})`);
-    for (const u of k.uses) lines.push(`           ${u.use === 'inherited' ? 'recorded as inherited by' : `used (${u.use}) by`} ${u.stage} ${u.dir}: ${u.files.join(', ') || '(no files)'}`);
+    for (const u of k.uses)
+      lines.push(
+        `           ${u.use === 'inherited' ? 'recorded as inherited by' : `used (${u.use}) by`} ${u.stage} ${u.dir}: ${u.files.join(', ') || '(no files)'}`,
+      );
     if (k.uses.length === 0) lines.push('           used by no stage in this workspace');
   }
   if (report.keyPicture.length === 0) lines.push('  (no keys recorded)');
@@ -41,7 +45,9 @@ export function renderText(report: AuditReport): string {
   if (report.findings.length === 0) lines.push('  none');
   lines.push('');
   lines.push(rule);
-  lines.push(`VERDICT: ${report.verdict === 'pass' ? 'PASS — no findings' : `FAIL — ${report.counts.findings} finding(s)`}`);
+  lines.push(
+    `VERDICT: ${report.verdict === 'pass' ? 'PASS — no findings' : `FAIL — ${report.counts.findings} finding(s)`}`,
+  );
   lines.push(`  ${CHECK_ORDER.map((c) => `${CHECK_TITLES[c]}: ${report.counts.byCheck[c]}`).join('; ')}`);
   lines.push(`  Date: ${report.auditedAt.slice(0, 10)}   Workspace: ${report.workspace}`);
   lines.push('');

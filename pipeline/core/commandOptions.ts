@@ -6,7 +6,11 @@ import { UsageError } from './errors.js';
  * schema, once, at the edge. The first problem becomes a usage error (exit 2)
  * naming the option as the user typed it.
  */
-export function parseCommandOptions<T extends z.ZodType>(schema: T, raw: unknown, describe?: (option: string, message: string) => string): z.infer<T> {
+export function parseCommandOptions<T extends z.ZodType>(
+  schema: T,
+  raw: unknown,
+  describe?: (option: string, message: string) => string,
+): z.infer<T> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];

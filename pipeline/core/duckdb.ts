@@ -27,7 +27,9 @@ export class Duck {
     const memoryLimit = options.memoryLimit ?? process.env['BOLDLINK_MEMORY_LIMIT'];
     if (memoryLimit !== undefined) config['memory_limit'] = memoryLimit;
     if (options.tempDirectory !== undefined) config['temp_directory'] = options.tempDirectory;
-    const threads = options.threads ?? (process.env['BOLDLINK_THREADS'] !== undefined ? Number(process.env['BOLDLINK_THREADS']) : undefined);
+    const threads =
+      options.threads ??
+      (process.env['BOLDLINK_THREADS'] !== undefined ? Number(process.env['BOLDLINK_THREADS']) : undefined);
     if (threads !== undefined) config['threads'] = String(threads);
     const instance = await DuckDBInstance.create(':memory:', config);
     const connection = await instance.connect();
@@ -97,6 +99,8 @@ export function sqlIdent(name: string): string {
 
 /** Rows in a Parquet file, from its footer (no scan). */
 export async function parquetRowCount(duck: Duck, path: string): Promise<number> {
-  const rows = await duck.scalar<bigint | number | null>(`SELECT sum(num_rows) FROM parquet_file_metadata(${sqlString(path)})`);
+  const rows = await duck.scalar<bigint | number | null>(
+    `SELECT sum(num_rows) FROM parquet_file_metadata(${sqlString(path)})`,
+  );
   return Number(rows ?? 0);
 }

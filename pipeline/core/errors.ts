@@ -109,7 +109,11 @@ export class AuditFindingError extends BoldlinkError {
 }
 
 export function formatIssue(issue: DataIssue): string {
-  const where = [issue.file, issue.row !== undefined ? `row ${issue.row}` : undefined, issue.column !== undefined ? `column '${issue.column}'` : undefined]
+  const where = [
+    issue.file,
+    issue.row !== undefined ? `row ${issue.row}` : undefined,
+    issue.column !== undefined ? `column '${issue.column}'` : undefined,
+  ]
     .filter((part): part is string => part !== undefined)
     .join(', ');
   return `${where}: ${issue.message} [${issue.rule}]`;
@@ -122,10 +126,18 @@ export function outputErrorFrom(error: unknown, target: string): BoldlinkError {
   // DuckDB reports a full disk in its own words, without an errno code.
   const duckDiskFull = /no space left on device|disk quota exceeded/i.test((error as Error | undefined)?.message ?? '');
   if (code === 'ENOSPC' || code === 'EDQUOT' || duckDiskFull) {
-    return new OutputError('DISK_FULL', `The disk is full while writing ${target}; free space (or point --out/TMPDIR elsewhere) and rerun. Nothing partial was kept.`, { cause: error });
+    return new OutputError(
+      'DISK_FULL',
+      `The disk is full while writing ${target}; free space (or point --out/TMPDIR elsewhere) and rerun. Nothing partial was kept.`,
+      { cause: error },
+    );
   }
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
     return new OutputError('OUTPUT_WRITE', `No permission to write ${target} (${code}).`, { cause: error });
   }
-  return new OutputError('OUTPUT_WRITE', `Could not write ${target}: ${(error as Error | undefined)?.message ?? String(error)}`, { cause: error });
+  return new OutputError(
+    'OUTPUT_WRITE',
+    `Could not write ${target}: ${(error as Error | undefined)?.message ?? String(error)}`,
+    { cause: error },
+  );
 }

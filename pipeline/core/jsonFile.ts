@@ -28,17 +28,37 @@ export async function readJsonFile<T>(path: string, schema: z.ZodType<T>, kind: 
     text = await readFile(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw kind.unreadable?.(path, reason) ?? DataError.single(kind.code, { file: path, rule: `${kind.rule}.read`, message: `cannot read the ${kind.what} (${reason})` });
+    throw (
+      kind.unreadable?.(path, reason) ??
+      DataError.single(kind.code, {
+        file: path,
+        rule: `${kind.rule}.read`,
+        message: `cannot read the ${kind.what} (${reason})`,
+      })
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw DataError.single(kind.code, { file: path, rule: `${kind.rule}.json`, message: `the ${kind.what} is not valid JSON` });
+    throw DataError.single(kind.code, {
+      file: path,
+      rule: `${kind.rule}.json`,
+      message: `the ${kind.what} is not valid JSON`,
+    });
   }
   const parsed = schema.safeParse(json);
   if (parsed.success) return parsed.data;
-  const issues: DataIssue[] = parsed.error.issues.map((issue) => ({ file: path, column: issue.path.join('.') || '(file)', rule: `${kind.rule}.schema`, message: issue.message }));
+  const issues: DataIssue[] = parsed.error.issues.map((issue) => ({
+    file: path,
+    column: issue.path.join('.') || '(file)',
+    rule: `${kind.rule}.schema`,
+    message: issue.message,
+  }));
   const listed = issues.map((i) => `'${i.column}': ${i.message}`).join('; ');
-  throw new DataError(kind.code, `${path} is not a valid ${kind.what}${kind.hint === undefined ? '' : ` (${kind.hint})`}: ${listed}`, issues);
+  throw new DataError(
+    kind.code,
+    `${path} is not a valid ${kind.what}${kind.hint === undefined ? '' : ` (${kind.hint})`}: ${listed}`,
+    issues,
+  );
 }

@@ -8,9 +8,23 @@ import { scrubIdentifiers } from './scrubIdentifiers.js';
  * the serialised line for values that slipped in under another name.
  */
 export const IDENTIFIER_FIELDS = [
-  'bsn', 'bsn_raw', 'canonicalBsn', 'p1', 'f1', 'rid', 'pseudonym', 'pseudonyms',
-  'key', 'keyBytes', 'secret', 'token', 'authorization', 'password',
-  'birth_date', 'postcode', 'house_number',
+  'bsn',
+  'bsn_raw',
+  'canonicalBsn',
+  'p1',
+  'f1',
+  'rid',
+  'pseudonym',
+  'pseudonyms',
+  'key',
+  'keyBytes',
+  'secret',
+  'token',
+  'authorization',
+  'password',
+  'birth_date',
+  'postcode',
+  'house_number',
 ] as const;
 
 export function redactPaths(fields: readonly string[]): string[] {

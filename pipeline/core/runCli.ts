@@ -58,7 +58,12 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
 
 function reportError(error: unknown): ExitCode {
   if (error instanceof CommanderError) {
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+    if (
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.code === 'commander.help'
+    )
+      return 0;
     return 2; // commander has already printed what was wrong
   }
   if (error instanceof BoldlinkError) {

@@ -1,6 +1,15 @@
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { MANIFEST_FORMAT, manifest as manifestSchema, type Manifest, type ManifestFile, type ManifestInput, type ManifestKey, type RowAccounting, type StageName } from '../../schemas/manifest.js';
+import {
+  MANIFEST_FORMAT,
+  manifest as manifestSchema,
+  type Manifest,
+  type ManifestFile,
+  type ManifestInput,
+  type ManifestKey,
+  type RowAccounting,
+  type StageName,
+} from '../../schemas/manifest.js';
 import { Duck, parquetRowCount } from './duckdb.js';
 import { OutputError, outputErrorFrom } from './errors.js';
 import { digestFile, type FileDigest } from './fileDigest.js';
@@ -92,7 +101,14 @@ export class StageOutput {
   addStageInput(input: StageInput): void {
     this.refuseInputInsideOutput(input.dir);
     const rows = input.manifest.outputs.reduce((sum, f) => sum + (f.rows ?? 0), 0);
-    this.inputs.push({ path: input.dir, sha256: input.manifestSha256, bytes: input.manifestBytes, rows, stage: input.manifest.stage, manifestSha256: input.manifestSha256 });
+    this.inputs.push({
+      path: input.dir,
+      sha256: input.manifestSha256,
+      bytes: input.manifestBytes,
+      rows,
+      stage: input.manifest.stage,
+      manifestSha256: input.manifestSha256,
+    });
   }
 
   addKey(key: ManifestKey): void {
@@ -148,7 +164,10 @@ export class StageOutput {
   private refuseInputInsideOutput(path: string): void {
     const input = resolve(path);
     if (input === this.outDir || input.startsWith(`${this.outDir}${sep}`)) {
-      throw new OutputError('OUTPUT_IS_INPUT', `--out ${this.outDir} is, or holds, the input ${input}; writing there would replace it. Choose another --out.`);
+      throw new OutputError(
+        'OUTPUT_IS_INPUT',
+        `--out ${this.outDir} is, or holds, the input ${input}; writing there would replace it. Choose another --out.`,
+      );
     }
   }
 
@@ -182,7 +201,12 @@ export class StageOutput {
     const outputs: ManifestFile[] = [];
     for (const file of files) {
       const digest = await digestFile(join(this.workDir, file));
-      outputs.push({ path: file, sha256: digest.sha256, bytes: digest.bytes, rows: counted.get(file) ?? this.declaredRows.get(file) ?? null });
+      outputs.push({
+        path: file,
+        sha256: digest.sha256,
+        bytes: digest.bytes,
+        rows: counted.get(file) ?? this.declaredRows.get(file) ?? null,
+      });
     }
     return outputs;
   }
@@ -219,11 +243,15 @@ async function refuseForeignDirectory(outDir: string): Promise<void> {
     entries = await readdir(outDir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') throw new OutputError('OUTPUT_EXISTS', `${outDir} exists and is not a directory; choose another --out.`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR')
+      throw new OutputError('OUTPUT_EXISTS', `${outDir} exists and is not a directory; choose another --out.`);
     throw error;
   }
   if (entries.length > 0 && !entries.includes(MANIFEST_NAME)) {
-    throw new OutputError('OUTPUT_EXISTS', `${outDir} exists, is not empty and is not a boldlink output (no ${MANIFEST_NAME}); choose another --out or empty it.`);
+    throw new OutputError(
+      'OUTPUT_EXISTS',
+      `${outDir} exists, is not empty and is not a boldlink output (no ${MANIFEST_NAME}); choose another --out or empty it.`,
+    );
   }
 }
 

@@ -29,7 +29,12 @@ export interface VectorFunction {
 export const vectorFunctionTime = { nanoseconds: 0n, calls: 0, values: 0 };
 
 export function registerVectorFunction(connection: DuckDBConnection, fn: VectorFunction): void {
-  const scalar = DuckDBScalarFunction.create({ name: fn.name, returnType: fn.returnType, parameterTypes: fn.parameterTypes, mainFunction: () => undefined });
+  const scalar = DuckDBScalarFunction.create({
+    name: fn.name,
+    returnType: fn.returnType,
+    parameterTypes: fn.parameterTypes,
+    mainFunction: () => undefined,
+  });
   duckdb.scalar_function_set_function(scalar.scalar_function, (_info, chunk, result) => {
     const started = process.hrtime.bigint();
     const rows = duckdb.data_chunk_get_size(chunk);
@@ -67,7 +72,11 @@ export class StringArgument {
       this.bytes = this.data;
       this.start = offset + 4;
     } else {
-      this.bytes = duckdb.get_data_from_pointer(this.data.buffer as ArrayBuffer, this.data.byteOffset + offset + 8, length);
+      this.bytes = duckdb.get_data_from_pointer(
+        this.data.buffer as ArrayBuffer,
+        this.data.byteOffset + offset + 8,
+        length,
+      );
       this.start = 0;
     }
     return length;
@@ -102,7 +111,13 @@ export class NullMask {
   write(result: Vector): void {
     if (this.bytes === null) return;
     duckdb.vector_ensure_validity_writable(result);
-    duckdb.copy_data_to_vector_validity(result, 0, this.bytes.buffer as ArrayBuffer, this.bytes.byteOffset, this.bytes.byteLength);
+    duckdb.copy_data_to_vector_validity(
+      result,
+      0,
+      this.bytes.buffer as ArrayBuffer,
+      this.bytes.byteOffset,
+      this.bytes.byteLength,
+    );
   }
 }
 

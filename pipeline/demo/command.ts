@@ -25,6 +25,9 @@ export function registerDemo(program: Command): void {
       const say = (line: string) => process.stdout.write(`${line}\n`);
       const result = await runDemo(options, say);
       printSummary(result, say);
-      if (!result.auditPassed) throw new AuditFindingError(`The privacy officer's audit of the demo run found problems; see ${result.workspace.auditReport}.`);
+      if (!result.auditPassed)
+        throw new AuditFindingError(
+          `The privacy officer's audit of the demo run found problems; see ${result.workspace.auditReport}.`,
+        );
     });
 }

@@ -44,10 +44,36 @@ export async function runDemo(options: DemoOptions, say: (line: string) => void)
   say(`boldlink demo — ${options.scale} scale, seed ${options.seed}, workspace ${ws.root}`);
   // The keys do not depend on the data: each role makes its own while the sources' data is generated.
   await Promise.all([
-    step(`generate (${options.scale})`, ['generate', '--scale', options.scale, '--seed', String(options.seed), '--out', ws.raw]),
+    step(`generate (${options.scale})`, [
+      'generate',
+      '--scale',
+      options.scale,
+      '--seed',
+      String(options.seed),
+      '--out',
+      ws.raw,
+    ]),
     (async () => {
-      await step('keys new (source, K_src)', ['keys', 'new', '--role', 'source', '--key-id', 'demo-src', '--out', ws.sourceKey]);
-      await step('keys new (trusted third party)', ['keys', 'new', '--role', 'ttp', '--key-id', 'demo-ttp', '--out', ws.ttpKey]);
+      await step('keys new (source, K_src)', [
+        'keys',
+        'new',
+        '--role',
+        'source',
+        '--key-id',
+        'demo-src',
+        '--out',
+        ws.sourceKey,
+      ]);
+      await step('keys new (trusted third party)', [
+        'keys',
+        'new',
+        '--role',
+        'ttp',
+        '--key-id',
+        'demo-ttp',
+        '--out',
+        ws.ttpKey,
+      ]);
     })(),
   ]);
 
@@ -56,21 +82,64 @@ export async function runDemo(options: DemoOptions, say: (line: string) => void)
   const twoAtATime = pLimit(2);
   await Promise.all([
     ...MUNICIPALITIES.map((m) =>
-      twoAtATime(() => step(`pseudonymize ${m}`, ['pseudonymize', '--key', ws.sourceKey, '--source', m, '--mapping', mapping, '--input', ...ws.municipalExports(m), '--out', ws.pseudonymized(m)])),
+      twoAtATime(() =>
+        step(`pseudonymize ${m}`, [
+          'pseudonymize',
+          '--key',
+          ws.sourceKey,
+          '--source',
+          m,
+          '--mapping',
+          mapping,
+          '--input',
+          ...ws.municipalExports(m),
+          '--out',
+          ws.pseudonymized(m),
+        ]),
+      ),
     ),
-    twoAtATime(() => step(`pseudonymize ${HOLDER_SOURCE} (microdata)`, ['pseudonymize', '--key', ws.sourceKey, '--source', HOLDER_SOURCE, '--input', ...ws.holderFiles(), '--out', ws.pseudonymized(HOLDER_SOURCE)])),
+    twoAtATime(() =>
+      step(`pseudonymize ${HOLDER_SOURCE} (microdata)`, [
+        'pseudonymize',
+        '--key',
+        ws.sourceKey,
+        '--source',
+        HOLDER_SOURCE,
+        '--input',
+        ...ws.holderFiles(),
+        '--out',
+        ws.pseudonymized(HOLDER_SOURCE),
+      ]),
+    ),
   ]);
 
   await step('link (trusted third party)', [
-    'link', '--key', ws.ttpKey, '--project', options.project,
-    '--input', ...MUNICIPALITIES.map((m) => ws.pseudonymized(m)), ws.pseudonymized(HOLDER_SOURCE),
-    '--out', ws.linked,
+    'link',
+    '--key',
+    ws.ttpKey,
+    '--project',
+    options.project,
+    '--input',
+    ...MUNICIPALITIES.map((m) => ws.pseudonymized(m)),
+    ws.pseudonymized(HOLDER_SOURCE),
+    '--out',
+    ws.linked,
   ]);
   await step('metrics (secure environment)', ['metrics', '--input', ws.linked, '--out', ws.metrics]);
   await step('release (disclosure control)', ['release', '--input', ws.metrics, '--out', ws.release]);
-  const audit = await step('audit (privacy officer)', ['audit', '--workspace', ws.workspace, '--keys', ws.keysDir, '--format', 'html'], true);
+  const audit = await step(
+    'audit (privacy officer)',
+    ['audit', '--workspace', ws.workspace, '--keys', ws.keysDir, '--format', 'html'],
+    true,
+  );
   await writeFile(ws.auditReport, audit.stdout);
 
   const headline = await headlineFigures(ws);
-  return { workspace: ws, steps, headline, auditPassed: audit.exitCode === 0, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  return {
+    workspace: ws,
+    steps,
+    headline,
+    auditPassed: audit.exitCode === 0,
+    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+  };
 }

@@ -18,16 +18,26 @@ export function printSummary(result: DemoResult, say: (line: string) => void): v
   const { headline, workspace } = result;
   say('');
   say(`Linkage (trusted third party): ${headline.linkedPersons} persons linked; benefit records with a linked person:`);
-  for (const s of headline.linkage) say(`  ${s.source.padEnd(10)} ${String(s.linked).padStart(7)} of ${String(s.records).padStart(7)}  ${percent(s.share).padStart(6)}`);
+  for (const s of headline.linkage)
+    say(
+      `  ${s.source.padEnd(10)} ${String(s.linked).padStart(7)} of ${String(s.records).padStart(7)}  ${percent(s.share).padStart(6)}`,
+    );
   say('');
   say('Outflow by year, as released (after disclosure control):');
   say('  year    outflows   to work   durable (of uncensored)');
-  const line = (y: YearHeadline, label = y.year) => say(`  ${label.padEnd(6)} ${count(y.outflows).padStart(9)}  ${share(y.toWork, y.outflows).padStart(8)}  ${share(y.durable, y.uncensored).padStart(8)}`);
+  const line = (y: YearHeadline, label = y.year) =>
+    say(
+      `  ${label.padEnd(6)} ${count(y.outflows).padStart(9)}  ${share(y.toWork, y.outflows).padStart(8)}  ${share(y.durable, y.uncensored).padStart(8)}`,
+    );
   for (const y of headline.byYear) line(y);
   if (headline.allYears !== null) line(headline.allYears, 'all');
   say('');
-  say(`Disclosure control: ${headline.suppressedValues} values suppressed across ${headline.cells} released table cells.`);
-  say(`Audit verdict: ${result.auditPassed ? 'PASS — keys separated, no identifier leaked, release protected' : 'FAIL — see the audit report'}`);
+  say(
+    `Disclosure control: ${headline.suppressedValues} values suppressed across ${headline.cells} released table cells.`,
+  );
+  say(
+    `Audit verdict: ${result.auditPassed ? 'PASS — keys separated, no identifier leaked, release protected' : 'FAIL — see the audit report'}`,
+  );
   say('');
   say(`Release bundle:  ${workspace.release}`);
   say(`HTML report:     ${workspace.release}/report.html`);

@@ -7,11 +7,23 @@ import { UsageError } from '../core/errors.js';
 
 const generateOptions = z.object({
   scale: scaleName,
-  seed: z.string().regex(/^\d{1,10}$/, 'a whole number from 0 to 4294967295').transform(Number).refine((n) => n <= 0xffffffff, 'at most 4294967295'),
+  seed: z
+    .string()
+    .regex(/^\d{1,10}$/, 'a whole number from 0 to 4294967295')
+    .transform(Number)
+    .refine((n) => n <= 0xffffffff, 'at most 4294967295'),
   out: z.string().min(1),
   defects: z.string().min(1),
-  persons: z.string().regex(/^\d+$/, 'a whole number').transform(Number).refine((n) => n >= 100, 'at least 100').optional(),
-  memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, "a size like '4GB'").optional(),
+  persons: z
+    .string()
+    .regex(/^\d+$/, 'a whole number')
+    .transform(Number)
+    .refine((n) => n >= 100, 'at least 100')
+    .optional(),
+  memoryLimit: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, "a size like '4GB'")
+    .optional(),
 });
 
 export function registerGenerate(program: Command): void {
@@ -28,7 +40,9 @@ export function registerGenerate(program: Command): void {
       const parsed = generateOptions.safeParse(raw);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new UsageError(`--${String(issue?.path[0] ?? 'option').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue?.message ?? 'invalid value'}`);
+        throw new UsageError(
+          `--${String(issue?.path[0] ?? 'option').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue?.message ?? 'invalid value'}`,
+        );
       }
       const options = parsed.data;
       const result = await generate({

@@ -13,7 +13,9 @@ const newKeyOptions = z.object({
 });
 
 export function registerKeys(program: Command): void {
-  const keys = program.command('keys').description('Create and inspect key files (K_src for sources, K_ttp for the trusted third party).');
+  const keys = program
+    .command('keys')
+    .description('Create and inspect key files (K_src for sources, K_ttp for the trusted third party).');
   keys
     .command('new')
     .description('Create a new key file with 32 random bytes, mode 0600.')
@@ -21,12 +23,16 @@ export function registerKeys(program: Command): void {
     .requiredOption('--out <file>', 'key file to create (never overwritten)')
     .option('--key-id <id>', 'a label for the key, shown in manifests (default: <role>-<date>)')
     .action(async (raw: unknown) => {
-      const options = parseCommandOptions(newKeyOptions, raw, (option, message) => (option === '--role' ? `--role must be 'source' or 'ttp'.` : `${option} is invalid: ${message}`));
+      const options = parseCommandOptions(newKeyOptions, raw, (option, message) =>
+        option === '--role' ? `--role must be 'source' or 'ttp'.` : `${option} is invalid: ${message}`,
+      );
       const { role, out } = options;
       const keyId = options.keyId ?? `${role}-${new Date().toISOString().slice(0, 10)}`;
       const created = await createKeyFile(out, role, keyId);
       log().info({ file: out, role, keyId, fingerprint: created.fingerprint }, 'key created');
-      process.stdout.write(`Created ${role} key '${keyId}' in ${out} (mode 0600), fingerprint ${created.fingerprint}\n`);
+      process.stdout.write(
+        `Created ${role} key '${keyId}' in ${out} (mode 0600), fingerprint ${created.fingerprint}\n`,
+      );
     });
   keys
     .command('fingerprint')
@@ -49,6 +55,8 @@ export function registerKeys(program: Command): void {
         expected = role.data;
       }
       const key = await LoadedKey.load(file, expected);
-      process.stdout.write(`${file}: ok — format boldlink-key/v1, role ${key.role}, key id '${key.keyId}', permissions owner-only, fingerprint ${key.fingerprint}\n`);
+      process.stdout.write(
+        `${file}: ok — format boldlink-key/v1, role ${key.role}, key id '${key.keyId}', permissions owner-only, fingerprint ${key.fingerprint}\n`,
+      );
     });
 }

@@ -7,7 +7,14 @@ import { DataError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { besideModule } from '../core/projectPath.js';
 import { StageOutput } from '../core/stageOutput.js';
-import { buildLinkageReport, linkAccounting, type FileLinkCounts, type HolderCounts, type LinkageReport, type PersonCounts } from './linkageReport.js';
+import {
+  buildLinkageReport,
+  linkAccounting,
+  type FileLinkCounts,
+  type HolderCounts,
+  type LinkageReport,
+  type PersonCounts,
+} from './linkageReport.js';
 import { openLinkInputs, type LinkInputs } from './linkInputs.js';
 import { assignResearchPseudonyms } from './researchPseudonyms.js';
 import { checkSourceColumns, createSourceViews } from './sourceViews.js';
@@ -63,10 +70,17 @@ export async function runLink(options: LinkOptions): Promise<LinkResult> {
   const output = await StageOutput.create({
     stage: 'link',
     outDir: options.out,
-    parameters: { project: options.project, holder: inputs.holder.source, municipalities: inputs.municipalities.map((m) => m.municipality) },
+    parameters: {
+      project: options.project,
+      holder: inputs.holder.source,
+      municipalities: inputs.municipalities.map((m) => m.municipality),
+    },
   });
   try {
-    const duck = await Duck.open({ tempDirectory: output.scratchDir, ...(options.memoryLimit === undefined ? {} : { memoryLimit: options.memoryLimit }) });
+    const duck = await Duck.open({
+      tempDirectory: output.scratchDir,
+      ...(options.memoryLimit === undefined ? {} : { memoryLimit: options.memoryLimit }),
+    });
     let counts: { files: FileLinkCounts[]; persons: PersonCounts; holder: HolderCounts };
     try {
       const outPaths: Record<string, string> = {};
@@ -89,7 +103,10 @@ export async function runLink(options: LinkOptions): Promise<LinkResult> {
     phase('report written');
     await output.commit();
     phase('output committed');
-    log().info({ stage: 'link', municipalities: inputs.municipalities.length, persons: report.persons.linked }, 'linked');
+    log().info(
+      { stage: 'link', municipalities: inputs.municipalities.length, persons: report.persons.linked },
+      'linked',
+    );
     return { outDir: output.outDir, reportPath: join(output.outDir, LINKAGE_REPORT_FILE), report };
   } catch (error) {
     await output.abandon();
@@ -121,7 +138,12 @@ async function runLinkSql(
   phase('linked files written');
   return {
     files: (await queryFile<FileLinkCounts>(duck, LINK_SQL.linkageCounts)).map(numbers),
-    persons: numbers((await queryFile<PersonCounts>(duck, LINK_SQL.personCounts))[0] ?? { linked_persons: 0, in_several_municipalities: 0 }),
+    persons: numbers(
+      (await queryFile<PersonCounts>(duck, LINK_SQL.personCounts))[0] ?? {
+        linked_persons: 0,
+        in_several_municipalities: 0,
+      },
+    ),
     holder: numbers(await oneRow<HolderCounts>(duck, LINK_SQL.holderCounts)),
   };
 }
@@ -161,6 +183,7 @@ async function oneRow<T>(duck: Duck, path: string): Promise<T> {
 /** DuckDB counts are BIGINT; as JSON they may arrive as strings. */
 function numbers<T>(row: T): T {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row as Record<string, unknown>)) out[k] = typeof v === 'string' && /^[0-9]+$/.test(v) ? Number(v) : v;
+  for (const [k, v] of Object.entries(row as Record<string, unknown>))
+    out[k] = typeof v === 'string' && /^[0-9]+$/.test(v) ? Number(v) : v;
   return out as T;
 }

@@ -23,7 +23,9 @@ export type SourceTableSummary = z.infer<typeof sourceTableSummary>;
 const pseudonymizeSummary = z.object({ tables: z.record(z.string(), sourceTableSummary).optional() }).loose();
 
 /** A source name becomes the `municipality` column; the names pseudonymize accepts (e.g. `den_haag`). */
-const sourceName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a source name of letters, digits, _ or - such as den_haag');
+const sourceName = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'a source name of letters, digits, _ or - such as den_haag');
 
 export interface MunicipalInput {
   readonly municipality: string;
@@ -89,19 +91,35 @@ export async function openLinkInputs(dirs: readonly string[], ttpKey: LoadedKey)
     if (holderFiles.length > 0) {
       const missing = HOLDER_TABLES.filter((t) => !holderFiles.includes(t));
       if (missing.length > 0) {
-        throw DataError.single('LINK_INPUT_ROLE', { file: input.dir, rule: 'link.holder_files', message: `is the microdata holder's output but lacks ${missing.map(sourceFileName).join(', ')}` });
+        throw DataError.single('LINK_INPUT_ROLE', {
+          file: input.dir,
+          rule: 'link.holder_files',
+          message: `is the microdata holder's output but lacks ${missing.map(sourceFileName).join(', ')}`,
+        });
       }
       if (holder !== undefined) {
-        throw DataError.single('LINK_INPUT_ROLE', { file: input.dir, rule: 'link.one_holder', message: `is a second microdata-holder output (the first is ${holder.input.dir}); link takes exactly one` });
+        throw DataError.single('LINK_INPUT_ROLE', {
+          file: input.dir,
+          rule: 'link.one_holder',
+          message: `is a second microdata-holder output (the first is ${holder.input.dir}); link takes exactly one`,
+        });
       }
       holder = { source: name, input, sourceSummary: summary };
     } else if (municipalTables.length > 0) {
       if (!municipalTables.includes('clients')) {
-        throw DataError.single('LINK_INPUT_ROLE', { file: input.dir, rule: 'link.municipal_files', message: `has no ${sourceFileName('clients')}; a municipality's output needs its clients file` });
+        throw DataError.single('LINK_INPUT_ROLE', {
+          file: input.dir,
+          rule: 'link.municipal_files',
+          message: `has no ${sourceFileName('clients')}; a municipality's output needs its clients file`,
+        });
       }
       const twin = municipalities.find((m) => m.municipality === name);
       if (twin !== undefined) {
-        throw DataError.single('LINK_INPUT_ROLE', { file: input.dir, rule: 'link.one_output_per_source', message: `is a second output of source '${name}' (the first is ${twin.input.dir}); give one directory per municipality` });
+        throw DataError.single('LINK_INPUT_ROLE', {
+          file: input.dir,
+          rule: 'link.one_output_per_source',
+          message: `is a second output of source '${name}' (the first is ${twin.input.dir}); give one directory per municipality`,
+        });
       }
       municipalities.push({ municipality: name, input, tables: municipalTables, sourceSummary: summary });
     } else {
@@ -113,10 +131,14 @@ export async function openLinkInputs(dirs: readonly string[], ttpKey: LoadedKey)
     }
   }
   if (holder === undefined) {
-    throw new UsageError(`None of the --input directories is the microdata holder's output (with ${HOLDER_TABLES.map(sourceFileName).join(' and ')}); link needs it.`);
+    throw new UsageError(
+      `None of the --input directories is the microdata holder's output (with ${HOLDER_TABLES.map(sourceFileName).join(' and ')}); link needs it.`,
+    );
   }
   if (municipalities.length === 0) {
-    throw new UsageError(`None of the --input directories is a municipality's output (with ${sourceFileName('clients')}); link needs at least one.`);
+    throw new UsageError(
+      `None of the --input directories is a municipality's output (with ${sourceFileName('clients')}); link needs at least one.`,
+    );
   }
   municipalities.sort((a, b) => (a.municipality < b.municipality ? -1 : a.municipality > b.municipality ? 1 : 0));
   return { holder, municipalities, sourceKey };

@@ -87,12 +87,27 @@ export interface LinkageReport {
   readonly project: string;
   readonly sources: readonly { readonly source: string; readonly files: readonly FileLinkage[] }[];
   /** Benefit records (the periods benefit spells are built from) whose person is linked. */
-  readonly benefitRecordsWithLinkedPerson: { readonly records: number; readonly linked: number; readonly share: number | null; readonly bySource: readonly BenefitLinkage[] };
+  readonly benefitRecordsWithLinkedPerson: {
+    readonly records: number;
+    readonly linked: number;
+    readonly share: number | null;
+    readonly bySource: readonly BenefitLinkage[];
+  };
   readonly persons: { readonly linked: number; readonly inSeveralMunicipalities: number };
   readonly holder: {
     readonly source: string;
-    readonly persons: { readonly records: number; readonly withoutBsn: number; readonly kept: number; readonly fromSource: SourceCounts };
-    readonly jobs: { readonly records: number; readonly withoutBsn: number; readonly kept: number; readonly fromSource: SourceCounts };
+    readonly persons: {
+      readonly records: number;
+      readonly withoutBsn: number;
+      readonly kept: number;
+      readonly fromSource: SourceCounts;
+    };
+    readonly jobs: {
+      readonly records: number;
+      readonly withoutBsn: number;
+      readonly kept: number;
+      readonly fromSource: SourceCounts;
+    };
   };
 }
 
@@ -111,7 +126,13 @@ function sourceCounts(summary: SourceTableSummary | undefined): SourceCounts {
   };
 }
 
-export function buildLinkageReport(project: string, inputs: LinkInputs, files: readonly FileLinkCounts[], persons: PersonCounts, holder: HolderCounts): LinkageReport {
+export function buildLinkageReport(
+  project: string,
+  inputs: LinkInputs,
+  files: readonly FileLinkCounts[],
+  persons: PersonCounts,
+  holder: HolderCounts,
+): LinkageReport {
   const sources = inputs.municipalities.map((m) => ({
     source: m.municipality,
     files: m.tables.map((table): FileLinkage => {
@@ -151,7 +172,12 @@ export function buildLinkageReport(project: string, inputs: LinkInputs, files: r
     format: LINKAGE_REPORT_FORMAT,
     project,
     sources,
-    benefitRecordsWithLinkedPerson: { records: benefitRecords, linked: benefitLinked, share: share(benefitLinked, benefitRecords), bySource },
+    benefitRecordsWithLinkedPerson: {
+      records: benefitRecords,
+      linked: benefitLinked,
+      share: share(benefitLinked, benefitRecords),
+      bySource,
+    },
     persons: { linked: persons.linked_persons, inSeveralMunicipalities: persons.in_several_municipalities },
     holder: holderSection(inputs.holder, holder),
   };
@@ -160,8 +186,18 @@ export function buildLinkageReport(project: string, inputs: LinkInputs, files: r
 function holderSection(input: HolderInput, c: HolderCounts): LinkageReport['holder'] {
   return {
     source: input.source,
-    persons: { records: c.persons_rows, withoutBsn: c.persons_without_bsn, kept: c.persons_kept, fromSource: sourceCounts(input.sourceSummary['persons']) },
-    jobs: { records: c.jobs_rows, withoutBsn: c.jobs_without_bsn, kept: c.jobs_kept, fromSource: sourceCounts(input.sourceSummary['jobs']) },
+    persons: {
+      records: c.persons_rows,
+      withoutBsn: c.persons_without_bsn,
+      kept: c.persons_kept,
+      fromSource: sourceCounts(input.sourceSummary['persons']),
+    },
+    jobs: {
+      records: c.jobs_rows,
+      withoutBsn: c.jobs_without_bsn,
+      kept: c.jobs_kept,
+      fromSource: sourceCounts(input.sourceSummary['jobs']),
+    },
   };
 }
 
@@ -173,7 +209,13 @@ export function linkAccounting(report: LinkageReport, holder: HolderCounts): Row
   const entries: RowAccounting[] = [];
   for (const source of report.sources) {
     for (const f of source.files) {
-      entries.push({ scope: `${source.source}/${f.file}.parquet`, rowsIn: f.records, rowsOut: f.unique, rowsQuarantined: f.records - f.unique, quarantinedByReason: { ...f.unlinkedByReason } });
+      entries.push({
+        scope: `${source.source}/${f.file}.parquet`,
+        rowsIn: f.records,
+        rowsOut: f.unique,
+        rowsQuarantined: f.records - f.unique,
+        quarantinedByReason: { ...f.unlinkedByReason },
+      });
     }
   }
   const personsNotInMunicipalData = holder.persons_rows - holder.persons_without_bsn - holder.persons_linked_rows;
@@ -183,14 +225,21 @@ export function linkAccounting(report: LinkageReport, holder: HolderCounts): Row
     rowsIn: holder.persons_rows,
     rowsOut: holder.persons_kept,
     rowsQuarantined: holder.persons_rows - holder.persons_kept,
-    quarantinedByReason: { not_in_municipal_data: personsNotInMunicipalData, without_bsn: holder.persons_without_bsn, duplicate_person: duplicatePersons },
+    quarantinedByReason: {
+      not_in_municipal_data: personsNotInMunicipalData,
+      without_bsn: holder.persons_without_bsn,
+      duplicate_person: duplicatePersons,
+    },
   });
   entries.push({
     scope: `${report.holder.source}/jobs.parquet`,
     rowsIn: holder.jobs_rows,
     rowsOut: holder.jobs_kept,
     rowsQuarantined: holder.jobs_rows - holder.jobs_kept,
-    quarantinedByReason: { not_in_municipal_data: holder.jobs_rows - holder.jobs_without_bsn - holder.jobs_kept, without_bsn: holder.jobs_without_bsn },
+    quarantinedByReason: {
+      not_in_municipal_data: holder.jobs_rows - holder.jobs_without_bsn - holder.jobs_kept,
+      without_bsn: holder.jobs_without_bsn,
+    },
   });
   return entries;
 }
@@ -200,7 +249,20 @@ const percent = (s: number | null): string => (s === null ? '–' : `${(s * 100)
 
 /** The readable summary printed on the terminal. */
 export function formatLinkageReport(report: LinkageReport, reportPath: string): string {
-  const header = ['source', 'file', 'records', 'unique', 'on BSN', 'on fallback', 'multiple', 'none', 'linked', 'duplicates*', 'invalid BSN*', 'BSN repaired*'];
+  const header = [
+    'source',
+    'file',
+    'records',
+    'unique',
+    'on BSN',
+    'on fallback',
+    'multiple',
+    'none',
+    'linked',
+    'duplicates*',
+    'invalid BSN*',
+    'BSN repaired*',
+  ];
   const rows = report.sources.flatMap((s) =>
     s.files.map((f) => [
       s.source,
@@ -218,7 +280,8 @@ export function formatLinkageReport(report: LinkageReport, reportPath: string): 
     ]),
   );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   const benefits = report.benefitRecordsWithLinkedPerson;
   const h = report.holder;
   return [
@@ -229,7 +292,7 @@ export function formatLinkageReport(report: LinkageReport, reportPath: string): 
     ...rows.map(line),
     '',
     'unique = linked to exactly one person; multiple = fallback fields fit several persons (left unlinked); none = no person found.',
-    '* as reported by the source\'s pseudonymize run.',
+    "* as reported by the source's pseudonymize run.",
     `Benefit records with a linked person: ${percent(benefits.share)} (${count(benefits.linked)} of ${count(benefits.records)})${benefits.bySource.length > 1 ? `; ${benefits.bySource.map((b) => `${b.source} ${percent(b.share)}`).join(', ')}` : ''}.`,
     `Persons linked: ${count(report.persons.linked)} (known to several municipalities: ${count(report.persons.inSeveralMunicipalities)}).`,
     `Kept from ${h.source} (only persons in municipal data): ${count(h.persons.kept)} of ${count(h.persons.records)} persons, ${count(h.jobs.kept)} of ${count(h.jobs.records)} jobs.`,

@@ -13,11 +13,17 @@ import { sqlString, type Duck } from '../core/duckdb.js';
  * live in the stage's scratch directory, outside the output, and are removed
  * right after. Returns the number of persons.
  */
-export async function assignResearchPseudonyms(duck: Duck, projectKey: Uint8Array, scratchDir: string): Promise<number> {
+export async function assignResearchPseudonyms(
+  duck: Duck,
+  projectKey: Uint8Array,
+  scratchDir: string,
+): Promise<number> {
   const p1File = join(scratchDir, 'linked-persons.p1');
   const ridFile = join(scratchDir, 'linked-persons.rid');
   try {
-    await duck.run(`COPY (SELECT p1 FROM linkedPersons) TO ${sqlString(p1File)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')`);
+    await duck.run(
+      `COPY (SELECT p1 FROM linkedPersons) TO ${sqlString(p1File)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')`,
+    );
     const persons = await hashLineFile(projectKey, RID_PREFIX, p1File, ridFile);
     if (persons > 0) {
       await duck.run(

@@ -20,9 +20,24 @@ const identity = { p1: 'VARCHAR', f1: 'VARCHAR', id_status: 'VARCHAR' } as const
 export const SOURCE_COLUMNS: Readonly<Record<SourceTable, Readonly<Record<string, string>>>> = {
   clients: { ...identity, birth_month: 'DATE', sex: 'VARCHAR', district: 'VARCHAR', household_type: 'VARCHAR' },
   benefits: { ...identity, benefit_type: 'VARCHAR', start_date: 'DATE', end_date: 'DATE', end_reason: 'VARCHAR' },
-  interventions: { ...identity, programme: 'VARCHAR', arm: 'VARCHAR', ladder_step: 'TINYINT', start_date: 'DATE', end_date: 'DATE' },
+  interventions: {
+    ...identity,
+    programme: 'VARCHAR',
+    arm: 'VARCHAR',
+    ladder_step: 'TINYINT',
+    start_date: 'DATE',
+    end_date: 'DATE',
+  },
   persons: { ...identity, birth_month: 'DATE', sex: 'VARCHAR', municipality_code: 'VARCHAR' },
-  jobs: { ...identity, employer_id: AS_DELIVERED, start_date: 'DATE', end_date: 'DATE', contract_type: 'VARCHAR', hours_per_week: 'DOUBLE', hourly_wage: 'DOUBLE' },
+  jobs: {
+    ...identity,
+    employer_id: AS_DELIVERED,
+    start_date: 'DATE',
+    end_date: 'DATE',
+    contract_type: 'VARCHAR',
+    hours_per_week: 'DOUBLE',
+    hourly_wage: 'DOUBLE',
+  },
 };
 
 export function sourceFileName(table: SourceTable): string {

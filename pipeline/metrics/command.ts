@@ -26,10 +26,16 @@ export function registerMetrics(program: Command): void {
     .requiredOption('--input <dir>', 'link output directory')
     .requiredOption('--out <dir>', 'output directory')
     .option('--definitions <file>', 'metric definitions file (default: examples/definitions.json)')
-    .option('--observation-end <date>', 'YYYY-MM-DD; default: the definitions file, else the latest date in the linked data')
+    .option(
+      '--observation-end <date>',
+      'YYYY-MM-DD; default: the definitions file, else the latest date in the linked data',
+    )
     .action(async (raw: unknown) => {
-      const o = parseCommandOptions(metricsOptions, raw, (option, message) =>
-        `${option}: ${option === '--observation-end' ? 'expected a calendar date written YYYY-MM-DD' : message}`,
+      const o = parseCommandOptions(
+        metricsOptions,
+        raw,
+        (option, message) =>
+          `${option}: ${option === '--observation-end' ? 'expected a calendar date written YYYY-MM-DD' : message}`,
       );
       const { runMetrics } = await import('./runMetrics.js');
       const manifest = await runMetrics({

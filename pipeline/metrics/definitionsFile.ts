@@ -13,6 +13,11 @@ export interface LoadedDefinitions {
 }
 
 export async function loadDefinitions(file: string = DEFAULT_DEFINITIONS_FILE): Promise<LoadedDefinitions> {
-  const definitions = await readJsonFile(file, metricDefinitions, { code: 'DEFINITIONS_INVALID', rule: 'definitions', what: 'definitions file', hint: 'see examples/definitions.json for every parameter' });
+  const definitions = await readJsonFile(file, metricDefinitions, {
+    code: 'DEFINITIONS_INVALID',
+    rule: 'definitions',
+    what: 'definitions file',
+    hint: 'see examples/definitions.json for every parameter',
+  });
   return { file, definitions, version: definitionsVersion(definitions) };
 }

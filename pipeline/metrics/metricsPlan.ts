@@ -4,7 +4,14 @@ import { adultGroupLabel, youthGroupLabel, type Band, type MetricDefinitions } f
 import { fillSql, sqlString } from '../core/duckdb.js';
 import { besideModule } from '../core/projectPath.js';
 import { minimumWageRelation, type MinimumWage } from './minimumWage.js';
-import { AGGREGATE_TABLES, cellDimensions, everyCombination, groupingSets, orderBy, populations } from './tableCatalogue.js';
+import {
+  AGGREGATE_TABLES,
+  cellDimensions,
+  everyCombination,
+  groupingSets,
+  orderBy,
+  populations,
+} from './tableCatalogue.js';
 
 /**
  * The metrics stage as an ordered list of SQL statements, filled from the .sql
@@ -76,9 +83,14 @@ export async function observationEndQuery(): Promise<string> {
 
 function bandCase(value: string, bands: readonly Band[], below?: number): string {
   const whens = bands.map((b) =>
-    b.to === undefined ? `WHEN ${value} >= ${b.from} THEN ${sqlString(b.label)}` : `WHEN ${value} BETWEEN ${b.from} AND ${b.to} THEN ${sqlString(b.label)}`,
+    b.to === undefined
+      ? `WHEN ${value} >= ${b.from} THEN ${sqlString(b.label)}`
+      : `WHEN ${value} BETWEEN ${b.from} AND ${b.to} THEN ${sqlString(b.label)}`,
   );
-  const guard = below === undefined ? `WHEN ${value} IS NULL THEN 'unknown'` : `WHEN ${value} IS NULL OR ${value} < ${below} THEN 'unknown'`;
+  const guard =
+    below === undefined
+      ? `WHEN ${value} IS NULL THEN 'unknown'`
+      : `WHEN ${value} IS NULL OR ${value} < ${below} THEN 'unknown'`;
   return `CASE ${guard} ${whens.join(' ')} ELSE 'unknown' END`;
 }
 
@@ -123,7 +135,10 @@ export async function metricsStatements(
       }),
     },
     { step: 'spells.parquet', sql: await sqlFile('spellsOutput.sql', { path: sqlString(outputs.spells) }) },
-    { step: 'table units', sql: await sqlFile('units.sql', { observationEnd: T, endsWithinMonths: String(d.endsWithinMonths) }) },
+    {
+      step: 'table units',
+      sql: await sqlFile('units.sql', { observationEnd: T, endsWithinMonths: String(d.endsWithinMonths) }),
+    },
   ];
   const byPopulation = populations(d);
   for (const table of AGGREGATE_TABLES) {

@@ -27,7 +27,12 @@ export interface MinimumWage {
 }
 
 export async function loadMinimumWage(file: string = MINIMUM_WAGE_FILE): Promise<MinimumWage> {
-  const reference = await readJsonFile(file, minimumWageFile, { code: 'REFERENCE_INVALID', rule: 'reference', what: 'minimum-wage reference', hint: 'see examples/reference/minimum-wage.json' });
+  const reference = await readJsonFile(file, minimumWageFile, {
+    code: 'REFERENCE_INVALID',
+    rule: 'reference',
+    what: 'minimum-wage reference',
+    hint: 'see examples/reference/minimum-wage.json',
+  });
   const hourly = new Map(Object.entries(reference.hourly).map(([year, wage]) => [Number(year), wage] as const));
   const version = `sha256:${createHash('sha256').update(canonicalJson(reference.hourly)).digest('hex').slice(0, 12)}`;
   return { file, hourly, version };

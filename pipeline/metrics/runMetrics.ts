@@ -55,7 +55,11 @@ export async function runMetrics(options: MetricsOptions): Promise<Manifest> {
   const input = await StageInput.open(options.input, { stage: 'link' });
   const files = linkedFiles(input);
 
-  const { observationEnd, observationEndSource } = await probeInputs(files, options.observationEnd ?? d.observationEnd ?? undefined, options.observationEnd !== undefined);
+  const { observationEnd, observationEndSource } = await probeInputs(
+    files,
+    options.observationEnd ?? d.observationEnd ?? undefined,
+    options.observationEnd !== undefined,
+  );
 
   const output = await StageOutput.create({
     stage: 'metrics',
@@ -81,8 +85,15 @@ export async function runMetrics(options: MetricsOptions): Promise<Manifest> {
     for (const key of input.manifest.keys) output.addKey({ ...key, use: 'inherited' });
     duck = await Duck.open({ memoryLimit: metricsMemoryLimit(), tempDirectory: output.scratchDir });
     await mkdir(join(output.workDir, 'tables'), { recursive: true });
-    const outputs = { spells: await output.file('spells.parquet'), tablesDir: join(output.workDir, 'tables'), effects: await output.file('effects.parquet') };
-    const statements = [...(await inputStatements(files)), ...(await metricsStatements(d, wage, observationEnd, outputs))];
+    const outputs = {
+      spells: await output.file('spells.parquet'),
+      tablesDir: join(output.workDir, 'tables'),
+      effects: await output.file('effects.parquet'),
+    };
+    const statements = [
+      ...(await inputStatements(files)),
+      ...(await metricsStatements(d, wage, observationEnd, outputs)),
+    ];
     const bar = progressBar('metrics', statements.length);
     for (const statement of statements) {
       await runStep(duck, statement);
@@ -128,7 +139,11 @@ function linkedFiles(input: StageInput): LinkedFiles {
     throw new DataError(
       'INPUT_INCOMPLETE',
       `${input.dir} lacks ${missing.map((m) => `${m}.parquet`).join(', ')}: metrics needs the linked clients, persons, benefits and jobs (docs/contracts.md, "link → metrics"). Rerun 'boldlink link' with every source.`,
-      missing.map((m) => ({ file: join(input.dir, `${m}.parquet`), rule: 'input.missing', message: 'missing from the link output' })),
+      missing.map((m) => ({
+        file: join(input.dir, `${m}.parquet`),
+        rule: 'input.missing',
+        message: 'missing from the link output',
+      })),
     );
   }
   return {
@@ -145,27 +160,49 @@ async function probeInputs(
   files: LinkedFiles,
   fixed: string | undefined,
   fromCommandLine: boolean,
-): Promise<{ observationEnd: string; observationEndSource: 'command line' | 'definitions' | 'latest date in the linked data' }> {
+): Promise<{
+  observationEnd: string;
+  observationEndSource: 'command line' | 'definitions' | 'latest date in the linked data';
+}> {
   const duck = await Duck.open({ memoryLimit: metricsMemoryLimit() });
   try {
     const issues: DataIssue[] = [];
     for (const [table, columns] of Object.entries(LINKED_COLUMNS)) {
       const path = files[table as keyof LinkedFiles];
       if (path === null) continue;
-      const present = new Set((await duck.rows<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(path)})`)).map((r) => r.column_name));
+      const present = new Set(
+        (await duck.rows<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(path)})`)).map(
+          (r) => r.column_name,
+        ),
+      );
       for (const column of columns) {
-        if (!present.has(column)) issues.push({ file: path, column, rule: 'input.column_missing', message: 'column missing from the link output' });
+        if (!present.has(column))
+          issues.push({
+            file: path,
+            column,
+            rule: 'input.column_missing',
+            message: 'column missing from the link output',
+          });
       }
     }
     if (issues.length > 0) {
-      throw new DataError('INPUT_SCHEMA', `The link output lacks columns metrics needs, e.g. ${issues[0]?.file}: '${issues[0]?.column}' (docs/contracts.md, "link → metrics").`, issues);
+      throw new DataError(
+        'INPUT_SCHEMA',
+        `The link output lacks columns metrics needs, e.g. ${issues[0]?.file}: '${issues[0]?.column}' (docs/contracts.md, "link → metrics").`,
+        issues,
+      );
     }
-    if (fixed !== undefined) return { observationEnd: fixed, observationEndSource: fromCommandLine ? 'command line' : 'definitions' };
+    if (fixed !== undefined)
+      return { observationEnd: fixed, observationEndSource: fromCommandLine ? 'command line' : 'definitions' };
     for (const statement of await inputStatements(files)) await duck.run(statement.sql);
     const latest = await duck.jsonRows<{ observation_end: string | null }>(await observationEndQuery());
     const observationEnd = latest[0]?.observation_end ?? null;
     if (observationEnd === null) {
-      throw DataError.single('INPUT_EMPTY', { file: files.benefits, rule: 'input.empty', message: 'no usable benefit period or job, so there is nothing to measure (and no observation end to infer)' });
+      throw DataError.single('INPUT_EMPTY', {
+        file: files.benefits,
+        rule: 'input.empty',
+        message: 'no usable benefit period or job, so there is nothing to measure (and no observation end to infer)',
+      });
     }
     return { observationEnd, observationEndSource: 'latest date in the linked data' };
   } finally {
@@ -185,7 +222,9 @@ async function runStep(duck: Duck, statement: PlannedStatement): Promise<void> {
 
 /** A first job in a year the reference lacks would get no wage band: refuse rather than under-count. */
 async function refuseMissingMinimumWage(duck: Duck, referenceFile: string): Promise<void> {
-  const years = await duck.jsonRows<{ year: number }>('SELECT DISTINCT first_start_year AS year FROM spellFacts WHERE first_wml_missing ORDER BY 1');
+  const years = await duck.jsonRows<{ year: number }>(
+    'SELECT DISTINCT first_start_year AS year FROM spellFacts WHERE first_wml_missing ORDER BY 1',
+  );
   if (years.length === 0) return;
   const list = years.map((y) => y.year).join(', ');
   throw DataError.single('REFERENCE_INCOMPLETE', {
@@ -196,8 +235,15 @@ async function refuseMissingMinimumWage(duck: Duck, referenceFile: string): Prom
   });
 }
 
-async function recordAccounting(duck: Duck, output: StageOutput, input: StageInput, files: LinkedFiles): Promise<number> {
-  const byRule = await duck.jsonRows<{ file: string; rule: string; rows: number }>('SELECT file, rule, count(*)::INTEGER AS rows FROM inputIssues GROUP BY ALL ORDER BY ALL');
+async function recordAccounting(
+  duck: Duck,
+  output: StageOutput,
+  input: StageInput,
+  files: LinkedFiles,
+): Promise<number> {
+  const byRule = await duck.jsonRows<{ file: string; rule: string; rows: number }>(
+    'SELECT file, rule, count(*)::INTEGER AS rows FROM inputIssues GROUP BY ALL ORDER BY ALL',
+  );
   let total = 0;
   for (const [table, path] of Object.entries(files)) {
     if (path === null) continue;
@@ -207,13 +253,29 @@ async function recordAccounting(duck: Duck, output: StageOutput, input: StageInp
     for (const r of byRule.filter((x) => x.file === file)) quarantinedByReason[r.rule] = r.rows;
     const rowsQuarantined = Object.values(quarantinedByReason).reduce((s, n) => s + n, 0);
     total += rowsQuarantined;
-    output.addAccounting({ scope: file, rowsIn, rowsOut: rowsIn - rowsQuarantined, rowsQuarantined, quarantinedByReason });
-    if (rowsQuarantined > 0) log().warn({ file, rows: rowsQuarantined, reasons: quarantinedByReason }, 'metrics: input rows set apart (see the quarantine beside the output)');
+    output.addAccounting({
+      scope: file,
+      rowsIn,
+      rowsOut: rowsIn - rowsQuarantined,
+      rowsQuarantined,
+      quarantinedByReason,
+    });
+    if (rowsQuarantined > 0)
+      log().warn(
+        { file, rows: rowsQuarantined, reasons: quarantinedByReason },
+        'metrics: input rows set apart (see the quarantine beside the output)',
+      );
   }
   return total;
 }
 
-async function recordSummary(duck: Duck, output: StageOutput, observationEnd: string, observationEndSource: string, quarantined: number): Promise<void> {
+async function recordSummary(
+  duck: Duck,
+  output: StageOutput,
+  observationEnd: string,
+  observationEndSource: string,
+  quarantined: number,
+): Promise<void> {
   const [totals] = await duck.jsonRows<Record<string, number>>(`
     SELECT count(*)::INTEGER AS spells,
       count(*) FILTER (WHERE outflow)::INTEGER AS outflows,
@@ -235,7 +297,10 @@ async function recordSummary(duck: Duck, output: StageOutput, observationEnd: st
   output.setSummary('totals', totals ?? {});
   output.setSummary('outflowByYear', headline);
   output.setSummary('quarantinedRows', quarantined);
-  output.setSummary('tables', AGGREGATE_TABLES.map((t) => t.name));
+  output.setSummary(
+    'tables',
+    AGGREGATE_TABLES.map((t) => t.name),
+  );
   log().info({ observationEnd, ...totals, quarantined }, 'metrics: spells measured');
 }
 

@@ -12,7 +12,12 @@ import { sqlIdent, sqlString } from '../core/duckdb.js';
 export type PopulationName = 'outflows' | 'inflows' | 'assignments';
 
 export type Measure =
-  | { readonly column: string; readonly kind: 'count'; readonly description: string; readonly rate?: { readonly denominator: string } }
+  | {
+      readonly column: string;
+      readonly kind: 'count';
+      readonly description: string;
+      readonly rate?: { readonly denominator: string };
+    }
   | {
       readonly column: string;
       readonly kind: 'mean';
@@ -54,7 +59,9 @@ export interface AggregateTable {
 }
 
 const count = (column: string, description: string, denominator?: string): Measure =>
-  denominator === undefined ? { column, kind: 'count', description } : { column, kind: 'count', description, rate: { denominator } };
+  denominator === undefined
+    ? { column, kind: 'count', description }
+    : { column, kind: 'count', description, rate: { denominator } };
 
 export function populations(d: MetricDefinitions): Record<PopulationName, Population> {
   const h = d.durabilityHorizonMonths;
@@ -66,29 +73,104 @@ export function populations(d: MetricDefinitions): Record<PopulationName, Popula
       sqlFile: 'outflowTable.sql',
       measures: [
         count('spells', 'Benefit spells that ended on or before the observation end (outflows).'),
-        count('to_work', `Outflows to work: a job started within ${d.workWindowDays.before} days before to ${d.workWindowDays.after} days after the spell end.`, 'spells'),
-        count('censored', `Outflows whose ${h}-month horizon runs past the observation end: no revolving-door or durability verdict yet, left out of those rates.`, 'spells'),
-        count('uncensored', `Outflows whose ${h}-month horizon falls within the observation period: the denominator of the revolving-door and durable-outflow rates.`),
-        count('revolving', `Uncensored outflows followed by a new benefit spell within ${h} months (revolving door).`, 'uncensored'),
-        count('durable', `Uncensored outflows to work without a revolving door and with a job on the day ${h} months after the spell end (durable outflow).`, 'uncensored'),
-        count('first_part_time', `Outflows to work whose first job has fewer than ${d.partTimeHoursBelow} hours a week.`, 'to_work'),
-        count('first_small_job', `Outflows to work whose first job has fewer than ${d.smallJobHoursBelow} hours a week.`, 'to_work'),
-        count('first_wage_below', "Outflows to work whose first job pays below the hourly statutory minimum wage of its start year.", 'to_work'),
-        count('first_wage_near', `Outflows to work whose first job pays from the minimum wage up to ${d.wageBandNearFactor} times it.`, 'to_work'),
-        count('first_wage_above', `Outflows to work whose first job pays more than ${d.wageBandNearFactor} times the minimum wage.`, 'to_work'),
+        count(
+          'to_work',
+          `Outflows to work: a job started within ${d.workWindowDays.before} days before to ${d.workWindowDays.after} days after the spell end.`,
+          'spells',
+        ),
+        count(
+          'censored',
+          `Outflows whose ${h}-month horizon runs past the observation end: no revolving-door or durability verdict yet, left out of those rates.`,
+          'spells',
+        ),
+        count(
+          'uncensored',
+          `Outflows whose ${h}-month horizon falls within the observation period: the denominator of the revolving-door and durable-outflow rates.`,
+        ),
+        count(
+          'revolving',
+          `Uncensored outflows followed by a new benefit spell within ${h} months (revolving door).`,
+          'uncensored',
+        ),
+        count(
+          'durable',
+          `Uncensored outflows to work without a revolving door and with a job on the day ${h} months after the spell end (durable outflow).`,
+          'uncensored',
+        ),
+        count(
+          'first_part_time',
+          `Outflows to work whose first job has fewer than ${d.partTimeHoursBelow} hours a week.`,
+          'to_work',
+        ),
+        count(
+          'first_small_job',
+          `Outflows to work whose first job has fewer than ${d.smallJobHoursBelow} hours a week.`,
+          'to_work',
+        ),
+        count(
+          'first_wage_below',
+          'Outflows to work whose first job pays below the hourly statutory minimum wage of its start year.',
+          'to_work',
+        ),
+        count(
+          'first_wage_near',
+          `Outflows to work whose first job pays from the minimum wage up to ${d.wageBandNearFactor} times it.`,
+          'to_work',
+        ),
+        count(
+          'first_wage_above',
+          `Outflows to work whose first job pays more than ${d.wageBandNearFactor} times the minimum wage.`,
+          'to_work',
+        ),
         count('first_wage_unknown', 'Outflows to work whose first job has no hourly wage recorded.'),
-        count('first_lasted_known', `Outflows to work whose first job has ended, or has run ${d.jobLastedMonths} months by the observation end.`),
-        count('first_lasted_12m', `Outflows to work whose first job lasted at least ${d.jobLastedMonths} months.`, 'first_lasted_known'),
-        count('first_lasted_censored', `Outflows to work whose first job is still running and started less than ${d.jobLastedMonths} months before the observation end.`),
-        { column: 'mean_hourly_wage', kind: 'mean', description: 'Mean hourly wage (EUR) of the first job after outflow.', contributors: 'wage_n', sum: 'wage_sum', top1: 'wage_top1', top2: 'wage_top2' },
-        { column: 'mean_hours', kind: 'mean', description: 'Mean hours per week of the first job after outflow.', contributors: 'hours_n', sum: 'hours_sum', top1: 'hours_top1', top2: 'hours_top2' },
+        count(
+          'first_lasted_known',
+          `Outflows to work whose first job has ended, or has run ${d.jobLastedMonths} months by the observation end.`,
+        ),
+        count(
+          'first_lasted_12m',
+          `Outflows to work whose first job lasted at least ${d.jobLastedMonths} months.`,
+          'first_lasted_known',
+        ),
+        count(
+          'first_lasted_censored',
+          `Outflows to work whose first job is still running and started less than ${d.jobLastedMonths} months before the observation end.`,
+        ),
+        {
+          column: 'mean_hourly_wage',
+          kind: 'mean',
+          description: 'Mean hourly wage (EUR) of the first job after outflow.',
+          contributors: 'wage_n',
+          sum: 'wage_sum',
+          top1: 'wage_top1',
+          top2: 'wage_top2',
+        },
+        {
+          column: 'mean_hours',
+          kind: 'mean',
+          description: 'Mean hours per week of the first job after outflow.',
+          contributors: 'hours_n',
+          sum: 'hours_sum',
+          top1: 'hours_top1',
+          top2: 'hours_top2',
+        },
       ],
       relations: [
         { total: 'spells', parts: ['censored', 'uncensored'] },
         { total: 'to_work', parts: ['first_lasted_known', 'first_lasted_censored'] },
         { total: 'to_work', parts: ['first_wage_below', 'first_wage_near', 'first_wage_above', 'first_wage_unknown'] },
       ],
-      internal: ['persons', 'wage_n', 'wage_sum', 'wage_top1', 'wage_top2', 'hours_n', 'hours_sum', 'hours_top1', 'hours_top2'],
+      internal: [
+        'persons',
+        'wage_n',
+        'wage_sum',
+        'wage_top1',
+        'wage_top2',
+        'hours_n',
+        'hours_sum',
+        'hours_top1',
+        'hours_top2',
+      ],
     },
     inflows: {
       name: 'inflows',
@@ -96,7 +178,10 @@ export function populations(d: MetricDefinitions): Record<PopulationName, Popula
       sqlFile: 'inflowTable.sql',
       measures: [
         count('spells', 'Benefit spells by the year they started (inflow).'),
-        count('known_12m', `Spells started at least ${w} months before the observation end, or ended earlier: whether they ended within ${w} months is known.`),
+        count(
+          'known_12m',
+          `Spells started at least ${w} months before the observation end, or ended earlier: whether they ended within ${w} months is known.`,
+        ),
         count('ended_within_12m', `Spells that ended within ${w} months of their start.`, 'known_12m'),
         count('censored_12m', `Spells still running that started less than ${w} months before the observation end.`),
       ],
@@ -109,13 +194,34 @@ export function populations(d: MetricDefinitions): Record<PopulationName, Popula
       sqlFile: 'assignmentTable.sql',
       measures: [
         count('assigned', "Persons' first assignment to the programme's treatment or control arm."),
-        count('on_benefit', 'Assignments made while the person was on benefit (a spell covers the assignment day).', 'assigned'),
-        count('ended_known', `Assignments on benefit whose spell ended within ${w} months, or for which ${w} months have passed by the observation end.`),
-        count('ended_within_12m', `Assignments on benefit whose covering spell ended within ${w} months of the assignment.`, 'ended_known'),
-        count('ended_censored', `Assignments on benefit less than ${w} months before the observation end, with the spell still running.`),
+        count(
+          'on_benefit',
+          'Assignments made while the person was on benefit (a spell covers the assignment day).',
+          'assigned',
+        ),
+        count(
+          'ended_known',
+          `Assignments on benefit whose spell ended within ${w} months, or for which ${w} months have passed by the observation end.`,
+        ),
+        count(
+          'ended_within_12m',
+          `Assignments on benefit whose covering spell ended within ${w} months of the assignment.`,
+          'ended_known',
+        ),
+        count(
+          'ended_censored',
+          `Assignments on benefit less than ${w} months before the observation end, with the spell still running.`,
+        ),
         count('durable_known', 'Assignments on benefit for which durable outflow within the months is known.'),
-        count('durable_outflow', `Assignments on benefit whose covering spell ended within ${w} months in a durable outflow to work.`, 'durable_known'),
-        count('durable_censored', 'Assignments on benefit whose durable outflow is not yet known at the observation end.'),
+        count(
+          'durable_outflow',
+          `Assignments on benefit whose covering spell ended within ${w} months in a durable outflow to work.`,
+          'durable_known',
+        ),
+        count(
+          'durable_censored',
+          'Assignments on benefit whose durable outflow is not yet known at the observation end.',
+        ),
       ],
       relations: [
         { total: 'on_benefit', parts: ['ended_known', 'ended_censored'] },
@@ -154,7 +260,8 @@ export const AGGREGATE_TABLES: readonly AggregateTable[] = [
   {
     name: 'outflow_by_year_municipality',
     title: 'Outflow, outflow to work and durable outflow by year and municipality',
-    description: 'Benefit spells that ended, by the year they ended and the municipality of their longest benefit period.',
+    description:
+      'Benefit spells that ended, by the year they ended and the municipality of their longest benefit period.',
     population: 'outflows',
     dimensions: ['outflow_year', 'municipality'],
     hierarchies: [],
@@ -162,7 +269,8 @@ export const AGGREGATE_TABLES: readonly AggregateTable[] = [
   {
     name: 'outflow_by_municipality_district',
     title: 'Outflow by municipality and district',
-    description: 'Outflows over all years by municipality and district (wijk) as the municipality records it for the person.',
+    description:
+      'Outflows over all years by municipality and district (wijk) as the municipality records it for the person.',
     population: 'outflows',
     dimensions: ['municipality', 'district'],
     hierarchies: [['municipality', 'district']],
@@ -170,7 +278,8 @@ export const AGGREGATE_TABLES: readonly AggregateTable[] = [
   {
     name: 'outflow_by_year_age',
     title: 'Outflow by year and age',
-    description: 'Outflows by year and age on the day the spell ended: the youth-desk groups and the 10-year bands nested in them.',
+    description:
+      'Outflows by year and age on the day the spell ended: the youth-desk groups and the 10-year bands nested in them.',
     population: 'outflows',
     dimensions: ['outflow_year', 'age_group', 'age_band'],
     hierarchies: [['age_group', 'age_band']],
@@ -210,7 +319,8 @@ export const AGGREGATE_TABLES: readonly AggregateTable[] = [
   {
     name: 'outflow_by_year_ladder_step',
     title: 'Outflow by year and participation-ladder step',
-    description: 'Outflows by year and the participation-ladder step last recorded by an intervention that started within the spell.',
+    description:
+      'Outflows by year and the participation-ladder step last recorded by an intervention that started within the spell.',
     population: 'outflows',
     dimensions: ['outflow_year', 'ladder_step'],
     hierarchies: [],
@@ -218,7 +328,8 @@ export const AGGREGATE_TABLES: readonly AggregateTable[] = [
   {
     name: 'outflow_by_year_arm',
     title: 'Outflow by year and programme arm',
-    description: "Outflows by year and the arm of the last programme assignment within the spell ('none': no treatment or control assignment).",
+    description:
+      "Outflows by year and the arm of the last programme assignment within the spell ('none': no treatment or control assignment).",
     population: 'outflows',
     dimensions: ['outflow_year', 'arm'],
     hierarchies: [],
@@ -226,7 +337,8 @@ export const AGGREGATE_TABLES: readonly AggregateTable[] = [
   {
     name: 'inflow_by_year_municipality',
     title: 'Inflow by year and municipality',
-    description: 'Benefit spells by the year they started and municipality, and how many ended within the months after.',
+    description:
+      'Benefit spells by the year they started and municipality, and how many ended within the months after.',
     population: 'inflows',
     dimensions: ['inflow_year', 'municipality'],
     hierarchies: [],
@@ -242,7 +354,8 @@ export const AGGREGATE_TABLES: readonly AggregateTable[] = [
   {
     name: 'assignments_by_programme_cohort_arm',
     title: 'Programme assignments by programme, assignment year and arm',
-    description: 'First assignments to a programme arm, and whether the benefit spell covering the assignment day ended (durably) within the months after.',
+    description:
+      'First assignments to a programme arm, and whether the benefit spell covering the assignment day ended (durably) within the months after.',
     population: 'assignments',
     dimensions: ['programme', 'cohort', 'arm'],
     hierarchies: [],
@@ -250,7 +363,9 @@ export const AGGREGATE_TABLES: readonly AggregateTable[] = [
 ];
 
 /** Dimension groups: a hierarchy travels as one group (its child only below its own parent). */
-type DimensionGroup = { readonly kind: 'single'; readonly name: string } | { readonly kind: 'hierarchy'; readonly parent: string; readonly child: string };
+type DimensionGroup =
+  | { readonly kind: 'single'; readonly name: string }
+  | { readonly kind: 'hierarchy'; readonly parent: string; readonly child: string };
 
 function dimensionGroups(table: AggregateTable): DimensionGroup[] {
   const groups: DimensionGroup[] = [];
@@ -273,7 +388,9 @@ export function groupingSets(table: AggregateTable): string {
 }
 
 export function cellDimensions(table: AggregateTable): string {
-  return table.dimensions.map((n) => `CASE WHEN grouping(u.${sqlIdent(n)}) = 1 THEN 'Total' ELSE u.${sqlIdent(n)} END AS ${sqlIdent(n)}`).join(', ');
+  return table.dimensions
+    .map((n) => `CASE WHEN grouping(u.${sqlIdent(n)}) = 1 THEN 'Total' ELSE u.${sqlIdent(n)} END AS ${sqlIdent(n)}`)
+    .join(', ');
 }
 
 function valueList(values: readonly string[]): string {
@@ -294,14 +411,28 @@ function singleDomain(name: string, domain: Domain, units: string): string {
   return `SELECT DISTINCT value AS ${column} FROM (${parts.join(' UNION ALL ')})`;
 }
 
-function hierarchyDomain(parent: string, child: string, domains: Record<string, Domain>, d: MetricDefinitions, units: string): string {
+function hierarchyDomain(
+  parent: string,
+  child: string,
+  domains: Record<string, Domain>,
+  d: MetricDefinitions,
+  units: string,
+): string {
   const p = sqlIdent(parent);
   const c = sqlIdent(child);
-  const parts = [`SELECT ${p} AS parent_value, ${c} AS child_value FROM ${units}`, `SELECT ${p}, 'Total' FROM ${units}`, `SELECT 'Total', 'Total'`];
+  const parts = [
+    `SELECT ${p} AS parent_value, ${c} AS child_value FROM ${units}`,
+    `SELECT ${p}, 'Total' FROM ${units}`,
+    `SELECT 'Total', 'Total'`,
+  ];
   if (parent === 'age_group' && child === 'age_band') {
-    const pairs = d.ageBands.map((b) => [b.from < d.youthBoundaryAge ? youthGroupLabel(d) : adultGroupLabel(d), b.label] as const);
+    const pairs = d.ageBands.map(
+      (b) => [b.from < d.youthBoundaryAge ? youthGroupLabel(d) : adultGroupLabel(d), b.label] as const,
+    );
     const groups = [youthGroupLabel(d), adultGroupLabel(d)].map((g) => [g, 'Total'] as const);
-    parts.push(`SELECT * FROM (VALUES ${[...pairs, ...groups].map(([g, b]) => `(${sqlString(g)}, ${sqlString(b)})`).join(', ')})`);
+    parts.push(
+      `SELECT * FROM (VALUES ${[...pairs, ...groups].map(([g, b]) => `(${sqlString(g)}, ${sqlString(b)})`).join(', ')})`,
+    );
   } else if (domains[child] !== OBSERVED || domains[parent] !== OBSERVED) {
     throw new Error(`hierarchy ${parent} > ${child} needs its declared pairs`);
   }

@@ -8,7 +8,11 @@ export function registerProtect(program: Command): void {
     .requiredOption('--input <table>', 'CSV or Parquet file of inner cells')
     .requiredOption('--dimensions <a,b,c>', 'dimension columns')
     .requiredOption('--count <column>', 'count column')
-    .option('--hierarchy <a>b>', 'a hierarchy between two dimensions, e.g. municipality>district (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+    .option(
+      '--hierarchy <a>b>',
+      'a hierarchy between two dimensions, e.g. municipality>district (repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option('--rules <file>', 'disclosure rules file (default: examples/rules.json)')
     .requiredOption('--out <dir>', 'output directory')
     .action(async (options: ProtectOptions) => {

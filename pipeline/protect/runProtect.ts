@@ -20,22 +20,34 @@ export interface ProtectOptions {
 
 /** A steward's count table of inner cells: margins added, primary and secondary suppression, a release-format bundle. */
 export async function runProtect(options: ProtectOptions): Promise<{ outDir: string; logDir: string }> {
-  const dimensions = options.dimensions.split(',').map((d) => d.trim()).filter((d) => d !== '');
+  const dimensions = options.dimensions
+    .split(',')
+    .map((d) => d.trim())
+    .filter((d) => d !== '');
   if (dimensions.length === 0) throw new UsageError('--dimensions needs at least one column name.');
   if (new Set(dimensions).size !== dimensions.length) throw new UsageError('--dimensions names a column twice.');
   if (dimensions.includes(options.count)) throw new UsageError(`--count '${options.count}' is also a dimension.`);
   const hierarchies = (options.hierarchy ?? []).map((h) => {
     const levels = h.split('>').map((x) => x.trim());
-    if (levels.length < 2 || levels.some((l) => !dimensions.includes(l))) throw new UsageError(`--hierarchy '${h}' must name dimensions from --dimensions, parent first: a>b.`);
+    if (levels.length < 2 || levels.some((l) => !dimensions.includes(l)))
+      throw new UsageError(`--hierarchy '${h}' must name dimensions from --dimensions, parent first: a>b.`);
     return levels;
   });
   const { rules, file: rulesFile } = await loadRules(options.rules);
   const file = resolve(options.input);
-  const name = basename(file, extname(file)).toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^[^a-z]+/, '') || 'table';
+  const name =
+    basename(file, extname(file))
+      .toLowerCase()
+      .replace(/[^a-z0-9_]+/g, '_')
+      .replace(/^[^a-z]+/, '') || 'table';
   const inner = await readInnerCells(file, dimensions, options.count);
   const groups = dimensionGroups(dimensions, hierarchies);
   const groupColumns = groups.flat();
-  const built = tableFromInnerCells(name, groups, inner.map((row) => ({ values: groupColumns.map((c) => row.values[dimensions.indexOf(c)]!), count: row.count })));
+  const built = tableFromInnerCells(
+    name,
+    groups,
+    inner.map((row) => ({ values: groupColumns.map((c) => row.values[dimensions.indexOf(c)]!), count: row.count })),
+  );
   const columns = built.layout.columns;
   const rows = Array.from({ length: built.layout.size }, (_, local) => {
     const values = built.layout.valuesOf(local);
@@ -53,7 +65,9 @@ export async function runProtect(options: ProtectOptions): Promise<{ outDir: str
       dimensions,
       hierarchies,
       population: 'input',
-      measures: [{ column: options.count, kind: 'count', description: `Count '${options.count}' from ${basename(file)}.` }],
+      measures: [
+        { column: options.count, kind: 'count', description: `Count '${options.count}' from ${basename(file)}.` },
+      ],
       internal: [],
     },
   };
@@ -76,24 +90,47 @@ export async function runProtect(options: ProtectOptions): Promise<{ outDir: str
   });
   const loss = result.loss[name]!;
   log().info({ cells: loss.cells, suppressed: loss.suppressedValues }, 'protected table written');
-  process.stdout.write(`Protected ${basename(file)}: ${loss.cells} cells with margins, ${loss.suppressedValues} suppressed; written to ${written.outDir}.\nDisclosure log (keep it in the secure environment): ${written.logDir}\n`);
+  process.stdout.write(
+    `Protected ${basename(file)}: ${loss.cells} cells with margins, ${loss.suppressedValues} suppressed; written to ${written.outDir}.\nDisclosure log (keep it in the secure environment): ${written.logDir}\n`,
+  );
   return written;
 }
 
-async function readInnerCells(file: string, dimensions: readonly string[], count: string): Promise<{ values: string[]; count: number }[]> {
+async function readInnerCells(
+  file: string,
+  dimensions: readonly string[],
+  count: string,
+): Promise<{ values: string[]; count: number }[]> {
   const extension = extname(file).toLowerCase();
-  const source = extension === '.parquet' ? `read_parquet(${sqlString(file)})` : extension === '.csv' ? `read_csv(${sqlString(file)}, all_varchar = true)` : undefined;
+  const source =
+    extension === '.parquet'
+      ? `read_parquet(${sqlString(file)})`
+      : extension === '.csv'
+        ? `read_csv(${sqlString(file)}, all_varchar = true)`
+        : undefined;
   if (source === undefined) throw new UsageError(`--input ${file}: expected a .csv or .parquet file.`);
   const duck = await Duck.open({ threads: 1 });
   try {
     let available: string[];
     try {
-      available = (await duck.rows<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE SELECT * FROM ${source})`)).map((r) => r.column_name);
+      available = (
+        await duck.rows<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE SELECT * FROM ${source})`)
+      ).map((r) => r.column_name);
     } catch (error) {
-      throw DataError.single('PROTECT_INPUT', { file, rule: 'input.read', message: `cannot be read: ${(error as Error).message.split('\n')[0]}` });
+      throw DataError.single('PROTECT_INPUT', {
+        file,
+        rule: 'input.read',
+        message: `cannot be read: ${(error as Error).message.split('\n')[0]}`,
+      });
     }
     for (const c of [...dimensions, count]) {
-      if (!available.includes(c)) throw DataError.single('PROTECT_INPUT', { file, column: c, rule: 'input.column', message: `column '${c}' is missing (the file has ${available.join(', ')})` });
+      if (!available.includes(c))
+        throw DataError.single('PROTECT_INPUT', {
+          file,
+          column: c,
+          rule: 'input.column',
+          message: `column '${c}' is missing (the file has ${available.join(', ')})`,
+        });
     }
     const dims = dimensions.map((d) => `CAST(${sqlIdent(d)} AS VARCHAR) AS ${sqlIdent(d)}`).join(', ');
     const numbered = `SELECT row_number() OVER () AS input_row, ${dims}, TRY_CAST(${sqlIdent(count)} AS DOUBLE) AS n, CAST(${sqlIdent(count)} AS VARCHAR) AS raw FROM ${source}`;
@@ -105,10 +142,22 @@ async function readInnerCells(file: string, dimensions: readonly string[], count
        ) WHERE problem IS NOT NULL ORDER BY input_row LIMIT 20`,
     );
     if (bad.length > 0) {
-      const issues = bad.map((b) => ({ file, row: Number(b.input_row), column: b.column_name, rule: 'input.cell', message: b.problem }));
-      throw new DataError('PROTECT_INPUT', `${file}: ${issues.length}${issues.length === 20 ? '+' : ''} bad cells, first at row ${issues[0]!.row}, column '${issues[0]!.column}': ${issues[0]!.message}. Nothing was written.`, issues);
+      const issues = bad.map((b) => ({
+        file,
+        row: Number(b.input_row),
+        column: b.column_name,
+        rule: 'input.cell',
+        message: b.problem,
+      }));
+      throw new DataError(
+        'PROTECT_INPUT',
+        `${file}: ${issues.length}${issues.length === 20 ? '+' : ''} bad cells, first at row ${issues[0]!.row}, column '${issues[0]!.column}': ${issues[0]!.message}. Nothing was written.`,
+        issues,
+      );
     }
-    const rows = await duck.jsonRows<Record<string, string | number>>(`WITH numbered AS (${numbered}) SELECT ${dimensions.map(sqlIdent).join(', ')}, sum(n) AS n FROM numbered GROUP BY ALL`);
+    const rows = await duck.jsonRows<Record<string, string | number>>(
+      `WITH numbered AS (${numbered}) SELECT ${dimensions.map(sqlIdent).join(', ')}, sum(n) AS n FROM numbered GROUP BY ALL`,
+    );
     return rows.map((r) => ({ values: dimensions.map((d) => String(r[d])), count: Number(r['n']) }));
   } finally {
     duck.close();

@@ -33,9 +33,13 @@ export function registerPseudonymize(program: Command): void {
         inputs: o.input,
         outDir: o.out,
       });
-      log().info({ out: result.outDir, quarantined: result.quarantined, fingerprint: key.fingerprint }, 'pseudonymize done');
+      log().info(
+        { out: result.outDir, quarantined: result.quarantined, fingerprint: key.fingerprint },
+        'pseudonymize done',
+      );
       const lines = Object.entries(result.tables).map(
-        ([table, s]) => `  ${table.padEnd(14)} ${String(s.rows).padStart(10)} rows  (bsn ${s.bsn}, repaired ${s.bsn_repaired}, fallback ${s.fallback}, duplicates ${s.duplicates})`,
+        ([table, s]) =>
+          `  ${table.padEnd(14)} ${String(s.rows).padStart(10)} rows  (bsn ${s.bsn}, repaired ${s.bsn_repaired}, fallback ${s.fallback}, duplicates ${s.duplicates})`,
       );
       process.stdout.write(
         `Pseudonymized with source key ${key.fingerprint} into ${result.outDir}\n${lines.join('\n')}\n` +

@@ -26,18 +26,38 @@ export interface FileChecks {
 }
 
 export function checksOf(file: InputFile): FileChecks {
-  const checks = deriveChecks(file.table, file.columns, { dateFormat: STRPTIME_FORMAT[file.dialect.dateFormat], decimalComma: file.dialect.decimalComma, values: file.valueMaps }, 's');
+  const checks = deriveChecks(
+    file.table,
+    file.columns,
+    {
+      dateFormat: STRPTIME_FORMAT[file.dialect.dateFormat],
+      decimalComma: file.dialect.decimalComma,
+      values: file.valueMaps,
+    },
+    's',
+  );
   const values = new Map(checks.columns.map((c) => [c.name, c.value]));
   const failures = [
     ...checks.columns.map((c) => c.failure),
-    ...checks.dateOrder.map(({ start, end }) => `CASE WHEN ${values.get(end)} < ${values.get(start)} THEN ${sqlString(`${end}|date.order`)} END`),
+    ...checks.dateOrder.map(
+      ({ start, end }) =>
+        `CASE WHEN ${values.get(end)} < ${values.get(start)} THEN ${sqlString(`${end}|date.order`)} END`,
+    ),
   ];
   // PC6 is the postcode upper-cased without its space: a postcode that passed its rule (schemas/inputs.ts) has at
   // most one ASCII space, so a plain replace does what DESIGN.md's "whitespace removed" asks, cheaper than a regex.
   const fallbackParts: FileChecks['fallbackParts'] = hasFallbackFields(file)
-    ? [`strftime(${values.get('birth_date')}, '%Y-%m-%d')`, values.get('sex')!, `upper(replace(${values.get('postcode')}, ' ', ''))`, values.get('house_number')!]
+    ? [
+        `strftime(${values.get('birth_date')}, '%Y-%m-%d')`,
+        values.get('sex')!,
+        `upper(replace(${values.get('postcode')}, ' ', ''))`,
+        values.get('house_number')!,
+      ]
     : ['NULL', 'NULL', 'NULL', 'NULL'];
-  const rows = checks.texts.length === 0 ? file.relation : `(SELECT s.*, ${checks.texts.map((t) => `${t.expression} AS ${sqlIdent(t.alias)}`).join(', ')} FROM ${file.relation} s)`;
+  const rows =
+    checks.texts.length === 0
+      ? file.relation
+      : `(SELECT s.*, ${checks.texts.map((t) => `${t.expression} AS ${sqlIdent(t.alias)}`).join(', ')} FROM ${file.relation} s)`;
   return { rows, values, failure: `COALESCE(${failures.join(', ')})`, fallbackParts };
 }
 

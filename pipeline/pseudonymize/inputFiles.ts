@@ -4,7 +4,13 @@ import { basename, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import iconv from 'iconv-lite';
 import { allColumns, requiredColumns } from '../../schemas/inputs.js';
-import { CANONICAL_TABLES, csvDialect, type CanonicalTable, type CsvDialect, type MappingFile } from '../../schemas/mapping.js';
+import {
+  CANONICAL_TABLES,
+  csvDialect,
+  type CanonicalTable,
+  type CsvDialect,
+  type MappingFile,
+} from '../../schemas/mapping.js';
 import { Duck, sqlIdent, sqlString } from '../core/duckdb.js';
 import { BoldlinkError, DataError, formatIssue, type DataIssue } from '../core/errors.js';
 import { NumberLines } from './numberLines.js';
@@ -38,7 +44,12 @@ export interface InputFile {
 }
 
 /** Without a mapping file: a plain CSV with canonical headers, ISO dates and a decimal point. */
-const CANONICAL_CSV: CsvDialect = csvDialect.parse({ delimiter: ',', encoding: 'utf-8', dateFormat: 'YYYY-MM-DD', decimalComma: false });
+const CANONICAL_CSV: CsvDialect = csvDialect.parse({
+  delimiter: ',',
+  encoding: 'utf-8',
+  dateFormat: 'YYYY-MM-DD',
+  decimalComma: false,
+});
 
 export const STRPTIME_FORMAT: Record<CsvDialect['dateFormat'], string> = {
   'DD-MM-YYYY': '%d-%m-%Y',
@@ -46,15 +57,36 @@ export const STRPTIME_FORMAT: Record<CsvDialect['dateFormat'], string> = {
   'DD/MM/YYYY': '%d/%m/%Y',
 };
 
-export async function loadInputFile(duck: Duck, path: string, index: number, label: string, mapping: MappingFile | undefined, scratchDir: string): Promise<InputFile> {
-  const kind = await stat(path).then((s) => (s.isFile() ? 'file' : 'not a file'), () => 'missing');
+export async function loadInputFile(
+  duck: Duck,
+  path: string,
+  index: number,
+  label: string,
+  mapping: MappingFile | undefined,
+  scratchDir: string,
+): Promise<InputFile> {
+  const kind = await stat(path).then(
+    (s) => (s.isFile() ? 'file' : 'not a file'),
+    () => 'missing',
+  );
   if (kind !== 'file') {
-    throw DataError.single('INPUT_MISSING', { file: label, rule: 'file.read', message: kind === 'missing' ? `${path} does not exist or cannot be read` : `${path} is a folder, not a CSV or Parquet file` });
+    throw DataError.single('INPUT_MISSING', {
+      file: label,
+      rule: 'file.read',
+      message:
+        kind === 'missing'
+          ? `${path} does not exist or cannot be read`
+          : `${path} is a folder, not a CSV or Parquet file`,
+    });
   }
   const extension = extname(path).toLowerCase();
   if (extension === '.parquet') return loadParquet(duck, path, index, label, mapping);
   if (extension === '.csv' || extension === '.txt') return loadCsv(duck, path, index, label, mapping, scratchDir);
-  throw DataError.single('INPUT_FORMAT', { file: label, rule: 'file.format', message: `unsupported file type '${extension}'; give CSV (.csv) or Parquet (.parquet) files` });
+  throw DataError.single('INPUT_FORMAT', {
+    file: label,
+    rule: 'file.format',
+    message: `unsupported file type '${extension}'; give CSV (.csv) or Parquet (.parquet) files`,
+  });
 }
 
 interface Recognised {
@@ -76,7 +108,8 @@ export function recognise(headers: readonly string[], mapping: MappingFile | und
       if (mapped !== undefined && known.has(mapped)) canonicalOf.set(header, mapped);
     }
     const present = new Set(canonicalOf.values());
-    if (requiredColumns(table).every((c) => present.has(c))) candidates.push({ table, canonicalOf, values: tableMapping?.values ?? {}, matched: present.size });
+    if (requiredColumns(table).every((c) => present.has(c)))
+      candidates.push({ table, canonicalOf, values: tableMapping?.values ?? {}, matched: present.size });
   }
   candidates.sort((a, b) => b.matched - a.matched);
   const best = candidates[0];
@@ -88,28 +121,52 @@ export function recognise(headers: readonly string[], mapping: MappingFile | und
     });
   }
   if (candidates[1] !== undefined && candidates[1].matched === best.matched) {
-    throw DataError.single('INPUT_AMBIGUOUS', { file: label, rule: 'file.header', message: `the header fits both ${best.table} and ${candidates[1].table}; rename or map its columns` });
+    throw DataError.single('INPUT_AMBIGUOUS', {
+      file: label,
+      rule: 'file.header',
+      message: `the header fits both ${best.table} and ${candidates[1].table}; rename or map its columns`,
+    });
   }
   return best;
 }
 
-async function loadParquet(duck: Duck, path: string, index: number, label: string, mapping: MappingFile | undefined): Promise<InputFile> {
+async function loadParquet(
+  duck: Duck,
+  path: string,
+  index: number,
+  label: string,
+  mapping: MappingFile | undefined,
+): Promise<InputFile> {
   let described: { column_name: string; column_type: string }[];
   try {
     described = await duck.jsonRows(`DESCRIBE SELECT * FROM read_parquet(${sqlString(path)})`);
   } catch (error) {
-    throw DataError.single('INPUT_UNREADABLE', { file: label, rule: 'file.parquet', message: `not a readable Parquet file (${(error as Error).message.split('\n')[0] ?? ''})` });
+    throw DataError.single('INPUT_UNREADABLE', {
+      file: label,
+      rule: 'file.parquet',
+      message: `not a readable Parquet file (${(error as Error).message.split('\n')[0] ?? ''})`,
+    });
   }
   const types = new Map(described.map((d) => [d.column_name, d.column_type]));
   const recognised = recognise([...types.keys()], mapping, label);
   const { columns, select } = projection(recognised, (header) => types.get(header) ?? 'VARCHAR');
   const relation = `src_${index}`;
   // Not TEMP: the outputs are written on connections of their own (pseudonymize.ts), which must see it.
-  await duck.run(`CREATE OR REPLACE VIEW ${relation} AS SELECT file_row_number + 1 AS row_no, ${select} FROM read_parquet(${sqlString(path)}, file_row_number = true)`);
+  await duck.run(
+    `CREATE OR REPLACE VIEW ${relation} AS SELECT file_row_number + 1 AS row_no, ${select} FROM read_parquet(${sqlString(path)}, file_row_number = true)`,
+  );
   return {
-    index, path, label, table: recognised.table, format: 'parquet', columns,
+    index,
+    path,
+    label,
+    table: recognised.table,
+    format: 'parquet',
+    columns,
     droppedHeaders: [...types.keys()].filter((h) => !recognised.canonicalOf.has(h)),
-    dialect: { ...CANONICAL_CSV }, relation, rejects: null, valueMaps: recognised.values,
+    dialect: { ...CANONICAL_CSV },
+    relation,
+    rejects: null,
+    valueMaps: recognised.values,
   };
 }
 
@@ -125,7 +182,8 @@ async function loadParquet(duck: Duck, path: string, index: number, label: strin
  * returned as it was.
  */
 export async function explainUnreadableInput(error: unknown, paths: readonly string[]): Promise<unknown> {
-  if (error instanceof BoldlinkError || typeof (error as NodeJS.ErrnoException | undefined)?.code === 'string') return error;
+  if (error instanceof BoldlinkError || typeof (error as NodeJS.ErrnoException | undefined)?.code === 'string')
+    return error;
   const parquet = inputLabels(paths)
     .map((label, index) => ({ label, path: paths[index]! }))
     .filter((f) => extname(f.path).toLowerCase() === '.parquet');
@@ -136,7 +194,10 @@ export async function explainUnreadableInput(error: unknown, paths: readonly str
     for (const file of parquet) {
       const corrupt = await firstUndecodable(duck, file.path);
       if (corrupt === undefined) continue;
-      const rows = corrupt.rowGroup === undefined ? '' : `, in row group ${corrupt.rowGroup.index + 1} of ${corrupt.rowGroup.of} (data rows ${corrupt.rowGroup.firstRow}–${corrupt.rowGroup.lastRow})`;
+      const rows =
+        corrupt.rowGroup === undefined
+          ? ''
+          : `, in row group ${corrupt.rowGroup.index + 1} of ${corrupt.rowGroup.of} (data rows ${corrupt.rowGroup.firstRow}–${corrupt.rowGroup.lastRow})`;
       const issue: DataIssue = {
         file: file.label,
         column: corrupt.column,
@@ -157,14 +218,21 @@ export async function explainUnreadableInput(error: unknown, paths: readonly str
 interface Undecodable {
   readonly column: string;
   readonly reason: string;
-  readonly rowGroup?: { readonly index: number; readonly of: number; readonly firstRow: number; readonly lastRow: number };
+  readonly rowGroup?: {
+    readonly index: number;
+    readonly of: number;
+    readonly firstRow: number;
+    readonly lastRow: number;
+  };
 }
 
 async function firstUndecodable(duck: Duck, path: string): Promise<Undecodable | undefined> {
   const source = `read_parquet(${sqlString(path)}, file_row_number = true)`;
   let columns: string[];
   try {
-    columns = (await duck.jsonRows<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(path)})`)).map((c) => c.column_name);
+    columns = (
+      await duck.jsonRows<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(path)})`)
+    ).map((c) => c.column_name);
   } catch {
     return undefined;
   }
@@ -181,7 +249,9 @@ async function firstUndecodable(duck: Duck, path: string): Promise<Undecodable |
     const reason = await decodeError(column);
     if (reason === undefined) continue;
     const groups = await duck
-      .jsonRows<{ n: number | bigint }>(`SELECT row_group_num_rows AS n FROM parquet_metadata(${sqlString(path)}) WHERE path_in_schema = ${sqlString(column)} ORDER BY row_group_id`)
+      .jsonRows<{ n: number | bigint }>(
+        `SELECT row_group_num_rows AS n FROM parquet_metadata(${sqlString(path)}) WHERE path_in_schema = ${sqlString(column)} ORDER BY row_group_id`,
+      )
       .catch(() => []);
     let first = 0;
     for (const [index, group] of groups.entries()) {
@@ -196,7 +266,11 @@ async function firstUndecodable(duck: Duck, path: string): Promise<Undecodable |
   return undefined;
 }
 
-function projection(recognised: Recognised, typeOf: (header: string) => string, refOf: (header: string) => string = sqlIdent): { columns: Map<string, ColumnSource>; select: string } {
+function projection(
+  recognised: Recognised,
+  typeOf: (header: string) => string,
+  refOf: (header: string) => string = sqlIdent,
+): { columns: Map<string, ColumnSource>; select: string } {
   const columns = new Map<string, ColumnSource>();
   const parts: string[] = [];
   for (const column of allColumns(recognised.table)) {
@@ -212,7 +286,14 @@ function projection(recognised: Recognised, typeOf: (header: string) => string, 
   return { columns, select: parts.join(', ') };
 }
 
-async function loadCsv(duck: Duck, path: string, index: number, label: string, mapping: MappingFile | undefined, scratchDir: string): Promise<InputFile> {
+async function loadCsv(
+  duck: Duck,
+  path: string,
+  index: number,
+  label: string,
+  mapping: MappingFile | undefined,
+  scratchDir: string,
+): Promise<InputFile> {
   const dialect = mapping?.csv ?? (await sniffCanonicalDialect(path));
   // One streaming pass: transcode to UTF-8 (DuckDB reads Latin-1, which differs from Windows-1252 in € and other
   // 0x80–0x9F characters) and number the lines. A UTF-8 byte-order mark wins over the declared encoding: Excel's
@@ -228,13 +309,24 @@ async function loadCsv(duck: Duck, path: string, index: number, label: string, m
   }
   const readable = join(scratchDir, `input-${index}.numbered.csv`);
   const numbering = new NumberLines(dialect.delimiter);
-  await pipeline(createReadStream(path), iconv.decodeStream(encoding), iconv.encodeStream('utf-8'), numbering, createWriteStream(readable, { mode: 0o600 }));
+  await pipeline(
+    createReadStream(path),
+    iconv.decodeStream(encoding),
+    iconv.encodeStream('utf-8'),
+    numbering,
+    createWriteStream(readable, { mode: 0o600 }),
+  );
   const dataLines = numbering.lines;
   const headers = (await readHeader(readable, dialect, label)).slice(1);
   // Two columns with one name: which one holds the BSN (or the date) would be a guess.
   const repeated = headers.filter((h, i) => h !== '' && headers.indexOf(h) !== i);
   if (repeated.length > 0) {
-    throw DataError.single('INPUT_HEADER', { file: label, column: repeated[0]!, rule: 'file.header', message: `the header names column '${repeated[0]!}' more than once; rename or remove the extra column` });
+    throw DataError.single('INPUT_HEADER', {
+      file: label,
+      column: repeated[0]!,
+      rule: 'file.header',
+      message: `the header names column '${repeated[0]!}' more than once; rename or remove the extra column`,
+    });
   }
   const recognised = recognise(headers, mapping, label);
   const raw = `raw_${index}`;
@@ -269,16 +361,30 @@ async function loadCsv(duck: Duck, path: string, index: number, label: string, m
     SELECT row_no, CASE kind WHEN 0 THEN 'row.empty' WHEN 1 THEN 'row.columns' WHEN 2 THEN 'row.encoding' WHEN 3 THEN 'row.quote' ELSE 'row.parse' END AS rule
     FROM (SELECT * FROM rejected UNION ALL SELECT * FROM lost UNION ALL SELECT * FROM damaged) WHERE row_no BETWEEN 1 AND ${dataLines}`);
   const headerIndex = new Map(headers.map((h, i) => [h, i]));
-  const { columns, select } = projection(recognised, () => 'VARCHAR', (header) => `c${headerIndex.get(header) ?? -1}`);
+  const { columns, select } = projection(
+    recognised,
+    () => 'VARCHAR',
+    (header) => `c${headerIndex.get(header) ?? -1}`,
+  );
   const relation = `src_${index}`;
   // Not TEMP: the outputs are written on connections of their own (pseudonymize.ts), which must see it.
-  await duck.run(`CREATE OR REPLACE TABLE ${relation} AS SELECT CAST(row_no AS BIGINT) AS row_no, ${select} FROM ${raw} WHERE TRY_CAST(row_no AS BIGINT) BETWEEN 1 AND ${dataLines} AND TRY_CAST(row_no AS BIGINT) NOT IN (SELECT row_no FROM ${rejects}) ORDER BY 1`);
+  await duck.run(
+    `CREATE OR REPLACE TABLE ${relation} AS SELECT CAST(row_no AS BIGINT) AS row_no, ${select} FROM ${raw} WHERE TRY_CAST(row_no AS BIGINT) BETWEEN 1 AND ${dataLines} AND TRY_CAST(row_no AS BIGINT) NOT IN (SELECT row_no FROM ${rejects}) ORDER BY 1`,
+  );
   await duck.run(`DROP TABLE ${raw}`);
   await rm(readable, { force: true });
   return {
-    index, path, label, table: recognised.table, format: 'csv', columns,
+    index,
+    path,
+    label,
+    table: recognised.table,
+    format: 'csv',
+    columns,
     droppedHeaders: headers.filter((h) => !recognised.canonicalOf.has(h)),
-    dialect, relation, rejects, valueMaps: recognised.values,
+    dialect,
+    relation,
+    rejects,
+    valueMaps: recognised.values,
   };
 }
 
@@ -337,7 +443,12 @@ async function firstLine(path: string): Promise<string> {
 
 async function readHeader(path: string, dialect: CsvDialect, label: string): Promise<string[]> {
   const line = await firstLine(path);
-  if (line.trim() === '') throw DataError.single('INPUT_EMPTY', { file: label, rule: 'file.header', message: 'the file is empty or has no header row' });
+  if (line.trim() === '')
+    throw DataError.single('INPUT_EMPTY', {
+      file: label,
+      rule: 'file.header',
+      message: 'the file is empty or has no header row',
+    });
   const headers: string[] = [];
   let current = '';
   let quoted = false;

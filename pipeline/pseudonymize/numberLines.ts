@@ -40,7 +40,11 @@ export class NumberLines extends Transform {
         parts.push(chunk.subarray(start, this.pendingCr ? chunk.length - 1 : chunk.length));
         break;
       }
-      parts.push(newline > start && chunk[newline - 1] === 0x0d ? Buffer.concat([chunk.subarray(start, newline - 1), Buffer.from([0x0a])]) : chunk.subarray(start, newline + 1));
+      parts.push(
+        newline > start && chunk[newline - 1] === 0x0d
+          ? Buffer.concat([chunk.subarray(start, newline - 1), Buffer.from([0x0a])])
+          : chunk.subarray(start, newline + 1),
+      );
       start = newline + 1;
       this.atLineStart = true;
     }

@@ -16,7 +16,14 @@ const BIRTH_MONTH = `CAST(date_trunc('month', birth_date) AS DATE) AS birth_mont
 export const OUTPUT_COLUMNS: Readonly<Record<CanonicalTable, readonly string[]>> = {
   clients: [...IDENTIFIERS, BIRTH_MONTH, 'sex', 'district', 'household_type'],
   benefits: [...IDENTIFIERS, 'benefit_type', 'start_date', 'end_date', 'end_reason'],
-  interventions: [...IDENTIFIERS, 'programme', 'arm', 'CAST(ladder_step AS TINYINT) AS ladder_step', 'start_date', 'end_date'],
+  interventions: [
+    ...IDENTIFIERS,
+    'programme',
+    'arm',
+    'CAST(ladder_step AS TINYINT) AS ladder_step',
+    'start_date',
+    'end_date',
+  ],
   persons: [...IDENTIFIERS, BIRTH_MONTH, 'sex', 'municipality_code'],
   jobs: [...IDENTIFIERS, 'employer_id', 'start_date', 'end_date', 'contract_type', 'hours_per_week', 'hourly_wage'],
 };

@@ -4,7 +4,16 @@ import { PrecomputedHmac } from '../../keys/hmacState.js';
 import { parseBsn, type BsnRejection } from '../../schemas/bsn.js';
 import { sqlString, type Duck } from '../core/duckdb.js';
 import { HexResults } from './hexResults.js';
-import { DoubleArgument, NullMask, registerVectorFunction, setBytes, setString, StringArgument, type DataChunk, type Vector } from '../core/vectorFunction.js';
+import {
+  DoubleArgument,
+  NullMask,
+  registerVectorFunction,
+  setBytes,
+  setString,
+  StringArgument,
+  type DataChunk,
+  type Vector,
+} from '../core/vectorFunction.js';
 
 /**
  * The source key's pseudonyms as SQL functions, so that the pass which writes
@@ -23,14 +32,28 @@ import { DoubleArgument, NullMask, registerVectorFunction, setBytes, setString, 
  * - `clients_fallback(raw)`: F1 that the clients file gives a raw BSN value (`useClientsFallback`).
  * - `held_back_<n>(row)`: whether row `row` of input n is quarantined (`holdBack`).
  */
-export const BSN_STATUSES = ['valid', 'repaired', 'missing', 'not_digits', 'wrong_length', 'all_zero', 'elfproef'] as const;
+export const BSN_STATUSES = [
+  'valid',
+  'repaired',
+  'missing',
+  'not_digits',
+  'wrong_length',
+  'all_zero',
+  'elfproef',
+] as const;
 
 const VALID = 0;
 const REPAIRED = 1;
 /** The highest `bsn_check` code of a usable BSN (valid or repaired). */
 export const REPAIRED_CODE = REPAIRED;
 const MISSING = 2;
-const CODE_OF: Readonly<Record<BsnRejection, number>> = { missing: MISSING, not_digits: 3, wrong_length: 4, all_zero: 5, elfproef: 6 };
+const CODE_OF: Readonly<Record<BsnRejection, number>> = {
+  missing: MISSING,
+  not_digits: 3,
+  wrong_length: 4,
+  all_zero: 5,
+  elfproef: 6,
+};
 
 /** SQL: the status name of a `bsn_check` code. */
 export function bsnStatusSql(code: string): string {
@@ -70,17 +93,38 @@ export class PseudonymFunctions {
   static register(duck: Duck, key: Uint8Array): PseudonymFunctions {
     const functions = new PseudonymFunctions(duck, key);
     const connection = duck.connection;
-    registerVectorFunction(connection, { name: 'bsn_check', parameterTypes: [VARCHAR], returnType: UTINYINT, apply: (chunk, rows, result) => functions.bsnCheck(chunk, rows, result) });
-    registerVectorFunction(connection, { name: 'bsn_p1', parameterTypes: [VARCHAR], returnType: VARCHAR, apply: (chunk, rows, result) => functions.bsnP1(chunk, rows, result) });
-    registerVectorFunction(connection, { name: 'fallback_f1', parameterTypes: [VARCHAR, VARCHAR, VARCHAR, VARCHAR], returnType: VARCHAR, apply: (chunk, rows, result) => functions.fallbackF1(chunk, rows, result) });
-    registerVectorFunction(connection, { name: 'clients_fallback', parameterTypes: [VARCHAR], returnType: VARCHAR, apply: (chunk, rows, result) => functions.lookUpClientsFallback(chunk, rows, result) });
+    registerVectorFunction(connection, {
+      name: 'bsn_check',
+      parameterTypes: [VARCHAR],
+      returnType: UTINYINT,
+      apply: (chunk, rows, result) => functions.bsnCheck(chunk, rows, result),
+    });
+    registerVectorFunction(connection, {
+      name: 'bsn_p1',
+      parameterTypes: [VARCHAR],
+      returnType: VARCHAR,
+      apply: (chunk, rows, result) => functions.bsnP1(chunk, rows, result),
+    });
+    registerVectorFunction(connection, {
+      name: 'fallback_f1',
+      parameterTypes: [VARCHAR, VARCHAR, VARCHAR, VARCHAR],
+      returnType: VARCHAR,
+      apply: (chunk, rows, result) => functions.fallbackF1(chunk, rows, result),
+    });
+    registerVectorFunction(connection, {
+      name: 'clients_fallback',
+      parameterTypes: [VARCHAR],
+      returnType: VARCHAR,
+      apply: (chunk, rows, result) => functions.lookUpClientsFallback(chunk, rows, result),
+    });
     return functions;
   }
 
   /** The F1 that `clients_fallback(raw)` returns: raw BSN value (trimmed) → F1, for the values with exactly one. */
   async useClientsFallback(query: string): Promise<void> {
     this.clientsFallback.clear();
-    for (const row of await this.duck.rows<{ raw: string; f1: string }>(query)) this.clientsFallback.set(row.raw, row.f1);
+    for (const row of await this.duck.rows<{ raw: string; f1: string }>(query))
+      this.clientsFallback.set(row.raw, row.f1);
   }
 
   /**
@@ -97,7 +141,7 @@ export class PseudonymFunctions {
       const column = chunk.getColumnVector(0);
       for (let i = 0; i < chunk.rowCount; i++) {
         const row = column.getItem(i) as number;
-        held[Math.floor(row / 8)]! |= 1 << row % 8;
+        held[Math.floor(row / 8)]! |= 1 << (row % 8);
       }
     }
     const flags = new Uint8Array(2048);
@@ -110,7 +154,7 @@ export class PseudonymFunctions {
         const out = rows <= flags.length ? flags : new Uint8Array(rows);
         for (let i = 0; i < rows; i++) {
           const n = row.at(i);
-          out[i] = (held[Math.floor(n / 8)]! >> n % 8) & 1;
+          out[i] = (held[Math.floor(n / 8)]! >> (n % 8)) & 1;
         }
         setBytes(result, out, rows);
       },
@@ -218,7 +262,10 @@ export class PseudonymFunctions {
     const nulls = new NullMask(rows);
     for (let i = 0; i < rows; i++) {
       const length = raw.locate(i);
-      const f1 = length < 0 ? undefined : this.clientsFallback.get(this.decoder.decode(raw.bytes.subarray(raw.start, raw.start + length)));
+      const f1 =
+        length < 0
+          ? undefined
+          : this.clientsFallback.get(this.decoder.decode(raw.bytes.subarray(raw.start, raw.start + length)));
       if (f1 === undefined) nulls.setNull(i);
       else setString(result, i, this.encoder.encode(f1));
     }

@@ -68,7 +68,11 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
   const output = await StageOutput.create({
     stage: 'pseudonymize',
     outDir: options.outDir,
-    parameters: { source: options.source, inputs: inputLabels(options.inputs), mapping: options.mappingPath === undefined ? null : basename(options.mappingPath) },
+    parameters: {
+      source: options.source,
+      inputs: inputLabels(options.inputs),
+      mapping: options.mappingPath === undefined ? null : basename(options.mappingPath),
+    },
   });
   const quarantineDir = quarantineDirFor(output.outDir);
   const quarantineFile = join(quarantineDir, 'quarantine.csv');
@@ -84,7 +88,10 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     const files: InputFile[] = [];
     for (const [index, path] of options.inputs.entries()) {
       const file = await loadInputFile(duck, path, index, labels[index]!, mapping, output.scratchDir);
-      log().info({ file: file.label, table: file.table, format: file.format, dropped: file.droppedHeaders.length }, 'input recognised');
+      log().info(
+        { file: file.label, table: file.table, format: file.format, dropped: file.droppedHeaders.length },
+        'input recognised',
+      );
       files.push(file);
     }
     const byTable = (table: CanonicalTable) => files.filter((f) => f.table === table);
@@ -96,8 +103,20 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     const stepDone = (step: string) => {
       const now = process.hrtime.bigint();
       const cpu = process.cpuUsage(stepCpu);
-      const inFunctions = { seconds: roundSeconds(Number(vectorFunctionTime.nanoseconds) / 1e9), calls: vectorFunctionTime.calls, values: vectorFunctionTime.values };
-      log().debug({ step, seconds: roundSeconds(Number(now - stepStarted) / 1e9), cpuSeconds: roundSeconds((cpu.user + cpu.system) / 1e6), inFunctions }, 'pseudonymize step done');
+      const inFunctions = {
+        seconds: roundSeconds(Number(vectorFunctionTime.nanoseconds) / 1e9),
+        calls: vectorFunctionTime.calls,
+        values: vectorFunctionTime.values,
+      };
+      log().debug(
+        {
+          step,
+          seconds: roundSeconds(Number(now - stepStarted) / 1e9),
+          cpuSeconds: roundSeconds((cpu.user + cpu.system) / 1e6),
+          inFunctions,
+        },
+        'pseudonymize step done',
+      );
       Object.assign(vectorFunctionTime, { nanoseconds: 0n, calls: 0, values: 0 });
       stepStarted = now;
       stepCpu = process.cpuUsage();
@@ -120,7 +139,9 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
       const profile = profiles.get(file.index)!;
       if (profile.mayQuarantine) await createQuarantine(duck, file);
       else await createEmptyQuarantine(duck, file);
-      const rules = await duck.jsonRows<{ rule: string; n: number }>(`SELECT rule, count(*) AS n FROM q_${file.index} GROUP BY rule ORDER BY rule`);
+      const rules = await duck.jsonRows<{ rule: string; n: number }>(
+        `SELECT rule, count(*) AS n FROM q_${file.index} GROUP BY rule ORDER BY rule`,
+      );
       accounting.set(file.index, { rowsIn: profile.rowsIn, byRule: new Map(rules.map((r) => [r.rule, Number(r.n)])) });
     };
     for (const file of files) if (!takesClientsFallback(file)) await quarantineOf(file);
@@ -131,7 +152,11 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
     const heldBack = new Map<number, string>();
     for (const file of files) {
       const entry = accounting.get(file.index)!;
-      if (quarantinedIn(entry) > 0) heldBack.set(file.index, await pseudonyms.holdBack(file.index, `SELECT row_no FROM q_${file.index}`, entry.rowsIn));
+      if (quarantinedIn(entry) > 0)
+        heldBack.set(
+          file.index,
+          await pseudonyms.holdBack(file.index, `SELECT row_no FROM q_${file.index}`, entry.rowsIn),
+        );
     }
     stepDone('quarantine');
 
@@ -143,7 +168,9 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
         const target = await output.file(`${table}.parquet`);
         // One table scanned, filtered and projected, and UNION ALL of such: DuckDB keeps their row order
         // (docs: "Order Preservation"), so the same inputs and key give byte-identical files without a sort.
-        const rows = byTable(table).map((f) => outputRows(f, heldBack.get(f.index))).join(' UNION ALL ');
+        const rows = byTable(table)
+          .map((f) => outputRows(f, heldBack.get(f.index)))
+          .join(' UNION ALL ');
         const writer = await duck.sibling();
         try {
           await writer.run(`COPY (${rows}) TO ${sqlString(target)} (${OUTPUT_PARQUET})`);
@@ -160,7 +187,8 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
       tables[table] = await summarise(duck, target, tableFiles, accounting);
       const rows = tables[table].rows;
       const expected = tableFiles.reduce((sum, f) => sum + rowsOutOf(accounting.get(f.index)!), 0);
-      if (rows !== expected) throw new Error(`row accounting of ${table} does not add up (${rows} written, ${expected} expected)`);
+      if (rows !== expected)
+        throw new Error(`row accounting of ${table} does not add up (${rows} written, ${expected} expected)`);
       output.declareRows(`${table}.parquet`, rows);
     }
 
@@ -171,14 +199,31 @@ export async function pseudonymize(options: PseudonymizeOptions): Promise<Pseudo
       const entry = accounting.get(file.index)!;
       const rowsQuarantined = quarantinedIn(entry);
       await output.addInputFile(file.path, entry.rowsIn, inputDigests[file.index]);
-      output.addAccounting({ scope: file.label, rowsIn: entry.rowsIn, rowsOut: entry.rowsIn - rowsQuarantined, rowsQuarantined, quarantinedByReason: Object.fromEntries(entry.byRule) });
+      output.addAccounting({
+        scope: file.label,
+        rowsIn: entry.rowsIn,
+        rowsOut: entry.rowsIn - rowsQuarantined,
+        rowsQuarantined,
+        quarantinedByReason: Object.fromEntries(entry.byRule),
+      });
     }
     if (options.mappingPath !== undefined) await output.addInputFile(options.mappingPath, null);
-    output.addKey({ role: 'source', keyId: options.key.keyId, fingerprint: options.key.fingerprint, use: 'pseudonymize' });
+    output.addKey({
+      role: 'source',
+      keyId: options.key.keyId,
+      fingerprint: options.key.fingerprint,
+      use: 'pseudonymize',
+    });
     output.setSummary('source', options.source);
     output.setSummary('tables', tables);
-    output.setSummary('inputs', files.map((f) => ({ file: f.label, table: f.table, format: f.format, droppedColumns: f.droppedHeaders })));
-    output.setSummary('quarantine', { location: `${basename(output.outDir)}.quarantine/quarantine.csv`, rows: quarantined });
+    output.setSummary(
+      'inputs',
+      files.map((f) => ({ file: f.label, table: f.table, format: f.format, droppedColumns: f.droppedHeaders })),
+    );
+    output.setSummary('quarantine', {
+      location: `${basename(output.outDir)}.quarantine/quarantine.csv`,
+      rows: quarantined,
+    });
     duck.close();
     // The quarantine replaces any earlier one just before the output does, so the two always belong together.
     await rename(quarantineTemp, quarantineFile);
@@ -217,16 +262,40 @@ export async function readMapping(path: string): Promise<MappingFile> {
     rule: 'mapping',
     what: 'mapping file',
     hint: 'see examples/mappings/gemeente.json',
-    unreadable: (missing, reason) => DataError.single('MAPPING_MISSING', { file: missing, rule: 'mapping.read', message: `cannot read the mapping file (${reason})` }),
+    unreadable: (missing, reason) =>
+      DataError.single('MAPPING_MISSING', {
+        file: missing,
+        rule: 'mapping.read',
+        message: `cannot read the mapping file (${reason})`,
+      }),
   });
 }
 
-async function summarise(duck: Duck, target: string, files: readonly InputFile[], accounting: ReadonlyMap<number, FileAccounting>): Promise<TableSummary> {
-  const byStatus = await duck.jsonRows<{ id_status: string; n: number }>(`SELECT id_status, count(*) AS n FROM read_parquet(${sqlString(target)}) GROUP BY 1`);
+async function summarise(
+  duck: Duck,
+  target: string,
+  files: readonly InputFile[],
+  accounting: ReadonlyMap<number, FileAccounting>,
+): Promise<TableSummary> {
+  const byStatus = await duck.jsonRows<{ id_status: string; n: number }>(
+    `SELECT id_status, count(*) AS n FROM read_parquet(${sqlString(target)}) GROUP BY 1`,
+  );
   const count = (s: string) => Number(byStatus.find((r) => r.id_status === s)?.n ?? 0);
-  const inputs = await duck.jsonRows<{ code: number; n: number }>(`SELECT code, sum(n) AS n FROM (${files.map((f) => `SELECT code, n FROM bsn_status_${f.index}`).join(' UNION ALL ')}) GROUP BY 1`);
+  const inputs = await duck.jsonRows<{ code: number; n: number }>(
+    `SELECT code, sum(n) AS n FROM (${files.map((f) => `SELECT code, n FROM bsn_status_${f.index}`).join(' UNION ALL ')}) GROUP BY 1`,
+  );
   const missing = inputs.filter((r) => BSN_STATUSES[r.code] === 'missing').reduce((s, r) => s + Number(r.n), 0);
-  const invalid = inputs.filter((r) => r.code > REPAIRED_CODE && BSN_STATUSES[r.code] !== 'missing').reduce((s, r) => s + Number(r.n), 0);
+  const invalid = inputs
+    .filter((r) => r.code > REPAIRED_CODE && BSN_STATUSES[r.code] !== 'missing')
+    .reduce((s, r) => s + Number(r.n), 0);
   const duplicates = files.reduce((s, f) => s + (accounting.get(f.index)?.byRule.get('duplicate_row') ?? 0), 0);
-  return { rows: count('bsn') + count('bsn_repaired') + count('fallback'), bsn: count('bsn'), bsn_repaired: count('bsn_repaired'), fallback: count('fallback'), invalid_bsn: invalid, missing_bsn: missing, duplicates };
+  return {
+    rows: count('bsn') + count('bsn_repaired') + count('fallback'),
+    bsn: count('bsn'),
+    bsn_repaired: count('bsn_repaired'),
+    fallback: count('fallback'),
+    invalid_bsn: invalid,
+    missing_bsn: missing,
+    duplicates,
+  };
 }

@@ -56,11 +56,23 @@ export async function createClientsFallback(duck: Duck, clientFiles: readonly In
 }
 
 /** The quarantine file: every quarantined row of every input, with file, row, column, rule and message (never the value). */
-export async function writeQuarantine(duck: Duck, files: readonly InputFile[], dir: string, temp: string): Promise<void> {
+export async function writeQuarantine(
+  duck: Duck,
+  files: readonly InputFile[],
+  dir: string,
+  temp: string,
+): Promise<void> {
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const rows = files.map((f) => `SELECT ${sqlString(f.label)} AS file, ${f.index} AS file_index, row_no AS "row", "column", rule FROM q_${f.index}`).join(' UNION ALL ');
-    await duck.run(`COPY (SELECT file, "row", "column", rule, ${ruleMessageSql('rule')} AS message FROM (${rows}) ORDER BY file_index, "row") TO ${sqlString(temp)} (FORMAT csv, HEADER true)`);
+    const rows = files
+      .map(
+        (f) =>
+          `SELECT ${sqlString(f.label)} AS file, ${f.index} AS file_index, row_no AS "row", "column", rule FROM q_${f.index}`,
+      )
+      .join(' UNION ALL ');
+    await duck.run(
+      `COPY (SELECT file, "row", "column", rule, ${ruleMessageSql('rule')} AS message FROM (${rows}) ORDER BY file_index, "row") TO ${sqlString(temp)} (FORMAT csv, HEADER true)`,
+    );
     await chmod(temp, 0o600);
   } catch (error) {
     throw outputErrorFrom(error, temp);

@@ -81,7 +81,9 @@ function tableSchema(table: CanonicalTable): JsonTable {
 
 /** The column carrying the BSN (role 'bsn'): not a row rule, it is canonicalised and pseudonymized. */
 export function identifierColumn(table: CanonicalTable): string {
-  const entry = Object.entries(tableSchema(table).properties).find(([, c]) => c.role === 'bsn' || c.anyOf?.some((a) => a.role === 'bsn'));
+  const entry = Object.entries(tableSchema(table).properties).find(
+    ([, c]) => c.role === 'bsn' || c.anyOf?.some((a) => a.role === 'bsn'),
+  );
   if (entry === undefined) throw new Error(`schemas/inputs.ts: table ${table} has no column with role 'bsn'`);
   return entry[0];
 }
@@ -94,14 +96,22 @@ function unwrap(column: JsonColumn): { inner: JsonColumn; nullable: boolean } {
     return { inner: { ...inner, ...outer }, nullable: column.anyOf.some((a) => a.type === 'null') };
   }
   if (Array.isArray(column.type)) {
-    return { inner: { ...column, type: column.type.find((t) => t !== 'null') ?? 'string' }, nullable: column.type.includes('null') };
+    return {
+      inner: { ...column, type: column.type.find((t) => t !== 'null') ?? 'string' },
+      nullable: column.type.includes('null'),
+    };
   }
   return { inner: column, nullable: false };
 }
 
 const TEXT_TYPES = new Set(['VARCHAR']);
 
-export function deriveChecks(table: CanonicalTable, sources: ReadonlyMap<string, ColumnSource>, dialect: CheckDialect, alias = 'src'): DerivedChecks {
+export function deriveChecks(
+  table: CanonicalTable,
+  sources: ReadonlyMap<string, ColumnSource>,
+  dialect: CheckDialect,
+  alias = 'src',
+): DerivedChecks {
   const schema = tableSchema(table);
   const bsnColumn = identifierColumn(table);
   const runDate = dialect.runDate ?? localIsoDate(new Date());
@@ -125,7 +135,10 @@ export function deriveChecks(table: CanonicalTable, sources: ReadonlyMap<string,
     let v = raw;
     if (text) {
       const textColumn = textAlias(name);
-      texts.push({ alias: textColumn, expression: `CASE WHEN starts_with(${raw}, ' ') OR ends_with(${raw}, ' ') THEN NULLIF(TRIM(${raw}), '') ELSE NULLIF(${raw}, '') END` });
+      texts.push({
+        alias: textColumn,
+        expression: `CASE WHEN starts_with(${raw}, ' ') OR ends_with(${raw}, ' ') THEN NULLIF(TRIM(${raw}), '') ELSE NULLIF(${raw}, '') END`,
+      });
       v = `${aliasPrefix}${sqlIdent(textColumn)}`;
     }
     /** `then` is the failure: usually one rule's `'column|rule'`, for dates an expression choosing between two. */
@@ -133,12 +146,22 @@ export function deriveChecks(table: CanonicalTable, sources: ReadonlyMap<string,
     let value: string;
     if (inner.format === 'date') {
       const parses = !text && source.type === 'DATE';
-      value = text ? `CAST(TRY_STRPTIME(${v}, ${sqlString(dialect.dateFormat)}) AS DATE)` : parses ? raw : `TRY_CAST(${raw} AS DATE)`;
-      const inRange = dateRangeTest(value, inner.earliest, inner.latestDaysAfterRun === undefined ? undefined : addDays(runDate, inner.latestDaysAfterRun));
+      value = text
+        ? `CAST(TRY_STRPTIME(${v}, ${sqlString(dialect.dateFormat)}) AS DATE)`
+        : parses
+          ? raw
+          : `TRY_CAST(${raw} AS DATE)`;
+      const inRange = dateRangeTest(
+        value,
+        inner.earliest,
+        inner.latestDaysAfterRun === undefined ? undefined : addDays(runDate, inner.latestDaysAfterRun),
+      );
       if (inRange !== undefined) {
         // Parsing the date is the costly part of the check: one test covers format and range (NULL when the text
         // does not parse), and only a failing row parses again to name the rule it broke.
-        const failing = parses ? fail('date.range') : `CASE WHEN ${value} IS NULL THEN ${fail('date.format')} ELSE ${fail('date.range')} END`;
+        const failing = parses
+          ? fail('date.range')
+          : `CASE WHEN ${value} IS NULL THEN ${fail('date.format')} ELSE ${fail('date.range')} END`;
         conditions.push({ when: `NOT COALESCE(${inRange}, false)`, then: failing });
       } else if (!parses) {
         conditions.push({ when: `${value} IS NULL`, then: fail('date.format') });
@@ -146,19 +169,30 @@ export function deriveChecks(table: CanonicalTable, sources: ReadonlyMap<string,
     } else if (inner.enum !== undefined) {
       const mapped = mapCodes(dialect.values[name], text ? v : `CAST(${raw} AS VARCHAR)`);
       value = mapped;
-      conditions.push({ when: `${mapped} NOT IN (${inner.enum.map(sqlString).join(', ')})`, then: fail('code.unknown') });
+      conditions.push({
+        when: `${mapped} NOT IN (${inner.enum.map(sqlString).join(', ')})`,
+        then: fail('code.unknown'),
+      });
     } else if (inner.type === 'integer' || inner.type === 'number') {
       if (text) {
         const normalised = dialect.decimalComma ? `REPLACE(REPLACE(${v}, '.', ''), ',', '.')` : v;
         // Decimal comma: digits with optional thousands dots and a comma; a lone '.' is ambiguous, so refused.
-        const shape = dialect.decimalComma ? '^-?([0-9]+|[0-9]{1,3}(\\.[0-9]{3})+)(,[0-9]+)?$' : '^-?[0-9]+(\\.[0-9]+)?$';
+        const shape = dialect.decimalComma
+          ? '^-?([0-9]+|[0-9]{1,3}(\\.[0-9]{3})+)(,[0-9]+)?$'
+          : '^-?[0-9]+(\\.[0-9]+)?$';
         value = inner.type === 'integer' ? `TRY_CAST(${normalised} AS BIGINT)` : `TRY_CAST(${normalised} AS DOUBLE)`;
         // A whole number with a fraction (ladder step 3,5) is refused, not rounded by the cast.
         const fraction = inner.type === 'integer' ? ` OR TRY_CAST(${normalised} AS DOUBLE) <> ${value}` : '';
-        conditions.push({ when: `NOT regexp_matches(${v}, ${sqlString(shape)}) OR ${value} IS NULL${fraction}`, then: fail('number.format') });
+        conditions.push({
+          when: `NOT regexp_matches(${v}, ${sqlString(shape)}) OR ${value} IS NULL${fraction}`,
+          then: fail('number.format'),
+        });
       } else if (inner.type === 'integer') {
         value = `CAST(${raw} AS BIGINT)`;
-        conditions.push({ when: `CAST(${raw} AS DOUBLE) <> ROUND(CAST(${raw} AS DOUBLE))`, then: fail('number.format') });
+        conditions.push({
+          when: `CAST(${raw} AS DOUBLE) <> ROUND(CAST(${raw} AS DOUBLE))`,
+          then: fail('number.format'),
+        });
       } else {
         value = `CAST(${raw} AS DOUBLE)`;
         conditions.push({ when: `isnan(${value}) OR isinf(${value})`, then: fail('number.format') });
@@ -171,7 +205,8 @@ export function deriveChecks(table: CanonicalTable, sources: ReadonlyMap<string,
     } else {
       value = mapCodes(dialect.values[name], text ? v : `CAST(${raw} AS VARCHAR)`);
       const rule = inner.rule ?? `${name}.format`;
-      if (inner.pattern !== undefined) conditions.push({ when: `NOT regexp_matches(${value}, ${sqlString(inner.pattern)})`, then: fail(rule) });
+      if (inner.pattern !== undefined)
+        conditions.push({ when: `NOT regexp_matches(${value}, ${sqlString(inner.pattern)})`, then: fail(rule) });
       const length = [
         ...(inner.minLength !== undefined ? [`length(${value}) < ${inner.minLength}`] : []),
         ...(inner.maxLength !== undefined ? [`length(${value}) > ${inner.maxLength}`] : []),
@@ -238,14 +273,16 @@ export const RULE_MESSAGES: Readonly<Record<string, string>> = {
   'employer_id.length': 'employer id empty or longer than 100 characters',
   'bsn.missing': 'no BSN, and no fallback fields to pseudonymize the row with',
   'bsn.not_digits': 'BSN holds characters other than digits, and no fallback fields to pseudonymize the row with',
-  'bsn.wrong_length': 'BSN is not 9 digits (nor 8 with a lost leading zero), and no fallback fields to pseudonymize the row with',
+  'bsn.wrong_length':
+    'BSN is not 9 digits (nor 8 with a lost leading zero), and no fallback fields to pseudonymize the row with',
   'bsn.all_zero': 'BSN is 000000000, and no fallback fields to pseudonymize the row with',
   'bsn.elfproef': 'BSN fails the elfproef, and no fallback fields to pseudonymize the row with',
   'bsn.fallback_ambiguous': 'BSN invalid and the clients rows with the same BSN value give different fallback fields',
   duplicate_row: 'exact duplicate of an earlier row (the first is kept)',
   'row.columns': 'wrong number of columns',
   'row.encoding': 'bytes not valid in the declared encoding',
-  'row.quote': 'unbalanced quote: the CSV reader could not separate this line (or it was swallowed by an open quote on the line before)',
+  'row.quote':
+    'unbalanced quote: the CSV reader could not separate this line (or it was swallowed by an open quote on the line before)',
   'row.empty': 'empty line',
   'row.parse': 'the CSV reader could not parse this line',
 };

@@ -6,7 +6,7 @@ import { DEFAULT_LIMITS } from './queryLimits.js';
 
 const options = z.object({
   release: z.string().min(1),
-  format: z.enum(['table', 'csv', 'json', 'arrow'], { message: "--format must be table, csv, json or arrow" }),
+  format: z.enum(['table', 'csv', 'json', 'arrow'], { message: '--format must be table, csv, json or arrow' }),
   maxRows: z.coerce.number().int().positive({ message: '--max-rows must be a positive whole number' }),
   timeout: z.coerce.number().positive({ message: '--timeout must be a positive number of seconds' }),
 });
@@ -22,7 +22,8 @@ export function registerQuery(program: Command): void {
     .argument('<sql>', 'one SELECT statement')
     .action(async (sql: string, raw: unknown) => {
       const { release, format, maxRows, timeout } = parseCommandOptions(options, raw, (_option, message) => message);
-      if (format === 'arrow' && process.stdout.isTTY === true) throw new UsageError('--format arrow writes binary: redirect it to a file (> result.arrows).');
+      if (format === 'arrow' && process.stdout.isTTY === true)
+        throw new UsageError('--format arrow writes binary: redirect it to a file (> result.arrows).');
       const [{ ReleaseDatabase }, { ReleaseBundle }, { toArrow, toCsv, toJsonBody, toTextTable }] = await Promise.all([
         import('./releaseDatabase.js'),
         import('./releaseBundle.js'),
@@ -33,8 +34,16 @@ export function registerQuery(program: Command): void {
         const result = await database.query(sql, { maxRows, timeoutMs: timeout * 1000 });
         for (const warning of result.warnings) process.stderr.write(`boldlink: warning: ${warning}\n`);
         const output: string | Uint8Array =
-          format === 'json' ? `${JSON.stringify(toJsonBody(result), null, 2)}\n` : format === 'csv' ? toCsv(result) : format === 'arrow' ? toArrow(result) : toTextTable(result);
-        await new Promise<void>((resolve, reject) => process.stdout.write(output, (error) => (error ? reject(error) : resolve())));
+          format === 'json'
+            ? `${JSON.stringify(toJsonBody(result), null, 2)}\n`
+            : format === 'csv'
+              ? toCsv(result)
+              : format === 'arrow'
+                ? toArrow(result)
+                : toTextTable(result);
+        await new Promise<void>((resolve, reject) =>
+          process.stdout.write(output, (error) => (error ? reject(error) : resolve())),
+        );
       } finally {
         database.close();
       }

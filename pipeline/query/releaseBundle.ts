@@ -27,7 +27,10 @@ export class ReleaseBundle {
   static async open(dir: string): Promise<ReleaseBundle> {
     const input = await StageInput.open(dir, { stage: 'release' });
     if (!input.has('tables.json')) {
-      throw new ReleaseBundleError('RELEASE_CATALOGUE', `${input.dir} has no tables.json catalogue; it is not a complete release bundle. Rerun 'boldlink release'.`);
+      throw new ReleaseBundleError(
+        'RELEASE_CATALOGUE',
+        `${input.dir} has no tables.json catalogue; it is not a complete release bundle. Rerun 'boldlink release'.`,
+      );
     }
     const cataloguePath = input.path('tables.json');
     let json: unknown;
@@ -39,16 +42,23 @@ export class ReleaseBundle {
     const parsed = catalogueSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new ReleaseBundleError('RELEASE_CATALOGUE', `${cataloguePath} does not follow the catalogue format at '${issue?.path.join('.') ?? ''}': ${issue?.message ?? 'invalid'}.`);
+      throw new ReleaseBundleError(
+        'RELEASE_CATALOGUE',
+        `${cataloguePath} does not follow the catalogue format at '${issue?.path.join('.') ?? ''}': ${issue?.message ?? 'invalid'}.`,
+      );
     }
     const tables: ReleasedTable[] = [];
     const seen = new Set<string>();
     for (const entry of parsed.data.tables) {
       const file = `tables/${entry.name}.parquet`;
       if (!input.has(file)) {
-        throw new ReleaseBundleError('RELEASE_TABLE', `${cataloguePath} lists table '${entry.name}' but ${file} is not in the bundle's manifest.`);
+        throw new ReleaseBundleError(
+          'RELEASE_TABLE',
+          `${cataloguePath} lists table '${entry.name}' but ${file} is not in the bundle's manifest.`,
+        );
       }
-      if (seen.has(entry.name)) throw new ReleaseBundleError('RELEASE_CATALOGUE', `${cataloguePath} lists table '${entry.name}' twice.`);
+      if (seen.has(entry.name))
+        throw new ReleaseBundleError('RELEASE_CATALOGUE', `${cataloguePath} lists table '${entry.name}' twice.`);
       seen.add(entry.name);
       tables.push({
         name: entry.name,
@@ -65,7 +75,14 @@ export class ReleaseBundle {
       const name = match?.[1];
       if (name === undefined || seen.has(name) || !TABLE_NAME_PATTERN.test(name)) continue;
       seen.add(name);
-      tables.push({ name, title: name, description: '', parquetPath: input.path(file.path), rows: file.rows, catalogueColumns: [] });
+      tables.push({
+        name,
+        title: name,
+        description: '',
+        parquetPath: input.path(file.path),
+        rows: file.rows,
+        catalogueColumns: [],
+      });
     }
     return new ReleaseBundle(input.dir, tables);
   }

@@ -47,7 +47,10 @@ export class ReleaseDatabase {
     readonly tables: ReadonlyMap<string, LoadedTable>,
   ) {}
 
-  static async open(bundle: ReleaseBundle, options: { threads?: number; memoryLimit?: string } = {}): Promise<ReleaseDatabase> {
+  static async open(
+    bundle: ReleaseBundle,
+    options: { threads?: number; memoryLimit?: string } = {},
+  ): Promise<ReleaseDatabase> {
     const instance = await DuckDBInstance.create(':memory:', {
       threads: String(options.threads ?? 2),
       memory_limit: options.memoryLimit ?? process.env['BOLDLINK_MEMORY_LIMIT'] ?? '1GB',
@@ -68,11 +71,21 @@ export class ReleaseDatabase {
       }
       for (const m of measures) cleanColumns.delete(m);
       const aggregates = new Set(
-        (await connection.runAndReadAll("SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'aggregate'")).getRows().map((r) => String(r[0]).toLowerCase()),
+        (
+          await connection.runAndReadAll(
+            "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'aggregate'",
+          )
+        )
+          .getRows()
+          .map((r) => String(r[0]).toLowerCase()),
       );
       await connection.run('SET enable_external_access = false');
       await connection.run('SET lock_configuration = true');
-      return new ReleaseDatabase(instance, { tables: new Set(tables.keys()), measures, cleanColumns, aggregates }, tables);
+      return new ReleaseDatabase(
+        instance,
+        { tables: new Set(tables.keys()), measures, cleanColumns, aggregates },
+        tables,
+      );
     } catch (error) {
       instance.closeSync();
       throw error;
@@ -95,7 +108,11 @@ export class ReleaseDatabase {
       try {
         const prepared = await connection.prepare(sql);
         // The guard's classification, checked again by the binder's.
-        if (prepared.statementType !== StatementType.SELECT) throw new QueryRefusedError('NOT_A_QUERY', 'Only a read-only SELECT query over the released tables is allowed.');
+        if (prepared.statementType !== StatementType.SELECT)
+          throw new QueryRefusedError(
+            'NOT_A_QUERY',
+            'Only a read-only SELECT query over the released tables is allowed.',
+          );
         reader = await prepared.streamAndReadUntil(limits.maxRows + 1);
       } catch (error) {
         if (error instanceof QueryRefusedError) throw error;
@@ -103,7 +120,10 @@ export class ReleaseDatabase {
         throw new QueryFailedError(`The query could not run: ${cleanDuckMessage(error)}`);
       }
       if (reader.currentRowCount > limits.maxRows) {
-        throw new QueryLimitError('RESULT_TOO_LARGE', `The result has more than ${limits.maxRows.toLocaleString('en')} rows; add a WHERE, GROUP BY or LIMIT.`);
+        throw new QueryLimitError(
+          'RESULT_TOO_LARGE',
+          `The result has more than ${limits.maxRows.toLocaleString('en')} rows; add a WHERE, GROUP BY or LIMIT.`,
+        );
       }
       const columns = reader.columnNames().map((name, i) => ({ name, type: typeName(reader.columnTypes()[i]) }));
       const rows = reader.getRowsJS().map((row) => row.map((value, i) => toCell(value, columns[i]?.type ?? '')));
@@ -120,7 +140,10 @@ export class ReleaseDatabase {
 }
 
 function timeoutError(limits: QueryLimits): QueryLimitError {
-  return new QueryLimitError('QUERY_TIMEOUT', `The query ran longer than ${(limits.timeoutMs / 1000).toLocaleString('en')} s and was stopped; narrow it down.`);
+  return new QueryLimitError(
+    'QUERY_TIMEOUT',
+    `The query ran longer than ${(limits.timeoutMs / 1000).toLocaleString('en')} s and was stopped; narrow it down.`,
+  );
 }
 
 async function loadTable(connection: DuckDBConnection, table: ReleasedTable): Promise<LoadedTable> {
@@ -143,7 +166,15 @@ async function loadTable(connection: DuckDBConnection, table: ReleasedTable): Pr
   });
   const columns: ApiColumn[] = names.map((name, i) => {
     const entry = described.get(name);
-    const role = entry?.role ?? (dimensions.includes(name) ? 'dimension' : measures.includes(name) ? 'measure' : name.endsWith('_status') && nameSet.has(name.slice(0, -7)) ? 'status' : undefined);
+    const role =
+      entry?.role ??
+      (dimensions.includes(name)
+        ? 'dimension'
+        : measures.includes(name)
+          ? 'measure'
+          : name.endsWith('_status') && nameSet.has(name.slice(0, -7))
+            ? 'status'
+            : undefined);
     return {
       name,
       type: types[i] ?? 'VARCHAR',
@@ -153,7 +184,11 @@ async function loadTable(connection: DuckDBConnection, table: ReleasedTable): Pr
   });
   const rows = reader.getRowsJS().map((row) => row.map((value, i) => toCell(value, types[i] ?? '')));
   const select = names
-    .map((n) => (measures.includes(n) ? `CASE WHEN ${sqlIdent(`${n}_status`)} = 'suppressed' THEN 'NaN'::DOUBLE ELSE ${sqlIdent(n)}::DOUBLE END AS ${sqlIdent(n)}` : sqlIdent(n)))
+    .map((n) =>
+      measures.includes(n)
+        ? `CASE WHEN ${sqlIdent(`${n}_status`)} = 'suppressed' THEN 'NaN'::DOUBLE ELSE ${sqlIdent(n)}::DOUBLE END AS ${sqlIdent(n)}`
+        : sqlIdent(n),
+    )
     .join(', ');
   await connection.run(`CREATE TABLE ${sqlIdent(table.name)} AS SELECT ${select} FROM ${source}`);
   return { table, columns, dimensions, measures, rows };
@@ -166,10 +201,14 @@ function typeName(type: DuckDBType | undefined): string {
 /** DuckDB's JS values to JSON-friendly cells: BIGINT to number (or string past 2^53), DATE to 'YYYY-MM-DD'. */
 export function toCell(value: unknown, type: string): Cell {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'bigint') return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+  if (typeof value === 'bigint')
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
   if (value instanceof Date) return type === 'DATE' ? value.toISOString().slice(0, 10) : value.toISOString();
   if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
   if (Array.isArray(value)) return value.map((v) => toCell(v, '')) as Cell;
-  if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toCell(v, '')])) as Cell;
+  if (typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toCell(v, '')])) as Cell;
   return String(value);
 }

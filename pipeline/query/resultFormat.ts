@@ -1,4 +1,16 @@
-import { Bool, DateDay, Float64, Int32, Int64, Table, tableToIPC, Utf8, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
+import {
+  Bool,
+  DateDay,
+  Float64,
+  Int32,
+  Int64,
+  Table,
+  tableToIPC,
+  Utf8,
+  vectorFromArray,
+  type DataType,
+  type Vector,
+} from 'apache-arrow';
 import type { ApiColumn, ApiResult } from '../../schemas/api.js';
 import type { Cell } from './suppressedResult.js';
 
@@ -51,9 +63,21 @@ function uniqueName(name: string, taken: Record<string, unknown>): string {
 
 function arrowVector(duckType: string, values: Cell[]): Vector {
   const type = arrowType(duckType);
-  if (type instanceof Int64) return vectorFromArray(values.map((v) => (v === null ? null : BigInt(typeof v === 'number' ? Math.trunc(v) : String(v)))), type);
-  if (type instanceof DateDay) return vectorFromArray(values.map((v) => (v === null ? null : new Date(`${String(v)}T00:00:00Z`))), type);
-  if (type instanceof Utf8) return vectorFromArray(values.map((v) => (v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v))), type);
+  if (type instanceof Int64)
+    return vectorFromArray(
+      values.map((v) => (v === null ? null : BigInt(typeof v === 'number' ? Math.trunc(v) : String(v)))),
+      type,
+    );
+  if (type instanceof DateDay)
+    return vectorFromArray(
+      values.map((v) => (v === null ? null : new Date(`${String(v)}T00:00:00Z`))),
+      type,
+    );
+  if (type instanceof Utf8)
+    return vectorFromArray(
+      values.map((v) => (v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v))),
+      type,
+    );
   return vectorFromArray(values as (number | boolean | null)[], type);
 }
 
@@ -69,10 +93,16 @@ function arrowType(duckType: string): DataType {
 /** Aligned text for a terminal; NULL shown as 'NULL'. */
 export function toTextTable(result: TabularResult): string {
   const header = result.columns.map((c) => c.name);
-  const body = result.rows.map((row) => row.map((cell) => (cell === null ? 'NULL' : typeof cell === 'object' ? JSON.stringify(cell) : String(cell))));
+  const body = result.rows.map((row) =>
+    row.map((cell) => (cell === null ? 'NULL' : typeof cell === 'object' ? JSON.stringify(cell) : String(cell))),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
   const numeric = result.columns.map((c) => /INT|DOUBLE|FLOAT|DECIMAL|REAL/.test(c.type));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (numeric[i] === true ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (numeric[i] === true ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   const lines = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
   lines.push(`(${result.rows.length} ${result.rows.length === 1 ? 'row' : 'rows'})`);
   return `${lines.join('\n')}\n`;

@@ -14,7 +14,12 @@ interface SampleTable {
   readonly name: string;
   readonly title: string;
   readonly description: string;
-  readonly columns: readonly { name: string; type: 'VARCHAR' | 'BIGINT' | 'DOUBLE'; role: string; description: string }[];
+  readonly columns: readonly {
+    name: string;
+    type: 'VARCHAR' | 'BIGINT' | 'DOUBLE';
+    role: string;
+    description: string;
+  }[];
   readonly rows: readonly Row[];
 }
 
@@ -23,7 +28,12 @@ const MUNICIPALITIES = ['amsterdam', 'den_haag', 'rotterdam', 'utrecht'];
 const AGE_GROUPS = ['18-26', '27+'];
 
 /** Cells (by key) that the sample's disclosure control suppressed. */
-const SUPPRESSED_OUTFLOW = new Set(['2021|utrecht|durable', '2021|den_haag|durable', '2021|utrecht|to_work', '2021|den_haag|to_work']);
+const SUPPRESSED_OUTFLOW = new Set([
+  '2021|utrecht|durable',
+  '2021|den_haag|durable',
+  '2021|utrecht|to_work',
+  '2021|den_haag|to_work',
+]);
 
 function status(value: number, suppressed: boolean): [number | null, string] {
   return suppressed ? [null, 'suppressed'] : [value, 'published'];
@@ -41,7 +51,9 @@ function outflowTable(): SampleTable {
   const rows: Row[] = [];
   for (const year of [...YEARS, 'Total']) {
     for (const m of [...MUNICIPALITIES, 'Total']) {
-      const cells = [...inner.entries()].filter(([k]) => (year === 'Total' || k.startsWith(`${year}|`)) && (m === 'Total' || k.endsWith(`|${m}`))).map(([, v]) => v);
+      const cells = [...inner.entries()]
+        .filter(([k]) => (year === 'Total' || k.startsWith(`${year}|`)) && (m === 'Total' || k.endsWith(`|${m}`)))
+        .map(([, v]) => v);
       const sum = (key: 'spells' | 'to_work' | 'durable') => cells.reduce((s, c) => s + c[key], 0);
       const row: Row = { outflow_year: year, municipality: m };
       for (const key of ['spells', 'to_work', 'durable'] as const) {
@@ -55,7 +67,8 @@ function outflowTable(): SampleTable {
   return {
     name: 'outflow_by_year_municipality',
     title: 'Outflow from social assistance by year and municipality',
-    description: 'Benefit spells that ended, those that ended with work, and durable outflow (still working 12 months later, no return to benefit).',
+    description:
+      'Benefit spells that ended, those that ended with work, and durable outflow (still working 12 months later, no return to benefit).',
     columns: [
       { name: 'outflow_year', type: 'VARCHAR', role: 'dimension', description: 'Year the benefit spell ended' },
       { name: 'municipality', type: 'VARCHAR', role: 'dimension', description: 'Municipality paying the benefit' },
@@ -89,16 +102,31 @@ function jobQualityTable(): SampleTable {
       const tinyCell = year === '2019' && age === '18-26';
       const [pt, ptStatus] = status(partTime, false);
       const [mh, mhStatus] = status(Math.round((hours / firstJobs) * 10) / 10, tinyCell);
-      rows.push({ outflow_year: year, age_group: age, first_jobs: firstJobs, first_jobs_status: 'published', part_time: pt, part_time_status: ptStatus, mean_hours: mh, mean_hours_status: mhStatus });
+      rows.push({
+        outflow_year: year,
+        age_group: age,
+        first_jobs: firstJobs,
+        first_jobs_status: 'published',
+        part_time: pt,
+        part_time_status: ptStatus,
+        mean_hours: mh,
+        mean_hours_status: mhStatus,
+      });
     }
   }
   return {
     name: 'job_quality_by_year_age_group',
     title: 'Quality of the first job after outflow, by year and age group',
-    description: 'First jobs after outflow to work: how many, how many part-time (< 35 hours a week), and mean hours per week.',
+    description:
+      'First jobs after outflow to work: how many, how many part-time (< 35 hours a week), and mean hours per week.',
     columns: [
       { name: 'outflow_year', type: 'VARCHAR', role: 'dimension', description: 'Year the benefit spell ended' },
-      { name: 'age_group', type: 'VARCHAR', role: 'dimension', description: 'Age on the day the spell ended (youth desk boundary at 27)' },
+      {
+        name: 'age_group',
+        type: 'VARCHAR',
+        role: 'dimension',
+        description: 'Age on the day the spell ended (youth desk boundary at 27)',
+      },
       ...measureColumns([
         ['first_jobs', 'BIGINT', 'count', 'First jobs after outflow to work'],
         ['part_time', 'BIGINT', 'count', 'Of which part-time (under 35 hours a week)'],
@@ -111,13 +139,27 @@ function jobQualityTable(): SampleTable {
 
 function effectsTable(): SampleTable {
   const rows: Row[] = [];
-  const add = (programme: string, cohort: string, comparison: string, tn: number, cn: number, ts: number, cs: number, suppressed: boolean) => {
+  const add = (
+    programme: string,
+    cohort: string,
+    comparison: string,
+    tn: number,
+    cn: number,
+    ts: number,
+    cs: number,
+    suppressed: boolean,
+  ) => {
     const diff = ts - cs;
     const se = Math.sqrt((ts * (1 - ts)) / tn + (cs * (1 - cs)) / cn);
     const row: Row = { programme, cohort_year: cohort, comparison };
     const values: [string, number][] = [
-      ['treatment_n', tn], ['control_n', cn], ['treatment_share', round3(ts)], ['control_share', round3(cs)],
-      ['difference', round3(diff)], ['ci_low', round3(diff - 1.96 * se)], ['ci_high', round3(diff + 1.96 * se)],
+      ['treatment_n', tn],
+      ['control_n', cn],
+      ['treatment_share', round3(ts)],
+      ['control_share', round3(cs)],
+      ['difference', round3(diff)],
+      ['ci_low', round3(diff - 1.96 * se)],
+      ['ci_high', round3(diff + 1.96 * se)],
     ];
     for (const [key, value] of values) {
       const hide = suppressed && key !== 'treatment_n' && key !== 'control_n';
@@ -134,7 +176,8 @@ function effectsTable(): SampleTable {
   return {
     name: 'effects_within_12_months',
     title: 'Effect on leaving the benefit within 12 months',
-    description: 'Share of people whose benefit spell ended within 12 months of assignment: treatment minus control, with a 95% confidence interval; and ages 25–26 against 27–28 (youth desk).',
+    description:
+      'Share of people whose benefit spell ended within 12 months of assignment: treatment minus control, with a 95% confidence interval; and ages 25–26 against 27–28 (youth desk).',
     columns: [
       { name: 'programme', type: 'VARCHAR', role: 'dimension', description: 'Programme or comparison' },
       { name: 'cohort_year', type: 'VARCHAR', role: 'dimension', description: 'Year of assignment' },
@@ -160,7 +203,12 @@ function round3(x: number): number {
 function measureColumns(specs: [string, 'BIGINT' | 'DOUBLE', string, string][]): SampleTable['columns'][number][] {
   return specs.flatMap(([name, type, role, description]) => [
     { name, type, role, description },
-    { name: `${name}_status`, type: 'VARCHAR' as const, role: 'status', description: `published, suppressed or rounded (disclosure control) for ${name}` },
+    {
+      name: `${name}_status`,
+      type: 'VARCHAR' as const,
+      role: 'status',
+      description: `published, suppressed or rounded (disclosure control) for ${name}`,
+    },
   ]);
 }
 
@@ -169,7 +217,10 @@ export function sampleTables(): SampleTable[] {
 }
 
 /** Write the sample bundle to `outDir` as a committed 'release' stage output. */
-export async function writeSampleRelease(outDir: string, tables: readonly SampleTable[] = sampleTables()): Promise<string> {
+export async function writeSampleRelease(
+  outDir: string,
+  tables: readonly SampleTable[] = sampleTables(),
+): Promise<string> {
   const output = await StageOutput.create({ stage: 'release', outDir, parameters: { sample: true } });
   try {
     const duck = await Duck.open({ threads: 1 });
@@ -178,11 +229,19 @@ export async function writeSampleRelease(outDir: string, tables: readonly Sample
         const values = table.rows
           .map((row) => `(${table.columns.map((c) => literal(row[c.name] ?? null, c.type)).join(', ')})`)
           .join(',\n');
-        await duck.run(`CREATE TABLE ${sqlIdent(table.name)} AS SELECT * FROM (VALUES ${values}) v(${table.columns.map((c) => sqlIdent(c.name)).join(', ')})`);
+        await duck.run(
+          `CREATE TABLE ${sqlIdent(table.name)} AS SELECT * FROM (VALUES ${values}) v(${table.columns.map((c) => sqlIdent(c.name)).join(', ')})`,
+        );
         const select = `SELECT ${table.columns.map((c) => `${sqlIdent(c.name)}::${c.type} AS ${sqlIdent(c.name)}`).join(', ')} FROM ${sqlIdent(table.name)}`;
-        await duck.run(`COPY (${select}) TO ${sqlString(await output.file(`tables/${table.name}.parquet`))} (FORMAT parquet)`);
-        await duck.run(`COPY (${select}) TO ${sqlString(await output.file(`tables/${table.name}.csv`))} (FORMAT csv, HEADER true)`);
-        await duck.run(`COPY (${select}) TO ${sqlString(await output.file(`tables/${table.name}.json`))} (FORMAT json, ARRAY true)`);
+        await duck.run(
+          `COPY (${select}) TO ${sqlString(await output.file(`tables/${table.name}.parquet`))} (FORMAT parquet)`,
+        );
+        await duck.run(
+          `COPY (${select}) TO ${sqlString(await output.file(`tables/${table.name}.csv`))} (FORMAT csv, HEADER true)`,
+        );
+        await duck.run(
+          `COPY (${select}) TO ${sqlString(await output.file(`tables/${table.name}.json`))} (FORMAT json, ARRAY true)`,
+        );
         output.declareRows(`tables/${table.name}.csv`, table.rows.length);
         output.declareRows(`tables/${table.name}.json`, table.rows.length);
       }
@@ -191,10 +250,18 @@ export async function writeSampleRelease(outDir: string, tables: readonly Sample
     }
     const catalogue = {
       format: 'boldlink-release-tables/v1',
-      tables: tables.map((t) => ({ name: t.name, title: t.title, description: t.description, columns: t.columns.map(({ name, role, description }) => ({ name, role, description })) })),
+      tables: tables.map((t) => ({
+        name: t.name,
+        title: t.title,
+        description: t.description,
+        columns: t.columns.map(({ name, role, description }) => ({ name, role, description })),
+      })),
     };
     await writeFile(await output.file('tables.json'), `${JSON.stringify(catalogue, null, 2)}\n`);
-    await writeFile(await output.file('report.html'), '<!doctype html><html lang="en"><meta charset="utf-8"><title>Sample release</title><p>Synthetic sample release for testing.</p></html>\n');
+    await writeFile(
+      await output.file('report.html'),
+      '<!doctype html><html lang="en"><meta charset="utf-8"><title>Sample release</title><p>Synthetic sample release for testing.</p></html>\n',
+    );
     await output.commit();
     return output.outDir;
   } catch (error) {

@@ -34,14 +34,20 @@ export function markSuppressed(columns: readonly ApiColumn[], rows: readonly (re
       return hit;
     });
     if (suppressed === 0) continue;
-    warnings.push(`Column '${name}': ${suppressed} of ${out.length} values depend on suppressed cells (disclosure control) and are returned as NULL with ${name}_status = 'suppressed'.`);
+    warnings.push(
+      `Column '${name}': ${suppressed} of ${out.length} values depend on suppressed cells (disclosure control) and are returned as NULL with ${name}_status = 'suppressed'.`,
+    );
     const statusIndex = names.indexOf(`${name}_status`);
     if (statusIndex >= 0) {
       out.forEach((row, r) => {
         if (flags[r] === true) row[statusIndex] = 'suppressed';
       });
     } else {
-      additions.push({ after: i, name: `${name}_status`, values: out.map((row, r) => (flags[r] === true ? 'suppressed' : row[i] === null ? null : 'published')) });
+      additions.push({
+        after: i,
+        name: `${name}_status`,
+        values: out.map((row, r) => (flags[r] === true ? 'suppressed' : row[i] === null ? null : 'published')),
+      });
     }
   }
   // Insert added status columns right after their value column, last first so indexes hold.

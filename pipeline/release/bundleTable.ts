@@ -25,16 +25,36 @@ export interface BundleTable {
    * bundle models the attacker as fully as one who holds the metrics output.
    */
   readonly population?: string;
-  readonly measures?: readonly { readonly column: string; readonly kind: 'count' | 'mean'; readonly rate?: { readonly denominator: string } }[];
+  readonly measures?: readonly {
+    readonly column: string;
+    readonly kind: 'count' | 'mean';
+    readonly rate?: { readonly denominator: string };
+  }[];
 }
 
-const STATUS_DESCRIPTION = (column: string) => `Disclosure status of ${column}: published, suppressed (value NULL) or rounded.`;
+const STATUS_DESCRIPTION = (column: string) =>
+  `Disclosure status of ${column}: published, suppressed (value NULL) or rounded.`;
 
 export function bundleFromAggregate(table: ReleasedTable): BundleTable {
-  const columns: BundleColumn[] = table.dimensionColumns.map((c) => ({ name: c, type: 'VARCHAR', role: 'dimension', description: `Dimension ${c}; 'Total' on margin rows.` }));
+  const columns: BundleColumn[] = table.dimensionColumns.map((c) => ({
+    name: c,
+    type: 'VARCHAR',
+    role: 'dimension',
+    description: `Dimension ${c}; 'Total' on margin rows.`,
+  }));
   for (const column of table.columns) {
-    columns.push({ name: column.name, type: column.kind === 'count' ? 'BIGINT' : 'DOUBLE', role: column.kind === 'count' ? 'count' : 'value', description: column.description });
-    columns.push({ name: `${column.name}_status`, type: 'VARCHAR', role: 'status', description: STATUS_DESCRIPTION(column.name) });
+    columns.push({
+      name: column.name,
+      type: column.kind === 'count' ? 'BIGINT' : 'DOUBLE',
+      role: column.kind === 'count' ? 'count' : 'value',
+      description: column.description,
+    });
+    columns.push({
+      name: `${column.name}_status`,
+      type: 'VARCHAR',
+      role: 'status',
+      description: STATUS_DESCRIPTION(column.name),
+    });
   }
   const rows = table.dimensionValues.map((dims, local) => {
     const row: (string | number | null)[] = [...dims];
@@ -54,15 +74,34 @@ export function bundleFromAggregate(table: ReleasedTable): BundleTable {
     rows,
     ...(relations.length > 0 ? { relations: relations.map((r) => ({ total: r.total, parts: [...r.parts] })) } : {}),
     population: table.spec.population,
-    measures: table.spec.measures.map((m) => ({ column: m.column, kind: m.kind, ...(m.kind === 'count' && m.rate !== undefined ? { rate: { denominator: m.rate.denominator } } : {}) })),
+    measures: table.spec.measures.map((m) => ({
+      column: m.column,
+      kind: m.kind,
+      ...(m.kind === 'count' && m.rate !== undefined ? { rate: { denominator: m.rate.denominator } } : {}),
+    })),
   };
 }
 
 export function bundleFromEffects(effects: ReleasedEffects): BundleTable {
-  const columns: BundleColumn[] = effects.labelColumns.map((c) => ({ name: c, type: 'VARCHAR', role: 'dimension', description: `Label ${c}.` }));
+  const columns: BundleColumn[] = effects.labelColumns.map((c) => ({
+    name: c,
+    type: 'VARCHAR',
+    role: 'dimension',
+    description: `Label ${c}.`,
+  }));
   for (const column of effects.columns) {
-    columns.push({ name: column.name, type: column.kind === 'count' ? 'BIGINT' : 'DOUBLE', role: column.kind === 'count' ? 'count' : 'value', description: `${column.name} (see the table description).` });
-    columns.push({ name: `${column.name}_status`, type: 'VARCHAR', role: 'status', description: STATUS_DESCRIPTION(column.name) });
+    columns.push({
+      name: column.name,
+      type: column.kind === 'count' ? 'BIGINT' : 'DOUBLE',
+      role: column.kind === 'count' ? 'count' : 'value',
+      description: `${column.name} (see the table description).`,
+    });
+    columns.push({
+      name: `${column.name}_status`,
+      type: 'VARCHAR',
+      role: 'status',
+      description: STATUS_DESCRIPTION(column.name),
+    });
   }
   const rows = effects.labels.map((labels, i) => {
     const row: (string | number | null)[] = [...labels];

@@ -28,12 +28,21 @@ export async function loadMetrics(input: StageInput, duck: Duck): Promise<Loaded
   try {
     parsed = JSON.parse(await readFile(cataloguePath, 'utf8'));
   } catch {
-    throw new ManifestError('MANIFEST_INVALID', cataloguePath, `${cataloguePath} is not valid JSON; rerun boldlink metrics.`);
+    throw new ManifestError(
+      'MANIFEST_INVALID',
+      cataloguePath,
+      `${cataloguePath} is not valid JSON; rerun boldlink metrics.`,
+    );
   }
   const result = metricsCatalogue.safeParse(parsed);
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw DataError.single('RELEASE_CATALOGUE', { file: cataloguePath, column: issue?.path.join('.') ?? '', rule: 'catalogue.format', message: issue?.message ?? 'does not follow the tables.json format' });
+    throw DataError.single('RELEASE_CATALOGUE', {
+      file: cataloguePath,
+      column: issue?.path.join('.') ?? '',
+      rule: 'catalogue.format',
+      message: issue?.message ?? 'does not follow the tables.json format',
+    });
   }
   const catalogue = result.data;
   const tables: LoadedTable[] = [];
@@ -50,7 +59,11 @@ export async function loadMetrics(input: StageInput, duck: Duck): Promise<Loaded
   return { catalogue, tables, effects };
 }
 
-async function readRows(duck: Duck, file: string, dimensions: readonly string[]): Promise<Record<string, string | number | null>[]> {
+async function readRows(
+  duck: Duck,
+  file: string,
+  dimensions: readonly string[],
+): Promise<Record<string, string | number | null>[]> {
   const rows = await duck.jsonRows<Record<string, unknown>>(`SELECT * FROM read_parquet(${sqlString(file)})`);
   return rows.map((row) => {
     const out: Record<string, string | number | null> = {};

@@ -58,7 +58,12 @@ export class MeasureSystem {
       }
       const covered = new Set<string>();
       for (const relation of table.relations) {
-        layouts.push(new TableLayout(table.layout.name, [...table.layout.dimensions, measureDimension(relation.total, relation.parts)]));
+        layouts.push(
+          new TableLayout(table.layout.name, [
+            ...table.layout.dimensions,
+            measureDimension(relation.total, relation.parts),
+          ]),
+        );
         slots.push({ table: t, columns: [relation.total, ...relation.parts] });
         covered.add(relation.total);
         relation.parts.forEach((p) => covered.add(p));
@@ -71,7 +76,9 @@ export class MeasureSystem {
       }
     });
     // Views of one table (one per relation) share their neighbourhoods: a region around a cell spans all of them.
-    const companions = slots.map((slot, s) => (plain ? [] : slots.flatMap((other, o) => (o !== s && other.table === slot.table ? [o] : []))));
+    const companions = slots.map((slot, s) =>
+      plain ? [] : slots.flatMap((other, o) => (o !== s && other.table === slot.table ? [o] : [])),
+    );
     const system = CellSystem.link(layouts, companions);
     const cells = new Map<string, Int32Array>();
     slots.forEach((slot, s) => {
@@ -99,7 +106,8 @@ export class MeasureSystem {
       const stride = this.slots[s]!.columns.length;
       if (stride < 2) continue;
       const cellOf = this.system.cellOf[s]!;
-      for (let at = 0; at < cellOf.length; at += stride) yield { total: cellOf[at]!, parts: Array.from({ length: stride - 1 }, (_, k) => cellOf[at + k + 1]!) };
+      for (let at = 0; at < cellOf.length; at += stride)
+        yield { total: cellOf[at]!, parts: Array.from({ length: stride - 1 }, (_, k) => cellOf[at + k + 1]!) };
     }
   }
 
@@ -115,7 +123,10 @@ export class MeasureSystem {
 export function measureDimension(total: string, parts: readonly string[]): Dimension {
   return {
     columns: [MEASURE_DIMENSION],
-    codes: [{ values: [total], parent: -1, children: parts.map((_, i) => i + 1) }, ...parts.map((part) => ({ values: [part], parent: 0, children: [] }))],
+    codes: [
+      { values: [total], parent: -1, children: parts.map((_, i) => i + 1) },
+      ...parts.map((part) => ({ values: [part], parent: 0, children: [] })),
+    ],
   };
 }
 

@@ -31,7 +31,12 @@ export interface PublishRequest {
  * the loss per table but never which suppressions were primary.
  */
 export async function publishBundle(request: PublishRequest): Promise<{ outDir: string; logDir: string }> {
-  const output = await StageOutput.create({ stage: request.stage, outDir: request.outDir, parameters: request.parameters, definitions: [{ name: 'disclosure-rules', version: request.rules.format }] });
+  const output = await StageOutput.create({
+    stage: request.stage,
+    outDir: request.outDir,
+    parameters: request.parameters,
+    definitions: [{ name: 'disclosure-rules', version: request.rules.format }],
+  });
   let logWriter: DisclosureLogWriter | undefined;
   try {
     if (request.stageInput !== undefined) output.addStageInput(request.stageInput);
@@ -45,9 +50,20 @@ export async function publishBundle(request: PublishRequest): Promise<{ outDir: 
     }
     await writeCatalogue(output, request.tables);
     const publicLoss = Object.fromEntries(
-      Object.entries(request.loss).map(([name, l]) => [name, { cells: l.cells, suppressedValues: l.suppressedValues, personsSuppressed: l.personsSuppressed, personsTotal: l.personsTotal }]),
+      Object.entries(request.loss).map(([name, l]) => [
+        name,
+        {
+          cells: l.cells,
+          suppressedValues: l.suppressedValues,
+          personsSuppressed: l.personsSuppressed,
+          personsTotal: l.personsTotal,
+        },
+      ]),
     );
-    await writeFile(await output.file('report.html'), renderReport({ title: request.title, basedOn: reportBasis(request), tables: request.tables, loss: publicLoss }));
+    await writeFile(
+      await output.file('report.html'),
+      renderReport({ title: request.title, basedOn: reportBasis(request), tables: request.tables, loss: publicLoss }),
+    );
     output.setSummary('disclosure', { rules: request.rules, loss: publicLoss });
     logWriter = await DisclosureLogWriter.prepare(request.outDir, request.log, {
       loss: request.loss,
@@ -70,6 +86,7 @@ export async function publishBundle(request: PublishRequest): Promise<{ outDir: 
  * time of writing, so that the same input always gives a byte-identical bundle.
  */
 function reportBasis(request: PublishRequest): string {
-  if (request.stageInput !== undefined) return `the ${request.stageInput.manifest.stage} output finished ${request.stageInput.manifest.finishedAt}`;
+  if (request.stageInput !== undefined)
+    return `the ${request.stageInput.manifest.stage} output finished ${request.stageInput.manifest.finishedAt}`;
   return 'the table a steward brought to boldlink protect';
 }

@@ -31,7 +31,13 @@ export interface EffectsRelease {
 }
 
 /** The cells of the assignments table that hold the same numbers as a programme effect row (docs/contracts.md). */
-const LINKED_ASSIGNMENTS = { table: 'assignments_by_programme_cohort_arm', outcomes: { ended_within_12m: ['ended_known', 'ended_within_12m'], durable_outflow: ['durable_known', 'durable_outflow'] } as Record<string, [string, string]> };
+const LINKED_ASSIGNMENTS = {
+  table: 'assignments_by_programme_cohort_arm',
+  outcomes: {
+    ended_within_12m: ['ended_known', 'ended_within_12m'],
+    durable_outflow: ['durable_known', 'durable_outflow'],
+  } as Record<string, [string, string]>,
+};
 
 /** The dimension whose `Total` pools the others: an effect's counts add up over it. */
 const POOLED = 'cohort';
@@ -49,7 +55,12 @@ const POOLED = 'cohort';
  * Shares, difference and CI are derived from the counts of their row: they
  * are suppressed whole whenever any n or x of the row is.
  */
-export async function releaseEffects(effects: LoadedEffects, released: readonly ReleasedTable[], rules: Rules, log: DisclosureLogEntry[]): Promise<EffectsRelease> {
+export async function releaseEffects(
+  effects: LoadedEffects,
+  released: readonly ReleasedTable[],
+  rules: Rules,
+  log: DisclosureLogEntry[],
+): Promise<EffectsRelease> {
   const spec = effects.spec;
   const labelColumns = [...spec.dimensions, ...spec.groups.map((g) => g.label)];
   const countColumns = spec.groups.flatMap((g) => [g.n, g.x, g.censored]);
@@ -64,26 +75,50 @@ export async function releaseEffects(effects: LoadedEffects, released: readonly 
 
   // Primary findings per count column and row.
   const rowBreaksRules = new Uint8Array(rows.length);
-  const primary = new Map<string, (PrimaryFinding | undefined)[]>(countColumns.map((c) => [c, rows.map(() => undefined)]));
+  const primary = new Map<string, (PrimaryFinding | undefined)[]>(
+    countColumns.map((c) => [c, rows.map(() => undefined)]),
+  );
   rows.forEach((row, i) => {
     let reason: { rule: string; reason: string } | undefined;
     for (const g of spec.groups) {
       const n = num(row, g.n);
       const x = num(row, g.x);
-      const persons = g.persons === undefined || row[g.persons] === null || row[g.persons] === undefined ? n : num(row, g.persons);
-      if (n < rules.rates.minDenominator) reason ??= { rule: 'rate.denominator', reason: `${g.name} group of ${n}, fewer than ${rules.rates.minDenominator}` };
-      else if (persons < rules.frequency.minPersons) reason ??= { rule: 'frequency', reason: `${g.name} group of ${persons} persons, fewer than ${rules.frequency.minPersons}` };
-      else if (x < rules.rates.minNumerator) reason ??= { rule: 'rate.numerator', reason: `${g.name} numerator ${x} below ${rules.rates.minNumerator}` };
-      else if (n - x < rules.rates.minComplement) reason ??= { rule: 'rate.complement', reason: `${g.name} complement ${n - x} below ${rules.rates.minComplement}` };
+      const persons =
+        g.persons === undefined || row[g.persons] === null || row[g.persons] === undefined ? n : num(row, g.persons);
+      if (n < rules.rates.minDenominator)
+        reason ??= {
+          rule: 'rate.denominator',
+          reason: `${g.name} group of ${n}, fewer than ${rules.rates.minDenominator}`,
+        };
+      else if (persons < rules.frequency.minPersons)
+        reason ??= {
+          rule: 'frequency',
+          reason: `${g.name} group of ${persons} persons, fewer than ${rules.frequency.minPersons}`,
+        };
+      else if (x < rules.rates.minNumerator)
+        reason ??= { rule: 'rate.numerator', reason: `${g.name} numerator ${x} below ${rules.rates.minNumerator}` };
+      else if (n - x < rules.rates.minComplement)
+        reason ??= {
+          rule: 'rate.complement',
+          reason: `${g.name} complement ${n - x} below ${rules.rates.minComplement}`,
+        };
     }
     if (reason === undefined && assignments !== undefined && row['design'] === 'programme') {
       const linked = LINKED_ASSIGNMENTS.outcomes[String(row['outcome'])];
       if (linked !== undefined) {
         for (const g of spec.groups) {
-          const at = assignments.dimensionValues.findIndex((v) => v[0] === String(row['comparison']) && v[1] === String(row['cohort']) && v[2] === g.name);
+          const at = assignments.dimensionValues.findIndex(
+            (v) => v[0] === String(row['comparison']) && v[1] === String(row['cohort']) && v[2] === g.name,
+          );
           if (at === -1) continue;
-          const hidden = linked.some((column) => assignments.columns.find((c) => c.name === column)?.status[at] === 'suppressed');
-          if (hidden) reason ??= { rule: 'linked', reason: `the same ${g.name} numbers are suppressed in ${LINKED_ASSIGNMENTS.table}` };
+          const hidden = linked.some(
+            (column) => assignments.columns.find((c) => c.name === column)?.status[at] === 'suppressed',
+          );
+          if (hidden)
+            reason ??= {
+              rule: 'linked',
+              reason: `the same ${g.name} numbers are suppressed in ${LINKED_ASSIGNMENTS.table}`,
+            };
         }
       }
     }
@@ -95,7 +130,12 @@ export async function releaseEffects(effects: LoadedEffects, released: readonly 
       if (row[g.censored] === null || row[g.censored] === undefined) continue;
       const v = num(row, g.censored);
       if ((v > 0 && v < rules.frequency.minPersons) || (v === 0 && rules.frequency.zerosAreSensitive)) {
-        primary.get(g.censored)![i] ??= { rule: 'frequency', reason: `${v} units, fewer than ${rules.frequency.minPersons}`, width, prefer: 'up' };
+        primary.get(g.censored)![i] ??= {
+          rule: 'frequency',
+          reason: `${v} units, fewer than ${rules.frequency.minPersons}`,
+          width,
+          prefer: 'up',
+        };
       }
     }
   });
@@ -103,7 +143,9 @@ export async function releaseEffects(effects: LoadedEffects, released: readonly 
   // Secondary suppression per count column over the cohorts of one comparison × outcome × groups.
   const suppressed = new Map<string, Uint8Array>(countColumns.map((c) => [c, new Uint8Array(rows.length)]));
   const secondary = new Map<string, Uint8Array>(countColumns.map((c) => [c, new Uint8Array(rows.length)]));
-  const intervals = new Map<string, ({ lo: number; hi: number } | undefined)[]>(countColumns.map((c) => [c, rows.map(() => undefined)]));
+  const intervals = new Map<string, ({ lo: number; hi: number } | undefined)[]>(
+    countColumns.map((c) => [c, rows.map(() => undefined)]),
+  );
   const attack = { suppressedCells: 0, exactlyRecoverable: 0, narrowedBelowProtection: 0 };
   let lpSolves = 0;
   const pooledAt = labelColumns.indexOf(POOLED);
@@ -122,12 +164,18 @@ export async function releaseEffects(effects: LoadedEffects, released: readonly 
       // A programme's counts are the assignments table's own cells, protected there across cohort and arm:
       // here they take the same status (suppressing a number published there would hide nothing, and
       // publishing one suppressed there would undo its protection).
-      const mirrored = assignments === undefined ? undefined : linkedStatuses(assignments, rows, members, column, spec.groups);
+      const mirrored =
+        assignments === undefined ? undefined : linkedStatuses(assignments, rows, members, column, spec.groups);
       if (mirrored !== undefined) {
         members.forEach((i, k) => {
           hit[i] = mirrored[k] === 'suppressed' ? 1 : 0;
           if (hit[i] === 1 && findings[i] === undefined) {
-            findings[i] = { rule: 'linked', reason: `suppressed in ${LINKED_ASSIGNMENTS.table}, which holds the same number`, width, prefer: 'up' };
+            findings[i] = {
+              rule: 'linked',
+              reason: `suppressed in ${LINKED_ASSIGNMENTS.table}, which holds the same number`,
+              width,
+              prefer: 'up',
+            };
           }
         });
         continue;
@@ -142,7 +190,14 @@ export async function releaseEffects(effects: LoadedEffects, released: readonly 
         const cell = system.cellOf[0]![localOf.get(i)!]!;
         cellOfRow.set(i, cell);
         const v = num(rows[i]!, column);
-        if (v < 0 || !Number.isFinite(v)) throw DataError.single('RELEASE_TABLE', { file: effects.file, row: i + 1, column, rule: 'table.negative', message: `effect count (${cellNames[i]}) is ${v}` });
+        if (v < 0 || !Number.isFinite(v))
+          throw DataError.single('RELEASE_TABLE', {
+            file: effects.file,
+            row: i + 1,
+            column,
+            rule: 'table.negative',
+            message: `effect count (${cellNames[i]}) is ${v}`,
+          });
         value[cell] = v;
       }
       const broken = system.firstNonAdditive(value);
@@ -156,16 +211,24 @@ export async function releaseEffects(effects: LoadedEffects, released: readonly 
       }
       const primaryCells = new Map<number, PrimaryFinding>();
       for (const i of members) if (findings[i] !== undefined) primaryCells.set(cellOfRow.get(i)!, findings[i]!);
-      const problem: SuppressionProblem = { system, value, upper: new Float64Array(system.cellCount).fill(Number.POSITIVE_INFINITY), weight: defaultWeights(value), primary: primaryCells };
+      const problem: SuppressionProblem = {
+        system,
+        value,
+        upper: new Float64Array(system.cellCount).fill(Number.POSITIVE_INFINITY),
+        weight: defaultWeights(value),
+        primary: primaryCells,
+      };
       let outcome: ProtectionOutcome;
       try {
         // protectCells ends with the attacker LPs on every suppressed cell and refuses a narrow interval.
         outcome = await protectCells(problem);
       } catch (error) {
         if (error instanceof ProtectionRefusal) {
-          throw new DataError('RELEASE_REFUSED', `Release refused: table '${spec.name}', column '${column}', ${error.cellName}: ${error.why}. Nothing was written.`, [
-            { file: effects.file, column, rule: 'release.protection', message: `${error.cellName}: ${error.why}` },
-          ]);
+          throw new DataError(
+            'RELEASE_REFUSED',
+            `Release refused: table '${spec.name}', column '${column}', ${error.cellName}: ${error.why}. Nothing was written.`,
+            [{ file: effects.file, column, rule: 'release.protection', message: `${error.cellName}: ${error.why}` }],
+          );
         }
         throw error;
       }
@@ -201,7 +264,9 @@ export async function releaseEffects(effects: LoadedEffects, released: readonly 
         column: c,
         suppression: finding !== undefined ? 'primary' : 'secondary',
         rule: finding?.rule ?? 'secondary',
-        reason: finding?.reason ?? 'protects a suppressed cohort against recomputation from the pooled Total and the published cohorts',
+        reason:
+          finding?.reason ??
+          'protects a suppressed cohort against recomputation from the pooled Total and the published cohorts',
         intervalLow: interval?.lo ?? null,
         intervalHigh: interval === undefined || !Number.isFinite(interval.hi) ? null : interval.hi,
         protectionLevel: finding?.width ?? null,
@@ -213,11 +278,32 @@ export async function releaseEffects(effects: LoadedEffects, released: readonly 
     for (const c of valueColumns) {
       push(columns.get(c)!, derivedHidden ? null : value(c), derivedHidden);
       if (derivedHidden) {
-        log.push({ table: spec.name, cell: cellNames[i]!, column: c, suppression: 'secondary', rule: 'derived', reason: 'computed from suppressed counts of its row', intervalLow: null, intervalHigh: null, protectionLevel: null });
+        log.push({
+          table: spec.name,
+          cell: cellNames[i]!,
+          column: c,
+          suppression: 'secondary',
+          rule: 'derived',
+          reason: 'computed from suppressed counts of its row',
+          intervalLow: null,
+          intervalHigh: null,
+          protectionLevel: null,
+        });
       }
     }
   });
-  return { effects: { name: spec.name, title: spec.title, description: spec.description, labelColumns, labels, columns: [...columns.values()] }, lpSolves, attack };
+  return {
+    effects: {
+      name: spec.name,
+      title: spec.title,
+      description: spec.description,
+      labelColumns,
+      labels,
+      columns: [...columns.values()],
+    },
+    lpSolves,
+    attack,
+  };
 }
 
 /** The assignments columns holding an effect count, by outcome: n, x, censored. */
@@ -244,8 +330,12 @@ function linkedStatuses(
     const linked = LINKED_COLUMNS[String(row['outcome'])];
     const group = groups.find((g) => g.n === column || g.x === column || g.censored === column);
     if (row['design'] !== 'programme' || linked === undefined || group === undefined) return undefined;
-    const source = assignments.columns.find((c) => c.name === (group.n === column ? linked.n : group.x === column ? linked.x : linked.censored));
-    const at = assignments.dimensionValues.findIndex((v) => v[0] === String(row['comparison']) && v[1] === String(row['cohort']) && v[2] === group.name);
+    const source = assignments.columns.find(
+      (c) => c.name === (group.n === column ? linked.n : group.x === column ? linked.x : linked.censored),
+    );
+    const at = assignments.dimensionValues.findIndex(
+      (v) => v[0] === String(row['comparison']) && v[1] === String(row['cohort']) && v[2] === group.name,
+    );
     if (source === undefined || at === -1) return undefined;
     const status = source.status[at]!;
     if (status === 'published' && source.values[at] !== Number(row[column] ?? 0)) return undefined;
@@ -261,7 +351,12 @@ function linkedStatuses(
  * with the pooled `Total` as its margin; undefined when the rows have no
  * `Total` cohort (then nothing adds up, and primary suppression is all).
  */
-function cohortLayout(name: string, labels: readonly string[][], members: readonly number[], pooledAt: number): { table: TableLayout; localOf: Map<number, number> } | undefined {
+function cohortLayout(
+  name: string,
+  labels: readonly string[][],
+  members: readonly number[],
+  pooledAt: number,
+): { table: TableLayout; localOf: Map<number, number> } | undefined {
   if (!members.some((i) => labels[i]![pooledAt] === TOTAL)) return undefined;
   const builder = new DimensionBuilder([POOLED]);
   for (const i of members) builder.add([labels[i]![pooledAt]!]);
@@ -271,7 +366,13 @@ function cohortLayout(name: string, labels: readonly string[][], members: readon
   const localOf = new Map(members.map((i) => [i, table.index([codeOf.get(labels[i]![pooledAt]!)!])]));
   if (new Set(localOf.values()).size !== members.length) {
     const i = members.find((m, k) => members.findIndex((o) => localOf.get(o) === localOf.get(m)) !== k)!;
-    throw DataError.single('RELEASE_TABLE', { file: name, row: i + 1, column: POOLED, rule: 'table.duplicate', message: `duplicate effect row for cohort ${labels[i]![pooledAt]}` });
+    throw DataError.single('RELEASE_TABLE', {
+      file: name,
+      row: i + 1,
+      column: POOLED,
+      rule: 'table.duplicate',
+      message: `duplicate effect row for cohort ${labels[i]![pooledAt]}`,
+    });
   }
   return { table, localOf };
 }

@@ -1,12 +1,24 @@
 import { DataError } from '../core/errors.js';
 import { countProtectionLevel, type Rules } from '../../schemas/rules.js';
-import { relationsOf, type AggregateTableSpec, type CountMeasure, type MeanMeasure, type MeasureRelation } from './metricsCatalogue.js';
+import {
+  relationsOf,
+  type AggregateTableSpec,
+  type CountMeasure,
+  type MeanMeasure,
+  type MeasureRelation,
+} from './metricsCatalogue.js';
 import { MEASURE_DIMENSION, MeasureSystem } from './measureSystem.js';
 import { TableLayout } from './sdc/cellSystem.js';
 import { DimensionBuilder, HierarchyShapeError, TOTAL } from './sdc/dimension.js';
 import { countFinding, magnitudeFinding, rateFinding } from './sdc/primaryRules.js';
 import { defaultWeights, type SuppressionProblem } from './sdc/problem.js';
-import { protectCells, ProtectionRefusal, verifyPattern, type PrimaryFinding, type ProtectionOutcome } from './sdc/protect.js';
+import {
+  protectCells,
+  ProtectionRefusal,
+  verifyPattern,
+  type PrimaryFinding,
+  type ProtectionOutcome,
+} from './sdc/protect.js';
 import { attackIntervals } from './sdc/attack.js';
 import { simplexIterations } from './sdc/solver.js';
 import { roundCount, roundingPreimage } from './sdc/rounding.js';
@@ -69,7 +81,11 @@ export interface ReleaseResult {
   readonly log: readonly DisclosureLogEntry[];
   readonly loss: Readonly<Record<string, TableLoss>>;
   readonly lpSolves: number;
-  readonly attack: { readonly suppressedCells: number; readonly exactlyRecoverable: number; readonly narrowedBelowProtection: number };
+  readonly attack: {
+    readonly suppressedCells: number;
+    readonly exactlyRecoverable: number;
+    readonly narrowedBelowProtection: number;
+  };
   /** Measures (population:column) protected without their denominator's bound, because no pattern existed with it. */
   readonly boundsRelaxed: readonly string[];
 }
@@ -157,13 +173,25 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
           const denominatorStatus = status.get(key(table.loaded.spec.name, measure.rate.denominator))?.[local];
           if (denominatorStatus === 'published') upper[cell] = denominator;
           // A rounded denominator is known only within its rounding interval: its top bounds the numerator.
-          else if (denominatorStatus === 'rounded') upper[cell] = roundingPreimage(published.get(key(table.loaded.spec.name, measure.rate.denominator))![local]!, rules.rounding)[1];
-          else if (denominatorStatus === 'suppressed') upper[cell] = attackHigh.get(key(table.loaded.spec.name, measure.rate.denominator))?.[local] ?? Number.POSITIVE_INFINITY;
+          else if (denominatorStatus === 'rounded')
+            upper[cell] = roundingPreimage(
+              published.get(key(table.loaded.spec.name, measure.rate.denominator))![local]!,
+              rules.rounding,
+            )[1];
+          else if (denominatorStatus === 'suppressed')
+            upper[cell] =
+              attackHigh.get(key(table.loaded.spec.name, measure.rate.denominator))?.[local] ??
+              Number.POSITIVE_INFINITY;
         }
         if (rounded) {
           const r = roundCount(v, rules.rounding);
           if (r === undefined) {
-            finding ??= { rule: 'rounding.redact', reason: 'redacted before rounding', width: countProtectionLevel(rules), prefer: 'up' };
+            finding ??= {
+              rule: 'rounding.redact',
+              reason: 'redacted before rounding',
+              width: countProtectionLevel(rules),
+              prefer: 'up',
+            };
             lo[cell] = v;
             hi[cell] = v;
           } else {
@@ -174,7 +202,13 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
           hi[cell] = v;
         }
       } else {
-        finding = magnitudeFinding(get(measure.contributors) ?? 0, v, nz(get(measure.top1)), nz(get(measure.top2)), rules);
+        finding = magnitudeFinding(
+          get(measure.contributors) ?? 0,
+          v,
+          nz(get(measure.top1)),
+          nz(get(measure.top2)),
+          rules,
+        );
         lo[cell] = v;
         hi[cell] = v;
       }
@@ -202,8 +236,14 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
         if (!(error instanceof ProtectionRefusal) || !upper.some((u) => Number.isFinite(u))) throw error;
         // The pattern is found without the bounds, but checked with them: a release an attacker could narrow is still refused.
         boundsRelaxed.push(`${tables[0]!.loaded.spec.population}:${columnsName}`);
-        const relaxed = await protectCells({ ...suppressionProblem, upper: new Float64Array(system.cellCount).fill(Number.POSITIVE_INFINITY) });
-        outcome = { ...relaxed, intervals: await verifyPattern(suppressionProblem, relaxed.suppressed, relaxed.witnesses) };
+        const relaxed = await protectCells({
+          ...suppressionProblem,
+          upper: new Float64Array(system.cellCount).fill(Number.POSITIVE_INFINITY),
+        });
+        outcome = {
+          ...relaxed,
+          intervals: await verifyPattern(suppressionProblem, relaxed.suppressed, relaxed.witnesses),
+        };
       }
     } catch (error) {
       if (error instanceof ProtectionRefusal) throw refusal(joint, tables, error, error.why);
@@ -211,10 +251,27 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
     }
     lpSolves += outcome.lpSolves;
     logger().debug(
-      { population: tables[0]!.loaded.spec.population, measures: columnsName, cells: system.cellCount, primary: primary.size, secondary: outcome.secondary.length, lpSolves: outcome.lpSolves, simplexIterations: simplexIterations() - iterationsBefore, seconds: secondsSince(problemStarted) },
+      {
+        population: tables[0]!.loaded.spec.population,
+        measures: columnsName,
+        cells: system.cellCount,
+        primary: primary.size,
+        secondary: outcome.secondary.length,
+        lpSolves: outcome.lpSolves,
+        simplexIterations: simplexIterations() - iterationsBefore,
+        seconds: secondsSince(problemStarted),
+      },
       'release problem protected',
     );
-    solved.push({ measures, tables, joint, problem: suppressionProblem, primary, outcome, intervals: outcome.intervals });
+    solved.push({
+      measures,
+      tables,
+      joint,
+      problem: suppressionProblem,
+      primary,
+      outcome,
+      intervals: outcome.intervals,
+    });
     tables.forEach((table, t) => {
       const name = table.loaded.spec.name;
       for (const measure of measures) {
@@ -241,7 +298,10 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
         published.set(key(name, measure.column), values);
         attackHigh.set(
           key(name, measure.column),
-          Float64Array.from({ length: table.layout.size }, (_, local) => outcome.intervals.get(cellOf[local]!)?.hi ?? Number.POSITIVE_INFINITY),
+          Float64Array.from(
+            { length: table.layout.size },
+            (_, local) => outcome.intervals.get(cellOf[local]!)?.hi ?? Number.POSITIVE_INFINITY,
+          ),
         );
       }
     });
@@ -251,12 +311,21 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
   // suppressed denominator from below. Check every denominator pattern again under those bounds. One pass, not a
   // joint attack on both measures: the numerators were checked against the denominators' maxima before these bounds.
   for (const done of solved) {
-    const lower = await numeratorFloors(done, solved, rules, (table, column) => ({ status: status.get(key(table, column))!, values: published.get(key(table, column))! }));
+    const lower = await numeratorFloors(done, solved, rules, (table, column) => ({
+      status: status.get(key(table, column))!,
+      values: published.get(key(table, column))!,
+    }));
     if (lower === undefined) continue;
     try {
       done.intervals = await verifyPattern({ ...done.problem, lower }, done.outcome.suppressed, done.outcome.witnesses);
     } catch (error) {
-      if (error instanceof ProtectionRefusal) throw refusal(done.joint, done.tables, error, `${error.why}, given what its published numerators reveal (a denominator is at least its numerator)`);
+      if (error instanceof ProtectionRefusal)
+        throw refusal(
+          done.joint,
+          done.tables,
+          error,
+          `${error.why}, given what its published numerators reveal (a denominator is at least its numerator)`,
+        );
       throw error;
     }
   }
@@ -312,7 +381,8 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
     };
   });
   const loss: Record<string, TableLoss> = {};
-  for (const table of tablesOut) loss[table.spec.name] = lossOf(table, prepared.find((p) => p.loaded.spec.name === table.spec.name)!, log);
+  for (const table of tablesOut)
+    loss[table.spec.name] = lossOf(table, prepared.find((p) => p.loaded.spec.name === table.spec.name)!, log);
   return { tables: tablesOut, log, loss, lpSolves, attack, boundsRelaxed };
 }
 
@@ -361,7 +431,8 @@ async function numeratorFloors(
             if (done.outcome.suppressed[cell] !== 1) continue;
             const shown = values[local];
             if (status[local] === 'published') raise(cell, shown ?? 0);
-            else if (status[local] === 'rounded' && shown !== null && shown !== undefined) raise(cell, roundingPreimage(shown, rules.rounding)[0]);
+            else if (status[local] === 'rounded' && shown !== null && shown !== undefined)
+              raise(cell, roundingPreimage(shown, rules.rounding)[0]);
             else if (status[local] === 'suppressed') {
               const own = numeratorCells[local]!;
               // A table the attacker cannot rule out already put it at 0: its minimum is 0, nothing to learn.
@@ -374,7 +445,9 @@ async function numeratorFloors(
           }
         });
         if (hidden.size === 0) continue;
-        const exact = await attackIntervals(numerator.problem, numerator.outcome.suppressed, new Set(hidden.keys()), { exactLow: true });
+        const exact = await attackIntervals(numerator.problem, numerator.outcome.suppressed, new Set(hidden.keys()), {
+          exactLow: true,
+        });
         for (const [own, cells] of hidden) for (const cell of cells) raise(cell, exact.get(own)?.lo ?? 0);
       }
     }
@@ -437,11 +510,18 @@ function relationWeights(joint: MeasureSystem, tables: readonly PreparedTable[],
 }
 
 /** A pattern no table can give: refuse the whole release, naming the table, cell and measure. */
-function refusal(joint: MeasureSystem, tables: readonly PreparedTable[], error: ProtectionRefusal, why: string): DataError {
+function refusal(
+  joint: MeasureSystem,
+  tables: readonly PreparedTable[],
+  error: ProtectionRefusal,
+  why: string,
+): DataError {
   const { table, column } = joint.placement(error.cell);
-  return new DataError('RELEASE_REFUSED', `Release refused: ${error.cellName}, column '${column}': ${why}. Nothing was written.`, [
-    { file: tables[table]!.loaded.file, column, rule: 'release.protection', message: `${error.cellName}: ${why}` },
-  ]);
+  return new DataError(
+    'RELEASE_REFUSED',
+    `Release refused: ${error.cellName}, column '${column}': ${why}. Nothing was written.`,
+    [{ file: tables[table]!.loaded.file, column, rule: 'release.protection', message: `${error.cellName}: ${why}` }],
+  );
 }
 
 function nz(v: number | undefined): number {
@@ -453,7 +533,10 @@ function firstCount(spec: AggregateTableSpec): CountMeasure | undefined {
 }
 
 /** Dimension groups: each hierarchy (chains merged) is one group, placed where its first column stands. */
-export function dimensionGroups(dimensions: readonly string[], hierarchies: readonly (readonly string[])[]): string[][] {
+export function dimensionGroups(
+  dimensions: readonly string[],
+  hierarchies: readonly (readonly string[])[],
+): string[][] {
   const chains: string[][] = [];
   for (const h of hierarchies) {
     const joinAt = chains.find((c) => c[c.length - 1] === h[0]);
@@ -476,7 +559,13 @@ function prepareTable(loaded: LoadedTable): PreparedTable {
   const spec = loaded.spec;
   for (const h of spec.hierarchies) {
     for (const c of h) {
-      if (!spec.dimensions.includes(c)) throw DataError.single('RELEASE_CATALOGUE', { file: loaded.file, column: c, rule: 'catalogue.hierarchy', message: `hierarchy column '${c}' is not among the dimensions of table '${spec.name}'` });
+      if (!spec.dimensions.includes(c))
+        throw DataError.single('RELEASE_CATALOGUE', {
+          file: loaded.file,
+          column: c,
+          rule: 'catalogue.hierarchy',
+          message: `hierarchy column '${c}' is not among the dimensions of table '${spec.name}'`,
+        });
     }
   }
   checkRelations(loaded);
@@ -486,14 +575,27 @@ function prepareTable(loaded: LoadedTable): PreparedTable {
     groups.forEach((group, d) => {
       const values = group.map((c) => {
         const v = row[c];
-        if (v === null || v === undefined) throw DataError.single('RELEASE_TABLE', { file: loaded.file, row: i + 1, column: c, rule: 'dimension.null', message: 'dimension value is NULL (expected a value or Total)' });
+        if (v === null || v === undefined)
+          throw DataError.single('RELEASE_TABLE', {
+            file: loaded.file,
+            row: i + 1,
+            column: c,
+            rule: 'dimension.null',
+            message: 'dimension value is NULL (expected a value or Total)',
+          });
         return String(v);
       });
       try {
         builders[d]!.add(values);
       } catch (error) {
         if (error instanceof HierarchyShapeError) {
-          throw DataError.single('RELEASE_TABLE', { file: loaded.file, row: i + 1, column: group.join('>'), rule: 'dimension.hierarchy', message: `${error.message}; a hierarchy row must be (parent, child), (parent, Total) or (Total, Total)` });
+          throw DataError.single('RELEASE_TABLE', {
+            file: loaded.file,
+            row: i + 1,
+            column: group.join('>'),
+            rule: 'dimension.hierarchy',
+            message: `${error.message}; a hierarchy row must be (parent, child), (parent, Total) or (Total, Total)`,
+          });
         }
         throw error;
       }
@@ -502,7 +604,9 @@ function prepareTable(loaded: LoadedTable): PreparedTable {
   const dimensions = builders.map((b) => b.build());
   const layout = new TableLayout(spec.name, dimensions);
   // Codes were renumbered by build(); map every row again by its values.
-  const codeIndex = dimensions.map((dimension) => new Map(dimension.codes.map((code, i) => [code.values.join('\u0000'), i])));
+  const codeIndex = dimensions.map(
+    (dimension) => new Map(dimension.codes.map((code, i) => [code.values.join('\u0000'), i])),
+  );
   const columnsNeeded = new Set<string>(['persons']);
   for (const m of spec.measures) {
     columnsNeeded.add(m.column);
@@ -514,16 +618,32 @@ function prepareTable(loaded: LoadedTable): PreparedTable {
   for (const c of columnsNeeded) {
     if (c === 'persons' && !loaded.rows.some((r) => 'persons' in r)) continue;
     if (!loaded.rows.every((r) => c in r) && loaded.rows.length > 0) {
-      throw DataError.single('RELEASE_TABLE', { file: loaded.file, column: c, rule: 'table.column', message: `column '${c}' named in tables.json is missing` });
+      throw DataError.single('RELEASE_TABLE', {
+        file: loaded.file,
+        column: c,
+        rule: 'table.column',
+        message: `column '${c}' named in tables.json is missing`,
+      });
     }
     // Cells absent from the file are empty cells: 0 for counts and sums, NULL for means.
-    data.set(c, new Float64Array(layout.size).fill(meanColumns.has(c) || c.endsWith('top1') || c.endsWith('top2') ? Number.NaN : 0));
+    data.set(
+      c,
+      new Float64Array(layout.size).fill(
+        meanColumns.has(c) || c.endsWith('top1') || c.endsWith('top2') ? Number.NaN : 0,
+      ),
+    );
   }
   const seen = new Uint8Array(layout.size);
   loaded.rows.forEach((row, i) => {
     const codes = groups.map((group, d) => codeIndex[d]!.get(group.map((c) => String(row[c])).join('\u0000'))!);
     const local = layout.index(codes);
-    if (seen[local] === 1) throw DataError.single('RELEASE_TABLE', { file: loaded.file, row: i + 1, rule: 'table.duplicate', message: `duplicate row for cell (${layout.describe(local)})` });
+    if (seen[local] === 1)
+      throw DataError.single('RELEASE_TABLE', {
+        file: loaded.file,
+        row: i + 1,
+        rule: 'table.duplicate',
+        message: `duplicate row for cell (${layout.describe(local)})`,
+      });
     seen[local] = 1;
     for (const [c, values] of data) {
       const v = row[c];
@@ -538,13 +658,26 @@ function checkRelations(loaded: LoadedTable): void {
   const spec = loaded.spec;
   const relations: readonly MeasureRelation[] = relationsOf(spec);
   if (relations.length === 0) return;
-  const refuse = (column: string, message: string) => DataError.single('RELEASE_CATALOGUE', { file: loaded.file, column, rule: 'catalogue.relations', message });
-  if (spec.dimensions.includes(MEASURE_DIMENSION)) throw refuse(MEASURE_DIMENSION, `table '${spec.name}' has relations and a dimension named '${MEASURE_DIMENSION}', the name release gives the relations' own dimension; rename the dimension`);
+  const refuse = (column: string, message: string) =>
+    DataError.single('RELEASE_CATALOGUE', { file: loaded.file, column, rule: 'catalogue.relations', message });
+  if (spec.dimensions.includes(MEASURE_DIMENSION))
+    throw refuse(
+      MEASURE_DIMENSION,
+      `table '${spec.name}' has relations and a dimension named '${MEASURE_DIMENSION}', the name release gives the relations' own dimension; rename the dimension`,
+    );
   for (const r of relations) {
     for (const c of [r.total, ...r.parts]) {
-      if (!spec.measures.some((m) => m.column === c && m.kind === 'count')) throw refuse(c, `relation ${r.total} = ${r.parts.join(' + ')} of table '${spec.name}' names '${c}', which is not a count measure of the table`);
+      if (!spec.measures.some((m) => m.column === c && m.kind === 'count'))
+        throw refuse(
+          c,
+          `relation ${r.total} = ${r.parts.join(' + ')} of table '${spec.name}' names '${c}', which is not a count measure of the table`,
+        );
     }
-    if (new Set(r.parts).size !== r.parts.length || r.parts.includes(r.total)) throw refuse(r.total, `relation ${r.total} = ${r.parts.join(' + ')} of table '${spec.name}' names a measure twice`);
+    if (new Set(r.parts).size !== r.parts.length || r.parts.includes(r.total))
+      throw refuse(
+        r.total,
+        `relation ${r.total} = ${r.parts.join(' + ')} of table '${spec.name}' names a measure twice`,
+      );
   }
 }
 
@@ -599,7 +732,8 @@ function problemsInOrder(prepared: readonly PreparedTable[]): Problem[] {
       if (!problem.tables.includes(table)) problem.tables.push(table);
     }
   }
-  for (const table of prepared) boundedByRelations(table, (column) => find(named(table.loaded.spec.population, column)));
+  for (const table of prepared)
+    boundedByRelations(table, (column) => find(named(table.loaded.spec.population, column)));
   const problems = [...byKey.entries()];
   const done = new Set<string>();
   const ordered: Problem[] = [];
@@ -617,7 +751,8 @@ function problemsInOrder(prepared: readonly PreparedTable[]): Problem[] {
       done.add(name);
       ordered.push(p);
     }
-    if (ordered.length === before) throw new DataError('RELEASE_CATALOGUE', 'tables.json has a cycle of rate denominators');
+    if (ordered.length === before)
+      throw new DataError('RELEASE_CATALOGUE', 'tables.json has a cycle of rate denominators');
   }
   return ordered;
 }
@@ -658,7 +793,11 @@ function boundedByRelations(table: PreparedTable, problemOf: (column: string) =>
   }
 }
 
-function systemValues(joint: MeasureSystem, tables: readonly PreparedTable[], valueColumn: (measure: string) => string): Float64Array {
+function systemValues(
+  joint: MeasureSystem,
+  tables: readonly PreparedTable[],
+  valueColumn: (measure: string) => string,
+): Float64Array {
   const { system } = joint;
   const value = new Float64Array(system.cellCount).fill(Number.NaN);
   tables.forEach((table, t) => {
@@ -681,7 +820,13 @@ function systemValues(joint: MeasureSystem, tables: readonly PreparedTable[], va
             message: `cell (${table.layout.describe(local)}) is ${v} but the same cell of table '${tables[home.table]!.loaded.spec.name}' (${tables[home.table]!.layout.describe(home.local)}) is ${existing}; tables of one population must agree on shared cells`,
           });
         }
-        if (v < 0) throw DataError.single('RELEASE_TABLE', { file: table.loaded.file, column, rule: 'table.negative', message: `cell (${table.layout.describe(local)}) is negative (${v})` });
+        if (v < 0)
+          throw DataError.single('RELEASE_TABLE', {
+            file: table.loaded.file,
+            column,
+            rule: 'table.negative',
+            message: `cell (${table.layout.describe(local)}) is negative (${v})`,
+          });
       }
     }
   });

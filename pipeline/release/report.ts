@@ -12,7 +12,9 @@ export interface ReportInput {
   /** What the tables were made from (the input's own timestamp, so the same input gives the same report). */
   readonly basedOn: string;
   readonly tables: readonly BundleTable[];
-  readonly loss: Readonly<Record<string, { cells: number; suppressedValues: number; personsSuppressed: number; personsTotal: number }>>;
+  readonly loss: Readonly<
+    Record<string, { cells: number; suppressedValues: number; personsSuppressed: number; personsTotal: number }>
+  >;
 }
 
 interface Recipe {
@@ -25,12 +27,35 @@ const RECIPES: readonly Recipe[] = [
   { title: 'Outflow (spells ended)', numerator: 'spells' },
   { title: 'Share of outflows to work', numerator: 'to_work', denominator: 'spells' },
   { title: 'Durable outflow (share of uncensored outflows)', numerator: 'durable', denominator: 'uncensored' },
-  { title: 'Job quality: first job part-time (share of outflows to work)', numerator: 'first_part_time', denominator: 'to_work' },
-  { title: 'Job quality: first job pays above 1.1 × minimum wage (share)', numerator: 'first_wage_above', denominator: 'to_work' },
-  { title: 'Job quality: first job lasted 12 months (share of known)', numerator: 'first_lasted_12m', denominator: 'first_lasted_known' },
+  {
+    title: 'Job quality: first job part-time (share of outflows to work)',
+    numerator: 'first_part_time',
+    denominator: 'to_work',
+  },
+  {
+    title: 'Job quality: first job pays above 1.1 × minimum wage (share)',
+    numerator: 'first_wage_above',
+    denominator: 'to_work',
+  },
+  {
+    title: 'Job quality: first job lasted 12 months (share of known)',
+    numerator: 'first_lasted_12m',
+    denominator: 'first_lasted_known',
+  },
 ];
 
-const COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22', '#d62728'];
+const COLOURS = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#17becf',
+  '#7f7f7f',
+  '#bcbd22',
+  '#d62728',
+];
 
 type Point = number | 'suppressed' | null;
 
@@ -40,10 +65,15 @@ export function renderReport(input: ReportInput): string {
     const section = tableSection(table);
     if (section !== '') sections.push(section);
   }
-  const effects = input.tables.filter((t) => t.columns.some((c) => c.name === 'difference') && t.columns.some((c) => c.name === 'ci_low'));
+  const effects = input.tables.filter(
+    (t) => t.columns.some((c) => c.name === 'difference') && t.columns.some((c) => c.name === 'ci_low'),
+  );
   for (const table of effects) sections.push(effectsSection(table));
   const lossRows = Object.entries(input.loss)
-    .map(([name, l]) => `<tr><td>${esc(name)}</td><td>${l.cells}</td><td>${l.suppressedValues}</td><td>${l.personsTotal === 0 ? '' : `${((100 * l.personsSuppressed) / l.personsTotal).toFixed(1)}%`}</td></tr>`)
+    .map(
+      ([name, l]) =>
+        `<tr><td>${esc(name)}</td><td>${l.cells}</td><td>${l.suppressedValues}</td><td>${l.personsTotal === 0 ? '' : `${((100 * l.personsSuppressed) / l.personsTotal).toFixed(1)}%`}</td></tr>`,
+    )
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>
@@ -70,16 +100,27 @@ function tableSection(table: BundleTable): string {
   const groupColumn = dims.find((d) => d !== yearColumn);
   const index = new Map(table.columns.map((c, i) => [c.name, i]));
   // Rows where every dimension other than year and the group column is Total; the group's top level only.
-  const rows = table.rows.filter((r) => dims.every((d) => d === yearColumn || d === groupColumn || r[index.get(d)!] === 'Total'));
+  const rows = table.rows.filter((r) =>
+    dims.every((d) => d === yearColumn || d === groupColumn || r[index.get(d)!] === 'Total'),
+  );
   const years = [...new Set(rows.map((r) => String(r[index.get(yearColumn)!])).filter((y) => y !== 'Total'))].sort();
-  const groups = groupColumn === undefined ? ['Total'] : [...new Set(rows.map((r) => String(r[index.get(groupColumn)!])))].sort((a, b) => (a === 'Total' ? 1 : b === 'Total' ? -1 : a.localeCompare(b))).slice(0, 10);
+  const groups =
+    groupColumn === undefined
+      ? ['Total']
+      : [...new Set(rows.map((r) => String(r[index.get(groupColumn)!])))]
+          .sort((a, b) => (a === 'Total' ? 1 : b === 'Total' ? -1 : a.localeCompare(b)))
+          .slice(0, 10);
   const figures: string[] = [];
   for (const recipe of RECIPES) {
     if (!index.has(recipe.numerator) || (recipe.denominator !== undefined && !index.has(recipe.denominator))) continue;
     const series = groups.map((group) => ({
       name: group,
       points: years.map((year): Point => {
-        const row = rows.find((r) => String(r[index.get(yearColumn)!]) === year && (groupColumn === undefined || String(r[index.get(groupColumn)!]) === group));
+        const row = rows.find(
+          (r) =>
+            String(r[index.get(yearColumn)!]) === year &&
+            (groupColumn === undefined || String(r[index.get(groupColumn)!]) === group),
+        );
         if (row === undefined) return null;
         const num = row[index.get(recipe.numerator)!];
         const numStatus = row[index.get(`${recipe.numerator}_status`)!];
@@ -90,13 +131,25 @@ function tableSection(table: BundleTable): string {
         return typeof num === 'number' && typeof den === 'number' && den > 0 ? num / den : null;
       }),
     }));
-    figures.push(lineChart(`${recipe.title} by ${yearColumn}${groupColumn === undefined ? '' : ` and ${groupColumn}`}`, years, series, recipe.denominator !== undefined));
+    figures.push(
+      lineChart(
+        `${recipe.title} by ${yearColumn}${groupColumn === undefined ? '' : ` and ${groupColumn}`}`,
+        years,
+        series,
+        recipe.denominator !== undefined,
+      ),
+    );
   }
   if (figures.length === 0) return '';
   return `<h2>${esc(table.title)}</h2><p>${esc(table.description)}</p>${figures.join('')}`;
 }
 
-function lineChart(title: string, xs: readonly string[], series: readonly { name: string; points: readonly Point[] }[], share: boolean): string {
+function lineChart(
+  title: string,
+  xs: readonly string[],
+  series: readonly { name: string; points: readonly Point[] }[],
+  share: boolean,
+): string {
   const width = 520;
   const height = 260;
   const left = 56;
@@ -105,15 +158,23 @@ function lineChart(title: string, xs: readonly string[], series: readonly { name
   const bottom = 40;
   const values = series.flatMap((s) => s.points.filter((p): p is number => typeof p === 'number'));
   const max = share ? Math.min(1, Math.max(0.05, ...values) * 1.1) : Math.max(1, ...values) * 1.1;
-  const x = (i: number) => left + (xs.length <= 1 ? (width - left - right) / 2 : (i * (width - left - right)) / (xs.length - 1));
+  const x = (i: number) =>
+    left + (xs.length <= 1 ? (width - left - right) / 2 : (i * (width - left - right)) / (xs.length - 1));
   const y = (v: number) => top + (height - top - bottom) * (1 - v / max);
-  const fmt = (v: number) => (share ? `${(100 * v).toFixed(0)}%` : v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(0));
+  const fmt = (v: number) =>
+    share ? `${(100 * v).toFixed(0)}%` : v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(0);
   const parts: string[] = [];
   for (let k = 0; k <= 4; k++) {
     const v = (max * k) / 4;
-    parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${left - 4}" y="${y(v) + 4}" font-size="10" text-anchor="end">${fmt(v)}</text>`);
+    parts.push(
+      `<line x1="${left}" x2="${width - right}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${left - 4}" y="${y(v) + 4}" font-size="10" text-anchor="end">${fmt(v)}</text>`,
+    );
   }
-  xs.forEach((label, i) => parts.push(`<text x="${x(i)}" y="${height - bottom + 14}" font-size="10" text-anchor="middle">${esc(label)}</text>`));
+  xs.forEach((label, i) =>
+    parts.push(
+      `<text x="${x(i)}" y="${height - bottom + 14}" font-size="10" text-anchor="middle">${esc(label)}</text>`,
+    ),
+  );
   let suppressedCount = 0;
   series.forEach((s, k) => {
     const colour = COLOURS[k % COLOURS.length]!;
@@ -121,17 +182,23 @@ function lineChart(title: string, xs: readonly string[], series: readonly { name
     s.points.forEach((p, i) => {
       if (typeof p === 'number') {
         path += `${path === '' || typeof s.points[i - 1] !== 'number' ? 'M' : 'L'}${x(i).toFixed(1)},${y(p).toFixed(1)}`;
-        parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(p).toFixed(1)}" r="2.5" fill="${colour}"><title>${esc(s.name)} ${esc(xs[i]!)}: ${fmt(p)}</title></circle>`);
+        parts.push(
+          `<circle cx="${x(i).toFixed(1)}" cy="${y(p).toFixed(1)}" r="2.5" fill="${colour}"><title>${esc(s.name)} ${esc(xs[i]!)}: ${fmt(p)}</title></circle>`,
+        );
       } else if (p === 'suppressed') {
         suppressedCount++;
         const cx = x(i);
         const cy = height - bottom - 4 - 4 * k;
-        parts.push(`<g class="suppressed-cell" stroke="#c00" stroke-width="1.5"><line x1="${cx - 3}" y1="${cy - 3}" x2="${cx + 3}" y2="${cy + 3}"/><line x1="${cx - 3}" y1="${cy + 3}" x2="${cx + 3}" y2="${cy - 3}"/><title>${esc(s.name)} ${esc(xs[i]!)}: suppressed</title></g>`);
+        parts.push(
+          `<g class="suppressed-cell" stroke="#c00" stroke-width="1.5"><line x1="${cx - 3}" y1="${cy - 3}" x2="${cx + 3}" y2="${cy + 3}"/><line x1="${cx - 3}" y1="${cy + 3}" x2="${cx + 3}" y2="${cy - 3}"/><title>${esc(s.name)} ${esc(xs[i]!)}: suppressed</title></g>`,
+        );
       }
     });
     if (path !== '') parts.push(`<path d="${path}" fill="none" stroke="${colour}" stroke-width="1.5"/>`);
   });
-  const legend = series.map((s, k) => `<span style="color:${COLOURS[k % COLOURS.length]}">■</span> ${esc(s.name)}`).join(' &nbsp; ');
+  const legend = series
+    .map((s, k) => `<span style="color:${COLOURS[k % COLOURS.length]}">■</span> ${esc(s.name)}`)
+    .join(' &nbsp; ');
   return `<figure><svg width="${width}" height="${height}" role="img" aria-label="${esc(title)}">${parts.join('')}</svg><figcaption><b>${esc(title)}</b><br><span class="legend">${legend}</span>${suppressedCount > 0 ? `<br><span class="suppressed">✕ ${suppressedCount} suppressed</span>` : ''}</figcaption></figure>`;
 }
 
@@ -150,11 +217,16 @@ function effectsSection(table: BundleTable): string {
     const width = 520;
     const rowHeight = 22;
     const height = 30 + rowHeight * rows.length;
-    const bounds = rows.flatMap((r) => [get(r, 'ci_low'), get(r, 'ci_high')]).filter((v): v is number => typeof v === 'number');
+    const bounds = rows
+      .flatMap((r) => [get(r, 'ci_low'), get(r, 'ci_high')])
+      .filter((v): v is number => typeof v === 'number');
     const span = Math.max(0.05, ...bounds.map(Math.abs)) * 1.1;
     const left = 120;
     const x = (v: number) => left + ((v + span) / (2 * span)) * (width - left - 20);
-    const parts = [`<line x1="${x(0)}" x2="${x(0)}" y1="10" y2="${height - 18}" stroke="#999" stroke-dasharray="3,3"/>`, `<text x="${x(-span)}" y="${height - 4}" font-size="10">${(-100 * span).toFixed(0)} pp</text><text x="${x(span)}" y="${height - 4}" font-size="10" text-anchor="end">+${(100 * span).toFixed(0)} pp</text>`];
+    const parts = [
+      `<line x1="${x(0)}" x2="${x(0)}" y1="10" y2="${height - 18}" stroke="#999" stroke-dasharray="3,3"/>`,
+      `<text x="${x(-span)}" y="${height - 4}" font-size="10">${(-100 * span).toFixed(0)} pp</text><text x="${x(span)}" y="${height - 4}" font-size="10" text-anchor="end">+${(100 * span).toFixed(0)} pp</text>`,
+    ];
     rows.forEach((r, i) => {
       const cy = 20 + i * rowHeight;
       const label = `${get(r, 'cohort') ?? ''} (${get(r, 'group_treatment') ?? 'treatment'} − ${get(r, 'group_control') ?? 'control'})`;
@@ -163,12 +235,18 @@ function effectsSection(table: BundleTable): string {
       const lo = get(r, 'ci_low');
       const hi = get(r, 'ci_high');
       if (get(r, 'difference_status') === 'suppressed') {
-        parts.push(`<g class="suppressed-cell"><text x="${x(0) + 6}" y="${cy + 4}" font-size="10" fill="#c00">✕ suppressed</text><title>suppressed</title></g>`);
+        parts.push(
+          `<g class="suppressed-cell"><text x="${x(0) + 6}" y="${cy + 4}" font-size="10" fill="#c00">✕ suppressed</text><title>suppressed</title></g>`,
+        );
       } else if (typeof d === 'number' && typeof lo === 'number' && typeof hi === 'number') {
-        parts.push(`<line x1="${x(lo)}" x2="${x(hi)}" y1="${cy}" y2="${cy}" stroke="#1f77b4" stroke-width="2"/><circle cx="${x(d)}" cy="${cy}" r="3.5" fill="#1f77b4"><title>${(100 * d).toFixed(1)} pp [${(100 * lo).toFixed(1)}, ${(100 * hi).toFixed(1)}]</title></circle>`);
+        parts.push(
+          `<line x1="${x(lo)}" x2="${x(hi)}" y1="${cy}" y2="${cy}" stroke="#1f77b4" stroke-width="2"/><circle cx="${x(d)}" cy="${cy}" r="3.5" fill="#1f77b4"><title>${(100 * d).toFixed(1)} pp [${(100 * lo).toFixed(1)}, ${(100 * hi).toFixed(1)}]</title></circle>`,
+        );
       }
     });
-    figures.push(`<figure><svg width="${width}" height="${height}" role="img" aria-label="${esc(key)}">${parts.join('')}</svg><figcaption><b>Treatment − control: ${esc(key)}</b> (difference in share with 95% interval)</figcaption></figure>`);
+    figures.push(
+      `<figure><svg width="${width}" height="${height}" role="img" aria-label="${esc(key)}">${parts.join('')}</svg><figcaption><b>Treatment − control: ${esc(key)}</b> (difference in share with 95% interval)</figcaption></figure>`,
+    );
   }
   return `<h2>${esc(table.title)}</h2><p>${esc(table.description)}</p>${figures.join('')}`;
 }

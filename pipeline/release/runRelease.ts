@@ -59,7 +59,18 @@ export async function runRelease(options: ReleaseOptions): Promise<{ outDir: str
     title: 'boldlink release: outflow, durable outflow and job quality',
   });
   const suppressed = Object.values(loss).reduce((s, l) => s + l.suppressedValues, 0);
-  log().info({ tables: tables.length, suppressedValues: suppressed, lpSolves, attackLps: attackLpCount(), seconds: roundSeconds((Date.now() - started) / 1000) }, 'release written');
-  process.stdout.write(`Released ${tables.length} tables to ${written.outDir} (${suppressed} values suppressed; every suppressed cell passed the interval attack).\nDisclosure log (stays in the secure environment): ${written.logDir}\n`);
+  log().info(
+    {
+      tables: tables.length,
+      suppressedValues: suppressed,
+      lpSolves,
+      attackLps: attackLpCount(),
+      seconds: roundSeconds((Date.now() - started) / 1000),
+    },
+    'release written',
+  );
+  process.stdout.write(
+    `Released ${tables.length} tables to ${written.outDir} (${suppressed} values suppressed; every suppressed cell passed the interval attack).\nDisclosure log (stays in the secure environment): ${written.logDir}\n`,
+  );
   return written;
 }

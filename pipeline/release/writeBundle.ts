@@ -9,14 +9,22 @@ import type { DisclosureLogEntry } from './releaseTables.js';
 export const RELEASE_TABLES_FORMAT = 'boldlink-release-tables/v1';
 
 /** tables/<name>.parquet, .csv and .json, with the declared types (DuckDB writes all three from one typed table). */
-export async function writeBundleTables(output: StageOutput, duck: Duck, tables: readonly BundleTable[]): Promise<void> {
+export async function writeBundleTables(
+  output: StageOutput,
+  duck: Duck,
+  tables: readonly BundleTable[],
+): Promise<void> {
   for (const table of tables) {
     const scratch = join(output.scratchDir, `${table.name}.ndjson`);
-    const lines = table.rows.map((row) => JSON.stringify(Object.fromEntries(table.columns.map((c, i) => [c.name, row[i] ?? null]))));
+    const lines = table.rows.map((row) =>
+      JSON.stringify(Object.fromEntries(table.columns.map((c, i) => [c.name, row[i] ?? null]))),
+    );
     await writeFile(scratch, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
     const columnTypes = `{${table.columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ')}}`;
     const selectList = table.columns.map((c) => sqlIdent(c.name)).join(', ');
-    await duck.run(`CREATE OR REPLACE TEMP TABLE released AS SELECT ${selectList} FROM read_json(${sqlString(scratch)}, format = 'newline_delimited', columns = ${columnTypes})`);
+    await duck.run(
+      `CREATE OR REPLACE TEMP TABLE released AS SELECT ${selectList} FROM read_json(${sqlString(scratch)}, format = 'newline_delimited', columns = ${columnTypes})`,
+    );
     if (table.rows.length === 0) await duck.run(`DELETE FROM released`);
     const base = `tables/${table.name}`;
     await duck.run(`COPY released TO ${sqlString(await output.file(`${base}.parquet`))} (FORMAT parquet)`);
@@ -59,18 +67,41 @@ export class DisclosureLogWriter {
     private readonly temporary: string,
   ) {}
 
-  static async prepare(outDir: string, entries: readonly DisclosureLogEntry[], summary: unknown): Promise<DisclosureLogWriter> {
+  static async prepare(
+    outDir: string,
+    entries: readonly DisclosureLogEntry[],
+    summary: unknown,
+  ): Promise<DisclosureLogWriter> {
     const target = `${resolve(outDir)}.disclosure-log`;
     // Siblings left by a run killed before or during its commit (the caller holds the output's lock, so none is live).
     for (const entry of await readdir(dirname(target))) {
-      if (entry.startsWith(`.${basename(target)}.tmp-`) || entry.startsWith(`${basename(target)}.old-`)) await rm(join(dirname(target), entry), { recursive: true, force: true });
+      if (entry.startsWith(`.${basename(target)}.tmp-`) || entry.startsWith(`${basename(target)}.old-`))
+        await rm(join(dirname(target), entry), { recursive: true, force: true });
     }
     const temporary = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now().toString(36)}`);
     try {
       await mkdir(temporary, { recursive: true, mode: 0o700 });
       const header = 'table,cell,column,suppression,rule,reason,interval_low,interval_high,protection_level';
-      const csv = entries.map((e) => [e.table, e.cell, e.column, e.suppression, e.rule, e.reason, e.intervalLow ?? '', e.intervalHigh ?? '', e.protectionLevel ?? ''].map(csvField).join(','));
-      await writeFile(join(temporary, 'disclosure-log.csv'), `${header}\n${csv.join('\n')}${csv.length > 0 ? '\n' : ''}`, { mode: 0o600 });
+      const csv = entries.map((e) =>
+        [
+          e.table,
+          e.cell,
+          e.column,
+          e.suppression,
+          e.rule,
+          e.reason,
+          e.intervalLow ?? '',
+          e.intervalHigh ?? '',
+          e.protectionLevel ?? '',
+        ]
+          .map(csvField)
+          .join(','),
+      );
+      await writeFile(
+        join(temporary, 'disclosure-log.csv'),
+        `${header}\n${csv.join('\n')}${csv.length > 0 ? '\n' : ''}`,
+        { mode: 0o600 },
+      );
       await writeFile(join(temporary, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`, { mode: 0o600 });
       await fsyncTree(temporary);
     } catch (error) {

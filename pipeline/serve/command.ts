@@ -23,7 +23,10 @@ export function registerServe(program: Command): void {
     .requiredOption('--tokens <file>', 'tokens file (hashes only; see `boldlink tokens add`)')
     .option('--port <n>', 'port to listen on (0: any free port)', '8080')
     .option('--host <address>', 'address to listen on; expose beyond this machine only behind TLS', '127.0.0.1')
-    .option('--request-log <file>', 'append-only JSON-lines request log (default: requests.jsonl beside the tokens file)')
+    .option(
+      '--request-log <file>',
+      'append-only JSON-lines request log (default: requests.jsonl beside the tokens file)',
+    )
     .option('--max-rows <n>', 'refuse results with more rows than this', String(DEFAULT_LIMITS.maxRows))
     .option('--timeout <seconds>', 'stop a query running longer than this', String(DEFAULT_LIMITS.timeoutMs / 1000))
     .action(async (raw: unknown) => {
@@ -42,7 +45,9 @@ export function registerServe(program: Command): void {
         port: o.port,
         limits: { maxRows: o.maxRows, timeoutMs: o.timeout * 1000 },
       });
-      process.stdout.write(`boldlink serve: ${database.tables.size} tables from ${resolve(o.release)} at ${running.url}/\n`);
+      process.stdout.write(
+        `boldlink serve: ${database.tables.size} tables from ${resolve(o.release)} at ${running.url}/\n`,
+      );
       log().info({ url: running.url, tables: database.tables.size }, 'serving release');
       // Serve until SIGINT/SIGTERM, then close cleanly so the request log is flushed.
       await new Promise<void>((done) => {

@@ -101,7 +101,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
 
     if (!path.startsWith('/api/')) {
-      if (request.method !== 'GET' && request.method !== 'HEAD') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Only GET is allowed here.', { Allow: 'GET' });
+      if (request.method !== 'GET' && request.method !== 'HEAD')
+        throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Only GET is allowed here.', { Allow: 'GET' });
       const asset = assets.get(path === '/' ? '/index.html' : path);
       if (asset === undefined) throw new HttpError(404, 'NOT_FOUND', `Nothing at ${path}.`);
       return send(response, 200, asset.body, asset.type, { 'Cache-Control': 'no-cache' });
@@ -109,7 +110,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
     const researcher = await tokens.identify(request.headers.authorization);
     if (researcher === undefined) {
-      throw new HttpError(401, 'UNAUTHORIZED', 'A valid token is required: send "Authorization: Bearer <token>".', { 'WWW-Authenticate': 'Bearer realm="boldlink"' });
+      throw new HttpError(401, 'UNAUTHORIZED', 'A valid token is required: send "Authorization: Bearer <token>".', {
+        'WWW-Authenticate': 'Bearer realm="boldlink"',
+      });
     }
     outcome.researcher = researcher;
 
@@ -125,7 +128,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if (request.method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use GET.', { Allow: 'GET' });
       const name = tableNameFrom(path.slice('/api/tables/'.length));
       const table = options.database.tables.get(name);
-      if (table === undefined) throw new HttpError(404, 'NO_SUCH_TABLE', `There is no released table '${name}'. GET /api/tables lists them.`);
+      if (table === undefined)
+        throw new HttpError(404, 'NO_SUCH_TABLE', `There is no released table '${name}'. GET /api/tables lists them.`);
       const format = chooseFormat(params.get('format'), request.headers.accept);
       params.delete('format');
       // Released tables never change while served: an encoded answer can be reused.
@@ -149,19 +153,32 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return send(response, 200, encoded.body, encoded.type, encoded.headers);
     }
     if (path === '/api/query') {
-      if (request.method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use POST with {"sql": "..."}.', { Allow: 'POST' });
+      if (request.method !== 'POST')
+        throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use POST with {"sql": "..."}.', { Allow: 'POST' });
       const body = await readJsonBody(request);
       const parsed = queryRequest.safeParse(body);
-      if (!parsed.success) throw new HttpError(400, 'BAD_REQUEST', `The body must be {"sql": "..."}: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
+      if (!parsed.success)
+        throw new HttpError(
+          400,
+          'BAD_REQUEST',
+          `The body must be {"sql": "..."}: ${parsed.error.issues[0]?.message ?? 'invalid'}.`,
+        );
       outcome.query = parsed.data.sql;
       const format = chooseFormat(parsed.data.format ?? params.get('format'), request.headers.accept);
-      if (sqlSlots.pendingCount >= queueLimit) throw new HttpError(503, 'QUERY_BUSY', 'Too many queries are waiting; try again shortly.', { 'Retry-After': '2' });
+      if (sqlSlots.pendingCount >= queueLimit)
+        throw new HttpError(503, 'QUERY_BUSY', 'Too many queries are waiting; try again shortly.', {
+          'Retry-After': '2',
+        });
       const result = await sqlSlots(() => options.database.query(parsed.data.sql, limits));
       outcome.rows = result.rows.length;
       const encoded = encodeResult(result, format, 'query');
       return send(response, 200, encoded.body, encoded.type, encoded.headers);
     }
-    throw new HttpError(404, 'NOT_FOUND', `No API endpoint ${path}; see GET /api/tables, GET /api/tables/{name}, POST /api/query.`);
+    throw new HttpError(
+      404,
+      'NOT_FOUND',
+      `No API endpoint ${path}; see GET /api/tables, GET /api/tables/{name}, POST /api/query.`,
+    );
   };
 
   const server = createServer((request, response) => {
@@ -172,7 +189,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       .catch((error: unknown) => {
         const failure = toHttpError(error);
         outcome.error = failure.code;
-        return send(response, failure.status, JSON.stringify({ error: { code: failure.code, message: failure.message } }), 'application/json; charset=utf-8', failure.headers);
+        return send(
+          response,
+          failure.status,
+          JSON.stringify({ error: { code: failure.code, message: failure.message } }),
+          'application/json; charset=utf-8',
+          failure.headers,
+        );
       })
       .then((bytes) => {
         outcome.bytes = bytes;
@@ -236,7 +259,11 @@ function tableNameFrom(segment: string): string {
     throw new HttpError(400, 'BAD_TABLE_NAME', 'The table name is not valid URL encoding.');
   }
   if (!TABLE_NAME_PATTERN.test(name)) {
-    throw new HttpError(400, 'BAD_TABLE_NAME', 'A table name has only lowercase letters, digits and _ (see GET /api/tables).');
+    throw new HttpError(
+      400,
+      'BAD_TABLE_NAME',
+      'A table name has only lowercase letters, digits and _ (see GET /api/tables).',
+    );
   }
   return name;
 }
@@ -259,10 +286,25 @@ interface EncodedResult {
 }
 
 function encodeResult(result: TabularResult, format: OutputFormat, name: string): EncodedResult {
-  const headers: Record<string, string> = result.warnings.length > 0 ? { 'X-Boldlink-Warnings': String(result.warnings.length) } : {};
-  if (format === 'csv') return { body: Buffer.from(toCsv(result)), type: 'text/csv; charset=utf-8; header=present', headers: { ...headers, 'Content-Disposition': `attachment; filename="${name}.csv"` } };
-  if (format === 'arrow') return { body: Buffer.from(toArrow(result)), type: ARROW_TYPE, headers: { ...headers, 'Content-Disposition': `attachment; filename="${name}.arrows"` } };
-  return { body: Buffer.from(JSON.stringify(toJsonBody(result, name === 'query' ? undefined : name))), type: 'application/json; charset=utf-8', headers };
+  const headers: Record<string, string> =
+    result.warnings.length > 0 ? { 'X-Boldlink-Warnings': String(result.warnings.length) } : {};
+  if (format === 'csv')
+    return {
+      body: Buffer.from(toCsv(result)),
+      type: 'text/csv; charset=utf-8; header=present',
+      headers: { ...headers, 'Content-Disposition': `attachment; filename="${name}.csv"` },
+    };
+  if (format === 'arrow')
+    return {
+      body: Buffer.from(toArrow(result)),
+      type: ARROW_TYPE,
+      headers: { ...headers, 'Content-Disposition': `attachment; filename="${name}.arrows"` },
+    };
+  return {
+    body: Buffer.from(JSON.stringify(toJsonBody(result, name === 'query' ? undefined : name))),
+    type: 'application/json; charset=utf-8',
+    headers,
+  };
 }
 
 /** A small LRU of encoded table answers, bounded in entries and bytes. */
@@ -296,7 +338,13 @@ class ResponseCache {
   }
 }
 
-function send(response: ServerResponse, status: number, body: string | Buffer, type: string, headers: Readonly<Record<string, string>> = {}): number {
+function send(
+  response: ServerResponse,
+  status: number,
+  body: string | Buffer,
+  type: string,
+  headers: Readonly<Record<string, string>> = {},
+): number {
   const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
   if (!response.headersSent) {
     response.writeHead(status, {
@@ -313,12 +361,14 @@ function send(response: ServerResponse, status: number, body: string | Buffer, t
 
 async function readJsonBody(request: IncomingMessage): Promise<unknown> {
   const type = request.headers['content-type'] ?? '';
-  if (!type.toLowerCase().startsWith('application/json')) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the query as Content-Type: application/json.');
+  if (!type.toLowerCase().startsWith('application/json'))
+    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the query as Content-Type: application/json.');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'BODY_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES / 1024} KiB.`);
+    if (size > MAX_BODY_BYTES)
+      throw new HttpError(413, 'BODY_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES / 1024} KiB.`);
     chunks.push(chunk);
   }
   try {
@@ -332,7 +382,12 @@ function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof QueryRefusedError) return new HttpError(400, `${error.code}:${error.reason}`, error.message);
   if (error instanceof QueryFailedError) return new HttpError(400, error.code, error.message);
-  if (error instanceof QueryLimitError) return new HttpError(error.code === 'RESULT_TOO_LARGE' ? 413 : error.code === 'QUERY_TIMEOUT' ? 408 : 503, error.code, error.message);
+  if (error instanceof QueryLimitError)
+    return new HttpError(
+      error.code === 'RESULT_TOO_LARGE' ? 413 : error.code === 'QUERY_TIMEOUT' ? 408 : 503,
+      error.code,
+      error.message,
+    );
   if (error instanceof BoldlinkError) return new HttpError(500, error.code, error.message);
   return new HttpError(500, 'INTERNAL', 'Internal error; the request log has the time of this request.');
 }
@@ -344,7 +399,11 @@ async function loadAssets(): Promise<Map<string, StaticAsset>> {
     ['/charts.js', besideModule(import.meta.url, 'web/charts.js'), 'text/javascript; charset=utf-8'],
     ['/style.css', besideModule(import.meta.url, 'web/style.css'), 'text/css; charset=utf-8'],
     ['/favicon.svg', besideModule(import.meta.url, 'web/favicon.svg'), 'image/svg+xml'],
-    ['/vendor/chart.umd.min.js', projectPath('node_modules/chart.js/dist/chart.umd.min.js'), 'text/javascript; charset=utf-8'],
+    [
+      '/vendor/chart.umd.min.js',
+      projectPath('node_modules/chart.js/dist/chart.umd.min.js'),
+      'text/javascript; charset=utf-8',
+    ],
   ];
   const assets = new Map<string, StaticAsset>();
   for (const [route, file, type] of files) assets.set(route, { body: await readFile(file), type });
@@ -389,7 +448,10 @@ class TokenSource {
       // Fail closed: a tokens file that became unreadable or invalid lets nobody in until it is fixed.
       this.registry = TokenRegistry.from({ format: TOKENS_FORMAT, tokens: [] });
       this.version = '';
-      log().error({ err: error, file: this.file }, 'tokens file unreadable or invalid: refusing every token until it is fixed');
+      log().error(
+        { err: error, file: this.file },
+        'tokens file unreadable or invalid: refusing every token until it is fixed',
+      );
     }
   }
 }

@@ -23,11 +23,16 @@ export function selectTableRows(table: LoadedTable, params: URLSearchParams, max
   for (const key of new Set(params.keys())) {
     if (RESERVED.has(key)) continue;
     if (!filterable.has(key)) {
-      throw new TableRequestError(`'${key}' is not a filter of ${table.table.name}; filter on ${[...filterable].join(', ')} (or use format, sort, limit, offset).`);
+      throw new TableRequestError(
+        `'${key}' is not a filter of ${table.table.name}; filter on ${[...filterable].join(', ')} (or use format, sort, limit, offset).`,
+      );
     }
     filters.push({ index: names.indexOf(key), values: new Set(params.getAll(key)) });
   }
-  let rows = filters.length === 0 ? [...table.rows] : table.rows.filter((row) => filters.every((f) => f.values.has(String(row[f.index]))));
+  let rows =
+    filters.length === 0
+      ? [...table.rows]
+      : table.rows.filter((row) => filters.every((f) => f.values.has(String(row[f.index]))));
 
   const sort = params.get('sort');
   if (sort !== null && sort !== '') {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 export function registerTokens(program: Command): void {
-  const tokens = program.command('tokens').description('Manage researchers\' access tokens for `boldlink serve`.');
+  const tokens = program.command('tokens').description("Manage researchers' access tokens for `boldlink serve`.");
   tokens
     .command('add')
     .description('Create a token for a researcher; prints it once and stores only its hash.')
@@ -11,7 +11,9 @@ export function registerTokens(program: Command): void {
       const { addToken } = await import('./tokenStore.js');
       const token = await addToken(options.file, options.name);
       process.stdout.write(`${token}\n`);
-      process.stderr.write(`boldlink: token for '${options.name}' added to ${options.file}. It is shown only this once: hand it to the researcher over a secure channel.\n`);
+      process.stderr.write(
+        `boldlink: token for '${options.name}' added to ${options.file}. It is shown only this once: hand it to the researcher over a secure channel.\n`,
+      );
     });
   tokens
     .command('list')

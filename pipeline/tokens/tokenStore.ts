@@ -2,7 +2,14 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, open, readFile, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BoldlinkError, UsageError } from '../core/errors.js';
-import { researcherName, TOKEN_PATTERN, tokensFile, TOKENS_FORMAT, type TokenEntry, type TokensFile } from '../../schemas/tokens.js';
+import {
+  researcherName,
+  TOKEN_PATTERN,
+  tokensFile,
+  TOKENS_FORMAT,
+  type TokenEntry,
+  type TokensFile,
+} from '../../schemas/tokens.js';
 
 /** The tokens file cannot be used: missing, malformed or readable by others. */
 export class TokensFileError extends BoldlinkError {
@@ -29,24 +36,37 @@ export async function readTokensFile(file: string, allowMissing = false): Promis
   try {
     const info = await stat(file);
     if ((info.mode & 0o077) !== 0) {
-      throw new TokensFileError('TOKENS_PERMISSIONS', `Tokens file ${file} is readable or writable by group or others (mode ${(info.mode & 0o777).toString(8)}); run 'chmod 600 ${file}'.`);
+      throw new TokensFileError(
+        'TOKENS_PERMISSIONS',
+        `Tokens file ${file} is readable or writable by group or others (mode ${(info.mode & 0o777).toString(8)}); run 'chmod 600 ${file}'.`,
+      );
     }
     text = await readFile(file, 'utf8');
   } catch (error) {
     if (error instanceof TokensFileError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && allowMissing) return { format: TOKENS_FORMAT, tokens: [] };
-    throw new TokensFileError('TOKENS_MISSING', `Cannot read tokens file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); create it with 'boldlink tokens add --name NAME --file ${file}'.`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && allowMissing)
+      return { format: TOKENS_FORMAT, tokens: [] };
+    throw new TokensFileError(
+      'TOKENS_MISSING',
+      `Cannot read tokens file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); create it with 'boldlink tokens add --name NAME --file ${file}'.`,
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new TokensFileError('TOKENS_INVALID', `Tokens file ${file} is not JSON; expected a ${TOKENS_FORMAT} file made by 'boldlink tokens add'.`);
+    throw new TokensFileError(
+      'TOKENS_INVALID',
+      `Tokens file ${file} is not JSON; expected a ${TOKENS_FORMAT} file made by 'boldlink tokens add'.`,
+    );
   }
   const parsed = tokensFile.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new TokensFileError('TOKENS_INVALID', `Tokens file ${file} is not a valid ${TOKENS_FORMAT} file at '${issue?.path.join('.') ?? ''}': ${issue?.message ?? 'invalid'}.`);
+    throw new TokensFileError(
+      'TOKENS_INVALID',
+      `Tokens file ${file} is not a valid ${TOKENS_FORMAT} file at '${issue?.path.join('.') ?? ''}': ${issue?.message ?? 'invalid'}.`,
+    );
   }
   return parsed.data;
 }
@@ -60,10 +80,16 @@ export async function addToken(file: string, name: string, now = new Date()): Pr
   if (!checkedName.success) throw new UsageError(`--name: ${checkedName.error.issues[0]?.message ?? 'invalid'}`);
   const current = await readTokensFile(file, true);
   if (current.tokens.some((t) => t.name === checkedName.data)) {
-    throw new UsageError(`Tokens file ${file} already has a token for '${checkedName.data}'; choose another name (e.g. '${checkedName.data} 2').`);
+    throw new UsageError(
+      `Tokens file ${file} already has a token for '${checkedName.data}'; choose another name (e.g. '${checkedName.data} 2').`,
+    );
   }
   const token = newToken();
-  const entry: TokenEntry = { name: checkedName.data, sha256: hashToken(token).toString('hex'), created: now.toISOString() };
+  const entry: TokenEntry = {
+    name: checkedName.data,
+    sha256: hashToken(token).toString('hex'),
+    created: now.toISOString(),
+  };
   const next: TokensFile = { format: TOKENS_FORMAT, tokens: [...current.tokens, entry] };
   const temporary = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
   const handle = await open(temporary, 'w', 0o600);

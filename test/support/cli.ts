@@ -12,7 +12,10 @@ export interface CliResult {
  * Run the built CLI (`dist/pipeline/cli.js`, built by `npm test`'s pretest) as
  * a child process, the way a steward runs it.
  */
-export function runBoldlink(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<CliResult> {
+export function runBoldlink(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [projectPath('dist/pipeline/cli.js'), ...args], {
       cwd: options.cwd ?? projectPath(),

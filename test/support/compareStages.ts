@@ -8,7 +8,9 @@ export async function dataFileDigests(dir: string): Promise<Record<string, strin
   const digests: Record<string, string> = {};
   for (const file of (await listFiles(dir)).sort()) {
     if (file === 'manifest.json') continue;
-    digests[file] = createHash('sha256').update(await readFile(join(dir, file))).digest('hex');
+    digests[file] = createHash('sha256')
+      .update(await readFile(join(dir, file)))
+      .digest('hex');
   }
   return digests;
 }

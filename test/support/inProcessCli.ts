@@ -15,7 +15,10 @@ export interface InProcessResult {
  * seconds of start-up on a busy two-core machine; fifty malformed inputs run
  * this way instead. Calls must not overlap (they share process.stdout).
  */
-export async function runInProcess(args: readonly string[], options: { logLevel?: string } = {}): Promise<InProcessResult> {
+export async function runInProcess(
+  args: readonly string[],
+  options: { logLevel?: string } = {},
+): Promise<InProcessResult> {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const logLines: string[] = [];

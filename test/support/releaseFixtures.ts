@@ -23,7 +23,13 @@ export function countColumn(column: string, denominator?: string): CountMeasure 
  * included), its counts, and the relations among them. Each row's persons
  * are its first count (spells, in these tests).
  */
-export function outflowTable(name: string, dimensions: string[], rows: Record<string, string | number>[], measures: CountMeasure[], relations?: MeasureRelation[]): LoadedTable {
+export function outflowTable(
+  name: string,
+  dimensions: string[],
+  rows: Record<string, string | number>[],
+  measures: CountMeasure[],
+  relations?: MeasureRelation[],
+): LoadedTable {
   return {
     file: `${name}.parquet`,
     rows: rows.map((r) => ({ ...r, persons: r[measures[0]!.column]! })),

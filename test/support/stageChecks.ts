@@ -54,15 +54,26 @@ export async function readQuarantine(duck: Duck, file: string): Promise<Quaranti
 }
 
 /** rows_in = rows_out + rows_quarantined per input; the quarantine file and the Parquet outputs hold exactly those rows. */
-export async function expectRowsAccountedFor(duck: Duck, out: string, quarantine: readonly QuarantineRow[]): Promise<Manifest> {
+export async function expectRowsAccountedFor(
+  duck: Duck,
+  out: string,
+  quarantine: readonly QuarantineRow[],
+): Promise<Manifest> {
   const manifest = await readManifest(out);
   let rowsOut = 0;
   for (const entry of manifest.accounting) {
     expect(entry.rowsIn, entry.scope).toBe(entry.rowsOut + entry.rowsQuarantined);
-    expect(Object.values(entry.quarantinedByReason).reduce((s, n) => s + n, 0), entry.scope).toBe(entry.rowsQuarantined);
-    expect(quarantine.filter((q) => q.file === entry.scope).length, `quarantine rows of ${entry.scope}`).toBe(entry.rowsQuarantined);
+    expect(
+      Object.values(entry.quarantinedByReason).reduce((s, n) => s + n, 0),
+      entry.scope,
+    ).toBe(entry.rowsQuarantined);
+    expect(quarantine.filter((q) => q.file === entry.scope).length, `quarantine rows of ${entry.scope}`).toBe(
+      entry.rowsQuarantined,
+    );
     for (const [rule, n] of Object.entries(entry.quarantinedByReason)) {
-      expect(quarantine.filter((q) => q.file === entry.scope && q.rule === rule).length, `${entry.scope} ${rule}`).toBe(n);
+      expect(quarantine.filter((q) => q.file === entry.scope && q.rule === rule).length, `${entry.scope} ${rule}`).toBe(
+        n,
+      );
     }
     rowsOut += entry.rowsOut;
   }
@@ -70,7 +81,9 @@ export async function expectRowsAccountedFor(duck: Duck, out: string, quarantine
   expect(new Set(quarantine.map((q) => `${q.file}#${q.row}`)).size).toBe(quarantine.length);
   let written = 0;
   for (const file of manifest.outputs.filter((f) => f.path.endsWith('.parquet'))) {
-    written += Number(await duck.scalar<bigint>(`SELECT count(*) FROM read_parquet(${sqlString(join(out, file.path))})`));
+    written += Number(
+      await duck.scalar<bigint>(`SELECT count(*) FROM read_parquet(${sqlString(join(out, file.path))})`),
+    );
     expect(file.rows).not.toBeNull();
   }
   expect(written).toBe(rowsOut);

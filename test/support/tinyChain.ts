@@ -56,25 +56,83 @@ export function chainPaths(root: string, keys?: { source: string; ttp: string })
 }
 
 /** The arguments of each step, as the demo gives them. */
-export function chainCommands(root: string, options: Omit<ChainOptions, 'root'> = {}): { step: ChainStep; args: string[] }[] {
+export function chainCommands(
+  root: string,
+  options: Omit<ChainOptions, 'root'> = {},
+): { step: ChainStep; args: string[] }[] {
   const p = chainPaths(root, options.keys);
   const mapping = projectPath('examples/mappings/gemeente.json');
   const commands: { step: ChainStep; args: string[] }[] = [
-    { step: 'generate', args: ['generate', '--scale', 'tiny', '--persons', String(options.persons ?? DEFAULT_PERSONS), '--seed', String(options.seed ?? DEFAULT_SEED), '--out', p.raw] },
+    {
+      step: 'generate',
+      args: [
+        'generate',
+        '--scale',
+        'tiny',
+        '--persons',
+        String(options.persons ?? DEFAULT_PERSONS),
+        '--seed',
+        String(options.seed ?? DEFAULT_SEED),
+        '--out',
+        p.raw,
+      ],
+    },
   ];
   if (options.keys === undefined) {
-    commands.push({ step: 'keys', args: ['keys', 'new', '--role', 'source', '--key-id', 'test-src', '--out', p.sourceKey] });
+    commands.push({
+      step: 'keys',
+      args: ['keys', 'new', '--role', 'source', '--key-id', 'test-src', '--out', p.sourceKey],
+    });
     commands.push({ step: 'keys', args: ['keys', 'new', '--role', 'ttp', '--key-id', 'test-ttp', '--out', p.ttpKey] });
   }
   for (const m of MUNICIPALITIES) {
     const exports = ['clienten.csv', 'uitkeringen.csv', 'trajecten.csv'].map((f) => join(p.raw, 'gemeente', m, f));
-    commands.push({ step: 'pseudonymize', args: ['pseudonymize', '--key', p.sourceKey, '--source', m, '--mapping', mapping, '--input', ...exports, '--out', p.pseudonymized[m]!] });
+    commands.push({
+      step: 'pseudonymize',
+      args: [
+        'pseudonymize',
+        '--key',
+        p.sourceKey,
+        '--source',
+        m,
+        '--mapping',
+        mapping,
+        '--input',
+        ...exports,
+        '--out',
+        p.pseudonymized[m]!,
+      ],
+    });
   }
   const holder = ['persons.parquet', 'jobs.parquet'].map((f) => join(p.raw, 'microdata', f));
-  commands.push({ step: 'pseudonymize', args: ['pseudonymize', '--key', p.sourceKey, '--source', HOLDER_SOURCE, '--input', ...holder, '--out', p.pseudonymized[HOLDER_SOURCE]!] });
+  commands.push({
+    step: 'pseudonymize',
+    args: [
+      'pseudonymize',
+      '--key',
+      p.sourceKey,
+      '--source',
+      HOLDER_SOURCE,
+      '--input',
+      ...holder,
+      '--out',
+      p.pseudonymized[HOLDER_SOURCE]!,
+    ],
+  });
   commands.push({
     step: 'link',
-    args: ['link', '--key', p.ttpKey, '--project', options.project ?? 'test-project', '--input', ...MUNICIPALITIES.map((m) => p.pseudonymized[m]!), p.pseudonymized[HOLDER_SOURCE]!, '--out', p.linked],
+    args: [
+      'link',
+      '--key',
+      p.ttpKey,
+      '--project',
+      options.project ?? 'test-project',
+      '--input',
+      ...MUNICIPALITIES.map((m) => p.pseudonymized[m]!),
+      p.pseudonymized[HOLDER_SOURCE]!,
+      '--out',
+      p.linked,
+    ],
   });
   commands.push({ step: 'metrics', args: ['metrics', '--input', p.linked, '--out', p.metrics] });
   commands.push({ step: 'release', args: ['release', '--input', p.metrics, '--out', p.release] });
@@ -90,7 +148,10 @@ export async function runChain(options: ChainOptions): Promise<ChainRun> {
   for (const { args } of chainCommands(options.root, options)) {
     const result = await runInProcess(args, { logLevel: options.logLevel ?? 'info' });
     steps.push({ args, result });
-    if (result.code !== 0) throw new Error(`boldlink ${args.slice(0, 1).join(' ')} failed (exit ${result.code}):\n${result.stderr.slice(-3000)}`);
+    if (result.code !== 0)
+      throw new Error(
+        `boldlink ${args.slice(0, 1).join(' ')} failed (exit ${result.code}):\n${result.stderr.slice(-3000)}`,
+      );
   }
   return { root: options.root, ...paths, steps };
 }

@@ -80,7 +80,12 @@ export interface Interval {
  * Tables found earlier (`witnesses`) that still hold count as such tables
  * too, before any sweep. `exact` solves both LPs for every cell.
  */
-export async function attackIntervals(problem: SuppressionProblem, suppressed: Uint8Array, only?: ReadonlySet<number>, options: AttackOptions = {}): Promise<Map<number, Interval>> {
+export async function attackIntervals(
+  problem: SuppressionProblem,
+  suppressed: Uint8Array,
+  only?: ReadonlySet<number>,
+  options: AttackOptions = {},
+): Promise<Map<number, Interval>> {
   const highs = await loadSolver();
   const { system } = problem;
   const range = problem.publishedRange;
@@ -121,7 +126,8 @@ export async function attackIntervals(problem: SuppressionProblem, suppressed: U
   const intervals = new Map<number, Interval>();
   let widest = 0;
   for (const p of problem.primary.values()) widest = Math.max(widest, p.width);
-  const need = (c: number): number => (options.exact === true ? Number.POSITIVE_INFINITY : (problem.primary.get(c)?.width ?? widest));
+  const need = (c: number): number =>
+    options.exact === true ? Number.POSITIVE_INFINITY : (problem.primary.get(c)?.width ?? widest);
   const witnessed = witnessedRanges(problem, unknown, suppressed, options.witnesses ?? []);
   for (const cells of groups.values()) {
     if (!cells.some((c) => suppressed[c] === 1 && (only === undefined || only.has(c)))) continue;
@@ -137,7 +143,12 @@ export async function attackIntervals(problem: SuppressionProblem, suppressed: U
  * know, keeps each within what the attacker knows of it, and leaves every
  * relation balanced. A witness that fails any of these is not used.
  */
-function witnessedRanges(problem: SuppressionProblem, unknown: Uint8Array, suppressed: Uint8Array, witnesses: readonly Witness[]): { lo: Float64Array; hi: Float64Array } {
+function witnessedRanges(
+  problem: SuppressionProblem,
+  unknown: Uint8Array,
+  suppressed: Uint8Array,
+  witnesses: readonly Witness[],
+): { lo: Float64Array; hi: Float64Array } {
   const { system, value, upper } = problem;
   // Neighbourhood proofs pass none and come often: no copies for them.
   if (witnesses.length === 0) return { lo: value, hi: value };
@@ -266,7 +277,8 @@ async function solveGroup(
       solved++;
       runModel(model);
       const loOutcome = outcome(highs, model);
-      if (loOutcome !== 'optimal') throw new Error(`interval attack on ${system.describe(c)} ended with solver status ${loOutcome}`);
+      if (loOutcome !== 'optimal')
+        throw new Error(`interval attack on ${system.describe(c)} ended with solver status ${loOutcome}`);
       observe();
       return Math.max(0, snap(model.getObjectiveValue()));
     };

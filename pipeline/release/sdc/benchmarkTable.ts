@@ -39,7 +39,15 @@ function skeleton(seed: number): { values: string[]; expected: number }[] {
         const trend = 1 + 0.04 * (y - 5);
         for (let a = 0; a < AGE_BANDS.length; a++) {
           const noise = Math.exp(0.35 * normal());
-          cells.push({ values: [municipality, `${municipality}-${String(d + 1).padStart(2, '0')}`, String(2015 + y), AGE_BANDS[a]!], expected: size * trend * AGE_WEIGHT[a]! * noise });
+          cells.push({
+            values: [
+              municipality,
+              `${municipality}-${String(d + 1).padStart(2, '0')}`,
+              String(2015 + y),
+              AGE_BANDS[a]!,
+            ],
+            expected: size * trend * AGE_WEIGHT[a]! * noise,
+          });
         }
       }
     }

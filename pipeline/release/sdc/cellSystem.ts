@@ -247,7 +247,12 @@ export class CellSystem {
       // The same neighbourhood in the table's other views, over the whole of their last dimension.
       for (const u of this.companions[t] ?? []) {
         const last = this.tables[u]!.dimensions.length - 1;
-        walk(u, sets.map((set, i) => (i === last ? [...this.tables[u]!.dimensions[last]!.codes.keys()] : set)), 0, []);
+        walk(
+          u,
+          sets.map((set, i) => (i === last ? [...this.tables[u]!.dimensions[last]!.codes.keys()] : set)),
+          0,
+          [],
+        );
       }
     }
     const region = Int32Array.from([...found].sort((a, b) => a - b));

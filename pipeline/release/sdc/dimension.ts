@@ -58,7 +58,9 @@ export class DimensionBuilder {
 
   build(): Dimension {
     // Children in a stable order so that outputs and LPs do not depend on row order.
-    const order = [...this.codes.keys()].sort((a, b) => (a === 0 ? -1 : b === 0 ? 1 : compareValues(this.codes[a]!.values, this.codes[b]!.values)));
+    const order = [...this.codes.keys()].sort((a, b) =>
+      a === 0 ? -1 : b === 0 ? 1 : compareValues(this.codes[a]!.values, this.codes[b]!.values),
+    );
     const remap = new Int32Array(order.length);
     order.forEach((old, i) => (remap[old] = i));
     const codes = order.map((old) => {

@@ -18,7 +18,11 @@ export interface BuiltTable {
  * each dimension group is one plain dimension (`['age']`) or one hierarchy
  * (`['municipality', 'district']`). Duplicate inner cells add up.
  */
-export function tableFromInnerCells(name: string, groups: readonly (readonly string[])[], cells: readonly InnerCell[]): BuiltTable {
+export function tableFromInnerCells(
+  name: string,
+  groups: readonly (readonly string[])[],
+  cells: readonly InnerCell[],
+): BuiltTable {
   const builders = groups.map((columns) => new DimensionBuilder(columns));
   const spans = spansOf(groups);
   for (const cell of cells) {

@@ -8,7 +8,10 @@ import { floorOf, type SuppressionProblem } from './problem.js';
  * while moving only suppressed cells. Exponential in the worst case: for
  * small tables only, to measure how far the heuristic is from optimal.
  */
-export async function optimalSuppression(problem: SuppressionProblem, timeLimitSeconds = 60): Promise<{ suppressed: Uint8Array; loss: number }> {
+export async function optimalSuppression(
+  problem: SuppressionProblem,
+  timeLimitSeconds = 60,
+): Promise<{ suppressed: Uint8Array; loss: number }> {
   const highs = await loadSolver();
   const { system, value, weight } = problem;
   const n = system.cellCount;
@@ -44,7 +47,10 @@ export async function optimalSuppression(problem: SuppressionProblem, timeLimitS
     const lCol = uCol + 1;
     colUpper[uCol] = protection.width;
     colUpper[lCol] = protection.width;
-    for (const [offset, sign] of [[0, 1], [n, -1]] as const) {
+    for (const [offset, sign] of [
+      [0, 1],
+      [n, -1],
+    ] as const) {
       for (let c = 0; c < n; c++) {
         const col = base + offset + c;
         // Flow f: the alternative table is value + f, within [lower, upper].
@@ -53,19 +59,32 @@ export async function optimalSuppression(problem: SuppressionProblem, timeLimitS
         const headroom = problem.upper[c]! - value[c]!;
         colUpper[col] = Number.isFinite(headroom) ? headroom : highs.infinity;
         if (c !== target) {
-          addRow(-highs.infinity, 0, [[col, 1], [c, -bigM]]); // f ≤ M δ
-          addRow(0, highs.infinity, [[col, 1], [c, room]]); // f ≥ −(x − lower) δ
+          addRow(-highs.infinity, 0, [
+            [col, 1],
+            [c, -bigM],
+          ]); // f ≤ M δ
+          addRow(0, highs.infinity, [
+            [col, 1],
+            [c, room],
+          ]); // f ≥ −(x − lower) δ
         }
       }
       for (let r = 0; r < relations; r++) {
         const terms: [number, number][] = [];
-        for (let j = system.relationStarts[r]!; j < system.relationStarts[r + 1]!; j++) terms.push([base + offset + system.relationCells[j]!, system.relationCoefs[j]!]);
+        for (let j = system.relationStarts[r]!; j < system.relationStarts[r + 1]!; j++)
+          terms.push([base + offset + system.relationCells[j]!, system.relationCoefs[j]!]);
         addRow(0, 0, terms);
       }
       // Up flow moves the target by +U, down flow by −L.
-      addRow(0, 0, [[base + offset + target, 1], [sign === 1 ? uCol : lCol, -sign]]);
+      addRow(0, 0, [
+        [base + offset + target, 1],
+        [sign === 1 ? uCol : lCol, -sign],
+      ]);
     }
-    addRow(protection.width, highs.infinity, [[uCol, 1], [lCol, 1]]);
+    addRow(protection.width, highs.infinity, [
+      [uCol, 1],
+      [lCol, 1],
+    ]);
   });
   entries.sort((a, b) => a[1] - b[1] || a[0] - b[0]);
   const starts = new Int32Array(numCols + 1);
@@ -107,6 +126,7 @@ export async function optimalSuppression(problem: SuppressionProblem, timeLimitS
 /** Loss of a pattern: the weight of its secondary suppressions. */
 export function patternLoss(problem: SuppressionProblem, suppressed: Uint8Array): number {
   let loss = 0;
-  for (let c = 0; c < suppressed.length; c++) if (suppressed[c] === 1 && !problem.primary.has(c)) loss += problem.weight[c]!;
+  for (let c = 0; c < suppressed.length; c++)
+    if (suppressed[c] === 1 && !problem.primary.has(c)) loss += problem.weight[c]!;
   return loss;
 }

@@ -41,7 +41,13 @@ export async function protectCells(problem: SuppressionProblem): Promise<Protect
     throw error;
   }
   const intervals = await verifyPattern(problem, result.suppressed, result.witnesses);
-  return { suppressed: result.suppressed, secondary: result.secondary, intervals, lpSolves: result.lpSolves, witnesses: result.witnesses };
+  return {
+    suppressed: result.suppressed,
+    secondary: result.secondary,
+    intervals,
+    lpSolves: result.lpSolves,
+    witnesses: result.witnesses,
+  };
 }
 
 /**
@@ -49,7 +55,11 @@ export async function protectCells(problem: SuppressionProblem): Promise<Protect
  * primary cell's interval is narrower than its protection level. Witnesses
  * are checked before they count, so a wrong one costs LPs, never safety.
  */
-export async function verifyPattern(problem: SuppressionProblem, suppressed: Uint8Array, witnesses: readonly Witness[] = []): Promise<Map<number, Interval>> {
+export async function verifyPattern(
+  problem: SuppressionProblem,
+  suppressed: Uint8Array,
+  witnesses: readonly Witness[] = [],
+): Promise<Map<number, Interval>> {
   const intervals = await attackIntervals(problem, suppressed, undefined, { witnesses });
   for (const [cell, protection] of problem.primary) {
     const interval = intervals.get(cell);

@@ -87,7 +87,9 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
   const n = problem.system.cellCount;
   const suppressed = new Uint8Array(n);
   for (const cell of problem.primary.keys()) suppressed[cell] = 1;
-  const order = [...problem.primary.entries()].sort(([a, pa], [b, pb]) => pb.width - pa.width || problem.value[a]! - problem.value[b]! || a - b);
+  const order = [...problem.primary.entries()].sort(
+    ([a, pa], [b, pb]) => pb.width - pa.width || problem.value[a]! - problem.value[b]! || a - b,
+  );
   const secondary: number[] = [];
   const models = new ModelCache(highs, problem);
   const wholeFirst = n <= WHOLE_SYSTEM_CELLS;
@@ -118,7 +120,8 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
       if (touching !== undefined && touching.size === 0) return;
       const pending = new Set<number>();
       for (const [cell, protection] of order) {
-        if (protection.width > 0 && !proven.has(cell) && (state.inside === undefined || state.inside[cell] === 1)) pending.add(cell);
+        if (protection.width > 0 && !proven.has(cell) && (state.inside === undefined || state.inside[cell] === 1))
+          pending.add(cell);
       }
       if (pending.size === 0) return;
       const shown = await attackIntervals(problem, suppressed, pending, {
@@ -146,7 +149,10 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
       if (proven.has(cell)) continue;
       const plans = plansFor(problem, cell, protection);
       if (plans.length === 0) {
-        throw new UnprotectableCellError(cell, `its value ${problem.value[cell]} cannot move ${protection.width} within [${floorOf(problem, cell)}, ${problem.upper[cell]}]`);
+        throw new UnprotectableCellError(
+          cell,
+          `its value ${problem.value[cell]} cannot move ${protection.width} within [${floorOf(problem, cell)}, ${problem.upper[cell]}]`,
+        );
       }
       let protectedNow = false;
       for (const plan of plans) {
@@ -187,7 +193,10 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
         }
       }
       if (!protectedNow) {
-        throw new UnprotectableCellError(cell, `no set of extra suppressions lets it move by ${protection.width} while the published cells stay consistent`);
+        throw new UnprotectableCellError(
+          cell,
+          `no set of extra suppressions lets it move by ${protection.width} while the published cells stay consistent`,
+        );
       }
     }
   } finally {
@@ -256,7 +265,11 @@ const CLEANUP_BUDGET = 1_000;
  * (heaviest) first, and keep it published when every primary cell still has
  * its protection by the interval attack.
  */
-async function removeRedundant(problem: SuppressionProblem, suppressed: Uint8Array, secondary: readonly number[]): Promise<number[]> {
+async function removeRedundant(
+  problem: SuppressionProblem,
+  suppressed: Uint8Array,
+  secondary: readonly number[],
+): Promise<number[]> {
   const primaries = new Set([...problem.primary.entries()].filter(([, p]) => p.width > 0).map(([c]) => c));
   if (secondary.length === 0 || secondary.length * primaries.size > CLEANUP_BUDGET) return [...secondary];
   const kept = new Set(secondary);
@@ -291,7 +304,14 @@ function plansFor(problem: SuppressionProblem, cell: number, protection: Protect
   const plans: Step[][] = order.filter((d) => room[d] >= width).map((d) => [{ direction: d, amount: width }]);
   if (plans.length === 0 && room.up + room.down >= width) {
     const up = Math.min(room.up, width);
-    plans.push(up >= width ? [{ direction: 'up', amount: width }] : [{ direction: 'up', amount: up }, { direction: 'down', amount: width - up }].filter((s) => s.amount > 0) as Step[]);
+    plans.push(
+      up >= width
+        ? [{ direction: 'up', amount: width }]
+        : ([
+            { direction: 'up', amount: up },
+            { direction: 'down', amount: width - up },
+          ].filter((s) => s.amount > 0) as Step[]),
+    );
   }
   return plans;
 }
@@ -304,7 +324,13 @@ function plansFor(problem: SuppressionProblem, cell: number, protection: Protect
  * relation balanced. Only leaf codes, and only cells that sit in one table
  * (a linked cell's other tables would have to balance too).
  */
-function protectedByHypercube(problem: SuppressionProblem, target: number, direction: 'up' | 'down', width: number, suppressed: Uint8Array): boolean {
+function protectedByHypercube(
+  problem: SuppressionProblem,
+  target: number,
+  direction: 'up' | 'down',
+  width: number,
+  suppressed: Uint8Array,
+): boolean {
   const { system } = problem;
   if (system.occurrenceCount(target) !== 1) return false;
   const [t, local] = system.home[target]!;
@@ -324,9 +350,11 @@ function protectedByHypercube(problem: SuppressionProblem, target: number, direc
     const choices: { codes: number[]; signs: number[] }[] = [];
     const chain = [codes[d]!];
     for (let c = own.parent; c !== -1; c = dimension.codes[c]!.parent) chain.push(c);
-    if (chain.slice(1).every((c) => suppressed[axis(c)] === 1)) choices.push({ codes: chain, signs: chain.map(() => 1) });
+    if (chain.slice(1).every((c) => suppressed[axis(c)] === 1))
+      choices.push({ codes: chain, signs: chain.map(() => 1) });
     for (const sibling of own.parent === -1 ? [] : dimension.codes[own.parent]!.children) {
-      if (sibling !== codes[d] && suppressed[axis(sibling)] === 1) choices.push({ codes: [codes[d]!, sibling], signs: [1, -1] });
+      if (sibling !== codes[d] && suppressed[axis(sibling)] === 1)
+        choices.push({ codes: [codes[d]!, sibling], signs: [1, -1] });
     }
     if (choices.length === 0) return false;
     options.push(choices);
@@ -336,7 +364,9 @@ function protectedByHypercube(problem: SuppressionProblem, target: number, direc
     const cell = cellOf[table.index(corners)]!;
     if (suppressed[cell] !== 1 || system.occurrenceCount(cell) !== 1) return false;
     const move = sign * cornerSign * width;
-    return move > 0 ? problem.upper[cell]! - problem.value[cell]! >= move : problem.value[cell]! - floorOf(problem, cell) >= -move;
+    return move > 0
+      ? problem.upper[cell]! - problem.value[cell]! >= move
+      : problem.value[cell]! - floorOf(problem, cell) >= -move;
   };
   const tryChoice = (d: number, chosen: { codes: number[]; signs: number[] }[]): boolean => {
     if (d === options.length) {
@@ -455,7 +485,18 @@ class ProtectionModel {
       up[m + i] = Math.max(0, value[c]! - floorOf(problem, c));
     }
     const zeros = new Float64Array(rowOf.size);
-    this.model = createModel(highs, { numCols: 2 * m, numRows: rowOf.size, colCost: cost, colLower: new Float64Array(2 * m), colUpper: up, rowLower: zeros, rowUpper: zeros, starts, indices, values });
+    this.model = createModel(highs, {
+      numCols: 2 * m,
+      numRows: rowOf.size,
+      colCost: cost,
+      colLower: new Float64Array(2 * m),
+      colUpper: up,
+      rowLower: zeros,
+      rowUpper: zeros,
+      starts,
+      indices,
+      values,
+    });
     // Between solves only the target's bounds and a few costs change: simplex restarts from the last basis. Presolve
     // would first rebuild a reduced model and lose that basis; without it the small demo's to_work problem (4,186
     // cells) took 28 s instead of 30 s, with 969 secondary suppressions instead of 996.
@@ -463,7 +504,14 @@ class ProtectionModel {
   }
 
   /** Cells (not yet suppressed) that the cheapest pattern moving `target` by `width` needs, or undefined when none exists here. */
-  solve(suppressed: Uint8Array, target: number, direction: 'up' | 'down', width: number, witnessed: WitnessedRanges, proven: Set<number>): number[] | undefined {
+  solve(
+    suppressed: Uint8Array,
+    target: number,
+    direction: 'up' | 'down',
+    width: number,
+    witnessed: WitnessedRanges,
+    proven: Set<number>,
+  ): number[] | undefined {
     const { value, upper } = this.problem;
     const m = this.cells.length;
     for (let i = 0; i < m; i++) {
@@ -489,7 +537,8 @@ class ProtectionModel {
       runModel(this.model);
       const result = outcome(this.highs, this.model);
       if (result === 'infeasible') return undefined;
-      if (result !== 'optimal') throw new Error(`protection LP for ${this.problem.system.describe(target)} ended with solver status ${result}`);
+      if (result !== 'optimal')
+        throw new Error(`protection LP for ${this.problem.system.describe(target)} ended with solver status ${result}`);
       const flow = this.model.getSolution().colValue;
       const added: number[] = [];
       const moved: number[] = [];

@@ -41,7 +41,14 @@ export function createModel(highs: Highs, lp: SparseLp): Model {
     colUpper: lp.colUpper,
     rowLower: lp.rowLower,
     rowUpper: lp.rowUpper,
-    matrix: { format: 'csc', numRows: lp.numRows, numCols: lp.numCols, starts: lp.starts, indices: lp.indices, values: lp.values },
+    matrix: {
+      format: 'csc',
+      numRows: lp.numRows,
+      numCols: lp.numCols,
+      starts: lp.starts,
+      indices: lp.indices,
+      values: lp.values,
+    },
     ...(lp.integrality === undefined ? {} : { integrality: lp.integrality }),
   });
   model.options.set({ output_flag: false, solver: 'simplex' });

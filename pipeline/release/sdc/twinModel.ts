@@ -1,7 +1,15 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { workerEntry } from '../../core/workerEntry.js';
 import type { Highs, Model } from 'highs';
-import { addSimplexIterations, createModel, loadSolver, outcome, runModel, type SolveOutcome, type SparseLp } from './solver.js';
+import {
+  addSimplexIterations,
+  createModel,
+  loadSolver,
+  outcome,
+  runModel,
+  type SolveOutcome,
+  type SparseLp,
+} from './solver.js';
 
 /**
  * A second copy of one LP, solved beside the first: the attacker's sweeps
@@ -56,7 +64,10 @@ class TwinState {
     const changed: number[] = [];
     for (let j = 0; j < cost.length; j++) if (cost[j] !== this.cost[j]) changed.push(j);
     if (changed.length > 0) {
-      this.model.changeColsCost({ kind: 'set', indices: Int32Array.from(changed) }, Float64Array.from(changed, (j) => cost[j]!));
+      this.model.changeColsCost(
+        { kind: 'set', indices: Int32Array.from(changed) },
+        Float64Array.from(changed, (j) => cost[j]!),
+      );
       for (const j of changed) this.cost[j] = cost[j]!;
     }
     this.model.changeObjectiveSense(this.highs.constants.objectiveSense[sense]);
@@ -85,10 +96,18 @@ class LocalTwin implements TwinModel {
 
 type Request =
   | { readonly op: 'open'; readonly id: number; readonly lp: SparseLp; readonly options: TwinOptions }
-  | { readonly op: 'solve'; readonly id: number; readonly seq: number; readonly cost: Float64Array; readonly sense: 'maximize' | 'minimize' }
+  | {
+      readonly op: 'solve';
+      readonly id: number;
+      readonly seq: number;
+      readonly cost: Float64Array;
+      readonly sense: 'maximize' | 'minimize';
+    }
   | { readonly op: 'close'; readonly id: number };
 
-type Reply = { readonly seq: number; readonly solution: TwinSolution } | { readonly seq: number; readonly error: string };
+type Reply =
+  | { readonly seq: number; readonly solution: TwinSolution }
+  | { readonly seq: number; readonly error: string };
 
 const WORKER_KIND = 'boldlink-release-twin';
 

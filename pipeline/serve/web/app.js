@@ -28,9 +28,18 @@ function token() {
 }
 
 async function api(path, { method = 'GET', body, format = 'json' } = {}) {
-  const headers = { Authorization: `Bearer ${token()}`, Accept: format === 'csv' ? 'text/csv' : format === 'arrow' ? 'application/vnd.apache.arrow.stream' : 'application/json' };
+  const headers = {
+    Authorization: `Bearer ${token()}`,
+    Accept:
+      format === 'csv' ? 'text/csv' : format === 'arrow' ? 'application/vnd.apache.arrow.stream' : 'application/json',
+  };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    cache: 'no-store',
+  });
   if (!response.ok) {
     let code = String(response.status);
     let message = response.statusText;
@@ -82,7 +91,11 @@ async function signIn(candidate) {
     await route();
   } catch (error) {
     sessionStorage.removeItem(TOKEN_KEY);
-    showLogin(error.status === 401 ? 'This token was not accepted. Check it and try again.' : `Could not sign in: ${error.message}`);
+    showLogin(
+      error.status === 401
+        ? 'This token was not accepted. Check it and try again.'
+        : `Could not sign in: ${error.message}`,
+    );
   }
 }
 
@@ -132,7 +145,8 @@ async function route() {
     } else if (hash === '#sql') {
       $('sql-view').hidden = false;
       document.title = 'SQL query — Statistics portal';
-      if (!$('sql-input').value && state.tables[0]) $('sql-input').value = `SELECT *\nFROM ${state.tables[0].name}\nLIMIT 20`;
+      if (!$('sql-input').value && state.tables[0])
+        $('sql-input').value = `SELECT *\nFROM ${state.tables[0].name}\nLIMIT 20`;
     } else {
       await showOverview();
     }
@@ -209,8 +223,13 @@ function renderFilters() {
     const select = document.createElement('select');
     select.id = id;
     select.dataset.dimension = dimension;
-    const values = [...new Set(state.allRows.map((r) => r[dimension]))].sort((a, b) => (a === 'Total' ? 1 : b === 'Total' ? -1 : String(a).localeCompare(String(b), 'en', { numeric: true })));
-    select.append(new Option('All', ''), ...values.map((v) => new Option(v === 'Total' ? 'Total (all together)' : label(v), v)));
+    const values = [...new Set(state.allRows.map((r) => r[dimension]))].sort((a, b) =>
+      a === 'Total' ? 1 : b === 'Total' ? -1 : String(a).localeCompare(String(b), 'en', { numeric: true }),
+    );
+    select.append(
+      new Option('All', ''),
+      ...values.map((v) => new Option(v === 'Total' ? 'Total (all together)' : label(v), v)),
+    );
     select.value = state.filters[dimension] ?? '';
     select.addEventListener('change', () => {
       if (select.value) state.filters[dimension] = select.value;
@@ -239,7 +258,8 @@ function describeColumn(name) {
 function tableQuery(format) {
   const params = new URLSearchParams();
   for (const [dimension, value] of Object.entries(state.filters)) params.append(dimension, value);
-  if (state.sort.length > 0) params.set('sort', state.sort.map((s) => (s.descending ? `-${s.column}` : s.column)).join(','));
+  if (state.sort.length > 0)
+    params.set('sort', state.sort.map((s) => (s.descending ? `-${s.column}` : s.column)).join(','));
   if (format) params.set('format', format);
   const query = params.toString();
   return `/api/tables/${encodeURIComponent(state.table.name)}${query ? `?${query}` : ''}`;
@@ -257,8 +277,13 @@ async function refreshTable() {
   $('chart-caption').textContent = spec ? spec.caption : 'No chart for this selection: choose fewer filters.';
   const chart = draw($('table-chart'), spec);
   $('table-chart').dataset.drawn = chart ? 'true' : 'false';
-  renderDataTable($('data-table'), state.table.columns, data.rows, { sortable: true, caption: `${data.rowCount} rows` });
-  setStatus(`${data.rowCount} ${data.rowCount === 1 ? 'row' : 'rows'}${spec && spec.suppressedCount > 0 ? `; ${spec.suppressedCount} suppressed ${spec.suppressedCount === 1 ? 'cell' : 'cells'} in the chart` : ''}.`);
+  renderDataTable($('data-table'), state.table.columns, data.rows, {
+    sortable: true,
+    caption: `${data.rowCount} rows`,
+  });
+  setStatus(
+    `${data.rowCount} ${data.rowCount === 1 ? 'row' : 'rows'}${spec && spec.suppressedCount > 0 ? `; ${spec.suppressedCount} suppressed ${spec.suppressedCount === 1 ? 'cell' : 'cells'} in the chart` : ''}.`,
+  );
 }
 
 /** A data table: status columns are folded into their value cells. */
@@ -284,7 +309,11 @@ function renderDataTable(tableEl, columns, rows, { sortable = false, caption = '
       button.type = 'button';
       button.textContent = label(column.name);
       button.addEventListener('click', () => {
-        state.sort = !current ? [{ column: column.name, descending: false }] : current.descending ? [] : [{ column: column.name, descending: true }];
+        state.sort = !current
+          ? [{ column: column.name, descending: false }]
+          : current.descending
+            ? []
+            : [{ column: column.name, descending: true }];
         void refreshTable();
       });
       th.append(button);
@@ -309,7 +338,16 @@ function renderDataTable(tableEl, columns, rows, { sortable = false, caption = '
         td.title = 'Suppressed (disclosure control)';
       } else {
         if (numeric(column)) td.className = 'num';
-        const text = value === null || value === undefined ? '' : numeric(column) ? formatNumber(value) : dimensions.has(column.name) ? label(value) : typeof value === 'object' ? JSON.stringify(value) : String(value);
+        const text =
+          value === null || value === undefined
+            ? ''
+            : numeric(column)
+              ? formatNumber(value)
+              : dimensions.has(column.name)
+                ? label(value)
+                : typeof value === 'object'
+                  ? JSON.stringify(value)
+                  : String(value);
         td.textContent = status === 'rounded' ? `≈ ${text}` : text;
         if (status === 'rounded') td.title = 'Rounded (disclosure control)';
       }
@@ -339,7 +377,10 @@ for (const button of document.querySelectorAll('[data-download]')) {
   button.addEventListener('click', async () => {
     const format = button.dataset.download;
     try {
-      const blob = format === 'json' ? new Blob([JSON.stringify(await api(tableQuery('json')), null, 2)], { type: 'application/json' }) : await api(tableQuery(format), { format });
+      const blob =
+        format === 'json'
+          ? new Blob([JSON.stringify(await api(tableQuery('json')), null, 2)], { type: 'application/json' })
+          : await api(tableQuery(format), { format });
       saveBlob(blob, `${state.table.name}.${extension[format]}`);
       setStatus(`Downloaded ${state.table.name}.${extension[format]}.`);
     } catch (error) {
@@ -356,12 +397,19 @@ async function runSql(format, download) {
   error.hidden = true;
   try {
     if (download) {
-      const blob = format === 'json' ? new Blob([JSON.stringify(await api('/api/query', { method: 'POST', body: { sql } }), null, 2)], { type: 'application/json' }) : await api('/api/query', { method: 'POST', body: { sql, format }, format });
+      const blob =
+        format === 'json'
+          ? new Blob([JSON.stringify(await api('/api/query', { method: 'POST', body: { sql } }), null, 2)], {
+              type: 'application/json',
+            })
+          : await api('/api/query', { method: 'POST', body: { sql, format }, format });
       saveBlob(blob, `query.${extension[format]}`);
       return;
     }
     const result = await api('/api/query', { method: 'POST', body: { sql } });
-    $('sql-warnings').replaceChildren(...result.warnings.map((w) => Object.assign(document.createElement('li'), { textContent: w })));
+    $('sql-warnings').replaceChildren(
+      ...result.warnings.map((w) => Object.assign(document.createElement('li'), { textContent: w })),
+    );
     renderDataTable($('sql-table'), result.columns, result.rows, { caption: `${result.rowCount} rows` });
     setStatus(`${result.rowCount} ${result.rowCount === 1 ? 'row' : 'rows'}.`);
   } catch (failure) {

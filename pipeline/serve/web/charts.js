@@ -6,14 +6,24 @@ const PALETTE = ['#154273', '#ca005d', '#39870c', '#e17000', '#007bc7', '#a90061
 const SUPPRESSED_LABEL = 'Suppressed (disclosure control)';
 const number = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 3 });
 
-const NAMES = { den_haag: 'Den Haag', rotterdam: 'Rotterdam', amsterdam: 'Amsterdam', utrecht: 'Utrecht', werkloont: 'WerkLoont', youth_desk: 'Youth desk' };
+const NAMES = {
+  den_haag: 'Den Haag',
+  rotterdam: 'Rotterdam',
+  amsterdam: 'Amsterdam',
+  utrecht: 'Utrecht',
+  werkloont: 'WerkLoont',
+  youth_desk: 'Youth desk',
+};
 
 export function label(value) {
   if (value === null || value === undefined) return '';
   const text = String(value);
   if (NAMES[text]) return NAMES[text];
   if (/^[a-z][a-z0-9_]*$/.test(text)) {
-    const spaced = text.replace(/([0-9]+)_([0-9]+)/g, '$1–$2').replace(/_/g, ' ').replace(/\bvs\b/, 'vs.');
+    const spaced = text
+      .replace(/([0-9]+)_([0-9]+)/g, '$1–$2')
+      .replace(/_/g, ' ')
+      .replace(/\bvs\b/, 'vs.');
     return spaced.charAt(0).toUpperCase() + spaced.slice(1);
   }
   return text;
@@ -47,10 +57,14 @@ export function hatch() {
   return pattern;
 }
 
-const isSuppressed = (row, column) => row[`${column}_status`] === 'suppressed' || (row[column] === null && row[`${column}_status`] !== undefined && row[`${column}_status`] !== null);
+const isSuppressed = (row, column) =>
+  row[`${column}_status`] === 'suppressed' ||
+  (row[column] === null && row[`${column}_status`] !== undefined && row[`${column}_status`] !== null);
 
 function sortValues(values) {
-  return [...values].sort((a, b) => (a === 'Total' ? 1 : b === 'Total' ? -1 : String(a).localeCompare(String(b), 'en', { numeric: true })));
+  return [...values].sort((a, b) =>
+    a === 'Total' ? 1 : b === 'Total' ? -1 : String(a).localeCompare(String(b), 'en', { numeric: true }),
+  );
 }
 
 function confidenceColumns(table) {
@@ -87,12 +101,17 @@ function barChart(table, rows, measure, filters) {
   const seriesDim = others.find((d) => !filters[d] && nonTotal(d).size > 1) ?? others.find((d) => filters[d]) ?? null;
   const fixed = others.filter((d) => d !== seriesDim);
   const selected = rows.filter(
-    (r) => (nonTotal(xDim).size === 0 || r[xDim] !== 'Total') && (seriesDim === null || filters[seriesDim] || r[seriesDim] !== 'Total') && fixed.every((d) => (filters[d] ? r[d] === filters[d] : r[d] === 'Total')),
+    (r) =>
+      (nonTotal(xDim).size === 0 || r[xDim] !== 'Total') &&
+      (seriesDim === null || filters[seriesDim] || r[seriesDim] !== 'Total') &&
+      fixed.every((d) => (filters[d] ? r[d] === filters[d] : r[d] === 'Total')),
   );
   if (selected.length === 0) return undefined;
   const xs = sortValues(new Set(selected.map((r) => r[xDim])));
   const series = seriesDim === null ? [null] : sortValues(new Set(selected.map((r) => r[seriesDim])));
-  const published = selected.filter((r) => !isSuppressed(r, measure) && typeof r[measure] === 'number').map((r) => r[measure]);
+  const published = selected
+    .filter((r) => !isSuppressed(r, measure) && typeof r[measure] === 'number')
+    .map((r) => r[measure]);
   // A suppressed cell is drawn as a hatched column up to the top of the axis,
   // so it reads as "unknown" and never as a value near some published bar.
   const axis = niceAxis(published.length > 0 ? Math.max(...published, 0) * 1.05 : 1);
@@ -123,7 +142,9 @@ function barChart(table, rows, measure, filters) {
       options: baseOptions({
         tooltip: (ctx) => {
           const ds = ctx.dataset;
-          return ds.suppressed[ctx.dataIndex] ? `${ds.label}: suppressed (disclosure control)` : `${ds.label}: ${formatNumber(ctx.parsed.y)}`;
+          return ds.suppressed[ctx.dataIndex]
+            ? `${ds.label}: suppressed (disclosure control)`
+            : `${ds.label}: ${formatNumber(ctx.parsed.y)}`;
         },
         anySuppressed,
         yAxis: axis,
@@ -152,7 +173,9 @@ function intervalChart(table, rows, ci) {
   const varying = dims.filter((d) => new Set(selected.map((r) => r[d])).size > 1);
   // Multi-line labels (one line per dimension) stay readable on narrow charts.
   const labels = selected.map((r) => (varying.length > 0 ? varying : dims).map((d) => label(r[d])));
-  const suppressed = selected.map((r) => isSuppressed(r, ci.estimate) || isSuppressed(r, ci.low) || isSuppressed(r, ci.high));
+  const suppressed = selected.map(
+    (r) => isSuppressed(r, ci.estimate) || isSuppressed(r, ci.low) || isSuppressed(r, ci.high),
+  );
   const bounds = selected.flatMap((r, i) => (suppressed[i] ? [] : [r[ci.low], r[ci.high], 0]));
   const lo = Math.min(...bounds, 0);
   const hi = Math.max(...bounds, 0);
@@ -219,11 +242,20 @@ function baseOptions({ tooltip, anySuppressed, zeroLine = false, flatLabels = fa
     animation: false,
     interaction: { mode: 'nearest', intersect: true },
     scales: {
-      x: { grid: { display: false }, ticks: flatLabels ? { color: '#1b1b1b', maxRotation: 0, autoSkip: false, font: { size: 11 } } : { color: '#1b1b1b' } },
+      x: {
+        grid: { display: false },
+        ticks: flatLabels
+          ? { color: '#1b1b1b', maxRotation: 0, autoSkip: false, font: { size: 11 } }
+          : { color: '#1b1b1b' },
+      },
       y: {
         beginAtZero: true,
         ...(yAxis === undefined ? {} : { max: yAxis.max }),
-        ticks: { color: '#1b1b1b', callback: (v) => formatNumber(v), ...(yAxis === undefined ? {} : { stepSize: yAxis.step }) },
+        ticks: {
+          color: '#1b1b1b',
+          callback: (v) => formatNumber(v),
+          ...(yAxis === undefined ? {} : { stepSize: yAxis.step }),
+        },
         grid: { color: (ctx) => (zeroLine && ctx.tick && ctx.tick.value === 0 ? '#1b1b1b' : '#e3e7ec') },
       },
     },
@@ -237,10 +269,22 @@ function baseOptions({ tooltip, anySuppressed, zeroLine = false, flatLabels = fa
           generateLabels: (chart) => {
             const items = window.Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => {
               const ds = chart.data.datasets[item.datasetIndex];
-              const solid = typeof ds.borderColor === 'function' ? ds.borderColor({ dataIndex: ds.suppressed.indexOf(false) }) : ds.borderColor;
+              const solid =
+                typeof ds.borderColor === 'function'
+                  ? ds.borderColor({ dataIndex: ds.suppressed.indexOf(false) })
+                  : ds.borderColor;
               return { ...item, fillStyle: solid, strokeStyle: solid };
             });
-            if (anySuppressed) items.push({ text: SUPPRESSED_LABEL, fillStyle: hatch(), strokeStyle: '#8a8a8a', lineWidth: 1, hidden: false, datasetIndex: -1, fontColor: '#1b1b1b' });
+            if (anySuppressed)
+              items.push({
+                text: SUPPRESSED_LABEL,
+                fillStyle: hatch(),
+                strokeStyle: '#8a8a8a',
+                lineWidth: 1,
+                hidden: false,
+                datasetIndex: -1,
+                fontColor: '#1b1b1b',
+              });
             return items;
           },
         },
