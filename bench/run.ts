@@ -11,12 +11,12 @@ import type { BenchFigure, BenchSuite } from './figure.js';
  * runs a subset.
  */
 const suitesDir = projectPath('dist/bench/suites');
-const only = process.env['BOLDLINK_BENCH_ONLY']?.split(',').map((s) => s.trim());
-const scale = process.env['BOLDLINK_BENCH_SCALE'] ?? 'city';
+const only = process.env.BOLDLINK_BENCH_ONLY?.split(',').map((s) => s.trim());
+const scale = process.env.BOLDLINK_BENCH_SCALE ?? 'city';
 
 const files = (await readdir(suitesDir)).filter((f) => f.endsWith('.js')).sort();
 const figures: (BenchFigure & { suite: string; measuredAt: string })[] = [];
-const root = await mkdtemp(join(process.env['BOLDLINK_BENCH_TMP'] ?? tmpdir(), 'boldlink-bench-'));
+const root = await mkdtemp(join(process.env.BOLDLINK_BENCH_TMP ?? tmpdir(), 'boldlink-bench-'));
 for (const file of files) {
   const suite = ((await import(join(suitesDir, file))) as { suite: BenchSuite }).suite;
   if (only !== undefined && !only.includes(suite.name)) continue;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, stat } from 'node:fs/promises';
+import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import { KeyError } from '../pipeline/core/errors.js';
 import { keyFile, KEY_FORMAT, type KeyFileContents } from '../schemas/keyFile.js';
 import type { KeyRole } from '../schemas/manifest.js';
@@ -120,7 +120,7 @@ export async function createKeyFile(
     created: new Date().toISOString(),
     key: bytes.toString('base64'),
   };
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(file, 'wx', 0o600);
   } catch (error) {

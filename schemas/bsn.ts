@@ -18,7 +18,7 @@ export type BsnParse =
 
 export type BsnRejection = 'missing' | 'not_digits' | 'wrong_length' | 'all_zero' | 'elfproef';
 
-const SEPARATORS = /[\s.\-]/g;
+const SEPARATORS = /[\s.-]/g;
 
 /** True when the 9 ASCII digits of `digits` pass the elfproef. No other checks. */
 export function passesElfproef(digits: string): boolean {

@@ -125,7 +125,7 @@ describe('boldlink audit on hand-made runs', { timeout: 60_000 }, () => {
     // Checksums were fixed, so integrity passes; only the attacker's LP sees it.
     expect(report.findings.filter((f) => f.check !== 'release')).toEqual([]);
     const recomputable = report.findings.filter((f) => f.rule === 'release.cell-recomputable');
-    expect(recomputable.map((f) => `${f.cell?.['outflow_year']}/${f.cell?.['municipality']}`).sort()).toEqual([
+    expect(recomputable.map((f) => `${f.cell?.outflow_year}/${f.cell?.municipality}`).sort()).toEqual([
       '2020/rotterdam',
       '2020/utrecht',
       '2021/rotterdam',

@@ -93,7 +93,7 @@ describe('boldlink audit (CLI)', { timeout: 60_000 }, () => {
     const report = JSON.parse(run.stdout) as { findings: { rule: string; cell?: Record<string, string> }[] };
     const recomputable = report.findings
       .filter((f) => f.rule === 'release.cell-recomputable')
-      .map((f) => `${f.cell?.['outflow_year']}/${f.cell?.['municipality']}`);
+      .map((f) => `${f.cell?.outflow_year}/${f.cell?.municipality}`);
     expect(recomputable.sort()).toEqual(['2020/rotterdam', '2020/utrecht', '2021/rotterdam']);
   });
 

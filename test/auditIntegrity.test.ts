@@ -139,7 +139,7 @@ describe('boldlink audit: what a release must not hold', { timeout: 60_000 }, ()
     const fixture = await buildWorkspace(root, { sharedTable: recent });
     const report = await runAudit({ workspace: fixture.workspace });
     const recomputable = report.findings.filter((f) => f.rule === 'release.cell-recomputable');
-    const where = recomputable.map((f) => `${f.file} ${f.cell?.['outflow_year']}/${f.cell?.['municipality']}`).sort();
+    const where = recomputable.map((f) => `${f.file} ${f.cell?.outflow_year}/${f.cell?.municipality}`).sort();
     // (2021, utrecht) is published in outflow_recent; with it, the whole 2×2 block of outflow falls.
     expect(where).toEqual([
       'release/tables/outflow.parquet 2020/rotterdam',
@@ -149,10 +149,10 @@ describe('boldlink audit: what a release must not hold', { timeout: 60_000 }, ()
     ]);
     // (2021, rotterdam) is suppressed in both tables: one finding, counting both places.
     expect(
-      recomputable.find((f) => f.cell?.['municipality'] === 'rotterdam' && f.cell['outflow_year'] === '2021')?.count,
+      recomputable.find((f) => f.cell?.municipality === 'rotterdam' && f.cell.outflow_year === '2021')?.count,
     ).toBe(2);
     expect(
-      recomputable.find((f) => f.cell?.['municipality'] === 'utrecht' && f.cell['outflow_year'] === '2021')?.message,
+      recomputable.find((f) => f.cell?.municipality === 'utrecht' && f.cell.outflow_year === '2021')?.message,
     ).toContain('outflow_recent');
   });
 

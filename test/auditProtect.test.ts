@@ -122,7 +122,7 @@ describe('boldlink audit on a bundle made by boldlink protect', { timeout: 60_00
     // The small cells now published break the primary rule too.
     const primary = report.findings
       .filter((f) => f.rule === 'release.primary-frequency')
-      .map((f) => `${f.cell?.['year']}/${f.cell?.['municipality']}`)
+      .map((f) => `${f.cell?.year}/${f.cell?.municipality}`)
       .sort();
     expect(primary).toEqual(['2019/utrecht', '2020/utrecht', '2021/utrecht']);
   });

@@ -305,7 +305,7 @@ describe('the primary rules, recomputed from released values', () => {
       [{ column: 'spells', additive: true }],
     );
     const found = primaryRuleFindings(t, rules, undefined);
-    expect(found.map((f) => [f.rule, f.cell?.['municipality']])).toEqual([['release.primary-frequency', 'a']]);
+    expect(found.map((f) => [f.rule, f.cell?.municipality])).toEqual([['release.primary-frequency', 'a']]);
     expect(found[0]?.message).not.toContain('4');
   });
 
@@ -340,7 +340,7 @@ describe('the primary rules, recomputed from released values', () => {
       measures,
     );
     const found = primaryRuleFindings(t, rules, undefined).filter((f) => f.rule.startsWith('release.rate'));
-    expect(found.map((f) => [f.rule, f.cell?.['municipality']])).toEqual([
+    expect(found.map((f) => [f.rule, f.cell?.municipality])).toEqual([
       ['release.rate-numerator', 'low'],
       ['release.rate-complement', 'high'],
     ]);
@@ -374,7 +374,7 @@ describe('the primary rules, recomputed from released values', () => {
       [dimsKey({ municipality: 'spread' }), { wage_n: 10, wage_sum: 200, wage_top1: 25, wage_top2: 24 }],
     ]);
     const found = primaryRuleFindings(t, rules, internals);
-    expect(found.map((f) => [f.rule, f.cell?.['municipality']])).toEqual([
+    expect(found.map((f) => [f.rule, f.cell?.municipality])).toEqual([
       ['release.dominance', 'dominated'],
       ['release.p-percent', 'dominated'],
     ]);

@@ -14,14 +14,14 @@ const CHROMIUM = '/usr/bin/chromium';
 /** The machine is shared: give the page time, never a timed assertion. */
 const POLL = { timeout: 30_000, interval: 100 };
 const available = existsSync(CHROMIUM);
-if (!available && process.env['CI'] !== 'true') {
+if (!available && process.env.CI !== 'true') {
   process.stderr.write(
     `browser test skipped: ${CHROMIUM} is missing (install it with 'apt-get install -y chromium'; CI installs it and runs this test).\n`,
   );
 }
 
 /** Debian's Chromium through playwright-core; under CI it must run. */
-describe.skipIf(!available && process.env['CI'] !== 'true')('web page in Chromium', () => {
+describe.skipIf(!available && process.env.CI !== 'true')('web page in Chromium', () => {
   let dir: string;
   let db: ReleaseDatabase;
   let server: RunningServer;

@@ -11,7 +11,7 @@ import type { DisclosureLogEntry } from '../pipeline/release/releaseTables.js';
 import { DisclosureLogWriter } from '../pipeline/release/writeBundle.js';
 import { dataFileDigests } from './support/compareStages.js';
 import { runInProcess } from './support/inProcessCli.js';
-import { exists, expectNothingLeftBeside, expectRefusedForFullDisk, STACK_LINE } from './support/stageChecks.js';
+import { exists, expectNothingLeftBeside, expectRefusedForFullDisk } from './support/stageChecks.js';
 import { chainCommands, runChain, type ChainRun } from './support/tinyChain.js';
 
 /**

@@ -48,7 +48,7 @@ beforeAll(async () => {
     .observationEnd;
   duck = await Duck.open({ threads: 1 });
   // The municipal benefit exports, decoded from Windows-1252 and labelled back to canonical codes, with the true person behind each row.
-  const labels = (column: string) => MAPPING.tables['benefits']!.values[column]!;
+  const labels = (column: string) => MAPPING.tables.benefits!.values[column]!;
   const rows: string[] = [];
   for (const city of CITIES) {
     const text = iconv.decode(await readFile(join(out, 'gemeente', city, 'uitkeringen.csv')), 'windows-1252');
@@ -195,16 +195,16 @@ describe('truth of a clean small-scale run (--defects none)', () => {
       count(*) FILTER (first_hours < 12) AS small_jobs
       FROM truth`);
     const s = shape[0]!;
-    expect(s['short_share']).toBeGreaterThan(0.3);
-    expect(s['long_share']).toBeGreaterThan(0.1);
-    expect(s['revolving_share']).toBeGreaterThan(0.05);
-    expect(s['to_work_share']).toBeGreaterThan(0.3);
-    expect(s['durable_share']).toBeGreaterThan(0.1);
-    expect(Number(s['contract_types'])).toBe(5);
-    expect(Number(s['wage_bands'])).toBe(3);
-    expect(Number(s['lasted'])).toBeGreaterThan(50);
-    expect(Number(s['not_lasted'])).toBeGreaterThan(50);
-    expect(Number(s['small_jobs'])).toBeGreaterThan(10);
+    expect(s.short_share).toBeGreaterThan(0.3);
+    expect(s.long_share).toBeGreaterThan(0.1);
+    expect(s.revolving_share).toBeGreaterThan(0.05);
+    expect(s.to_work_share).toBeGreaterThan(0.3);
+    expect(s.durable_share).toBeGreaterThan(0.1);
+    expect(Number(s.contract_types)).toBe(5);
+    expect(Number(s.wage_bands)).toBe(3);
+    expect(Number(s.lasted)).toBeGreaterThan(50);
+    expect(Number(s.not_lasted)).toBeGreaterThan(50);
+    expect(Number(s.small_jobs)).toBeGreaterThan(10);
     // About 96 recipients per 1000 inhabitants of the four cities (Rotterdam's level).
     const perThousand =
       await duck.scalar<number>(`SELECT 1000 * count(*) FILTER (recipient) / count(*) FROM ${t('truth/persons.parquet')}

@@ -254,12 +254,10 @@ describe('link: matching municipal records to the holder', { timeout: 120_000 },
 describe('link: what leaves the TTP', { timeout: 120_000 }, () => {
   it('keeps persons and jobs only of persons in municipal data, with the contract columns', async () => {
     const persons = await rows(join(linked.outDir, 'persons.parquet'));
-    expect(persons.map((p) => p['rid']).sort()).toEqual(
-      [ridOf('alpha', A), ridOf('alpha', B), ridOf('alpha', D)].sort(),
-    );
+    expect(persons.map((p) => p.rid).sort()).toEqual([ridOf('alpha', A), ridOf('alpha', B), ridOf('alpha', D)].sort());
     expect(Object.keys(persons[0] ?? {})).toEqual(['rid', 'birth_month', 'sex', 'municipality_code']);
     const jobs = await rows(join(linked.outDir, 'jobs.parquet'), 'SELECT employer_id FROM t ORDER BY employer_id');
-    expect(jobs.map((j) => j['employer_id'])).toEqual(['E1', 'E2', 'E3', 'E6']);
+    expect(jobs.map((j) => j.employer_id)).toEqual(['E1', 'E2', 'E3', 'E6']);
     const jobColumns = await rows(join(linked.outDir, 'jobs.parquet'), 'SELECT * FROM t LIMIT 1');
     expect(Object.keys(jobColumns[0] ?? {})).toEqual([
       'rid',
@@ -342,9 +340,7 @@ describe('link: what leaves the TTP', { timeout: 120_000 }, () => {
       quarantinedByReason: { not_in_municipal_data: 5, without_bsn: 1 },
     });
     expect(m.outputs.find((o) => o.path === 'benefits.parquet')?.rows).toBe(5);
-    expect(m.summary['linkage']).toEqual(
-      JSON.parse(await readFile(join(linked.outDir, 'linkage-report.json'), 'utf8')),
-    );
+    expect(m.summary.linkage).toEqual(JSON.parse(await readFile(join(linked.outDir, 'linkage-report.json'), 'utf8')));
   });
 });
 
@@ -363,7 +359,7 @@ describe('link: project pseudonyms', { timeout: 120_000 }, () => {
       out: join(root, 'linked-alpha-again'),
     });
     const ridsOf = async (dir: string) =>
-      (await rows(join(dir, 'persons.parquet'), 'SELECT rid FROM t ORDER BY rid')).map((r) => String(r['rid']));
+      (await rows(join(dir, 'persons.parquet'), 'SELECT rid FROM t ORDER BY rid')).map((r) => String(r.rid));
     const alphaRids = await ridsOf(linked.outDir);
     const betaRids = await ridsOf(beta.outDir);
     expect(betaRids).toHaveLength(3);

@@ -37,7 +37,6 @@ const TRAJECTEN_HEADER = 'BSN;Programma;Groep;Participatieladder;Begindatum;Eind
 const TRAJECT_1 = '123456782;WerkLoont;Experiment;3;01-03-2019;';
 const JOBS_HEADER = 'bsn,employer_id,start_date,end_date,contract_type,hours_per_week,hourly_wage';
 const JOB_1 = '123456782,E1,2020-04-01,,permanent,36,14.5';
-const JOB_2 = '111222333,E2,2019-01-01,2019-06-30,agency,20.5,12.25';
 
 type Lines = readonly string[];
 /** A municipal export: Windows-1252, LF, trailing newline (as generate writes them). */
@@ -85,9 +84,15 @@ interface MalformedCase {
 }
 
 const GEMEENTE_MAPPING = projectPath('examples/mappings/gemeente.json');
-const gemeenteMapping = JSON.parse(await readFile(GEMEENTE_MAPPING, 'utf8')) as Record<string, unknown>;
-const mappingWith = (change: (m: Record<string, any>) => void): Buffer => {
-  const m = structuredClone(gemeenteMapping) as Record<string, any>;
+/** The example mapping as plain JSON, for cases that break it on purpose. */
+interface MappingJson {
+  [key: string]: unknown;
+  csv: { [key: string]: unknown };
+  tables: { [table: string]: { columns: { [header: string]: string } } };
+}
+const gemeenteMapping = JSON.parse(await readFile(GEMEENTE_MAPPING, 'utf8')) as MappingJson;
+const mappingWith = (change: (m: MappingJson) => void): Buffer => {
+  const m = structuredClone(gemeenteMapping);
   change(m);
   return Buffer.from(JSON.stringify(m));
 };
@@ -737,7 +742,7 @@ const CASES: readonly MalformedCase[] = [
     name: 'a mapping that maps two columns to one',
     files: {
       'clienten.csv': clienten(CLIENT_1),
-      'mapping.json': mappingWith((m) => (m.tables.clients.columns.Wijk = 'bsn')),
+      'mapping.json': mappingWith((m) => (m.tables.clients!.columns.Wijk = 'bsn')),
     },
     inputs: ['clienten.csv'],
     mapping: 'mapping.json',
@@ -902,7 +907,7 @@ describe('pseudonymize refuses or quarantines malformed input, never crashes or 
       await chmod(join(keysDir, name), mode);
     };
     await keyFile('short.key', JSON.stringify({ ...good, key: Buffer.alloc(16, 7).toString('base64') }));
-    await keyFile('hex.key', JSON.stringify({ ...good, key: Buffer.from(good['key']!, 'base64').toString('hex') }));
+    await keyFile('hex.key', JSON.stringify({ ...good, key: Buffer.from(good.key!, 'base64').toString('hex') }));
     await keyFile('loose.key', JSON.stringify(good), 0o644);
     await keyFile('garbage.key', 'this is not a key');
     await keyFile('extra.key', JSON.stringify({ ...good, comment: 'from the old system' }));

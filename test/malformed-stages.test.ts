@@ -80,7 +80,7 @@ const CASES: readonly StageCase[] = [
     code: 'MANIFEST_MISMATCH',
     mentions: ['clients.parquet'],
     prepare: async (dir, run) => {
-      const r = await copyStage(run.pseudonymized['rotterdam']!, dir, 'rotterdam');
+      const r = await copyStage(run.pseudonymized.rotterdam!, dir, 'rotterdam');
       await flipByte(join(r, 'clients.parquet'));
       return linkArgs(run, r, join(dir, 'out'));
     },
@@ -101,7 +101,7 @@ const CASES: readonly StageCase[] = [
         '--project',
         'test-project',
         '--input',
-        run.pseudonymized['rotterdam']!,
+        run.pseudonymized.rotterdam!,
         h,
         '--out',
         join(dir, 'out'),
@@ -136,7 +136,7 @@ const CASES: readonly StageCase[] = [
     code: 'MANIFEST_MISMATCH',
     mentions: ['benefits.parquet'],
     prepare: async (dir, run) => {
-      const r = await copyStage(run.pseudonymized['rotterdam']!, dir, 'rotterdam');
+      const r = await copyStage(run.pseudonymized.rotterdam!, dir, 'rotterdam');
       await truncate(join(r, 'benefits.parquet'), 200);
       return linkArgs(run, r, join(dir, 'out'));
     },
@@ -147,7 +147,7 @@ const CASES: readonly StageCase[] = [
     code: 'MANIFEST_MISSING',
     mentions: ['manifest.json'],
     prepare: async (dir, run) => {
-      const r = await copyStage(run.pseudonymized['rotterdam']!, dir, 'rotterdam');
+      const r = await copyStage(run.pseudonymized.rotterdam!, dir, 'rotterdam');
       await rm(join(r, 'manifest.json'));
       return linkArgs(run, r, join(dir, 'out'));
     },
@@ -158,7 +158,7 @@ const CASES: readonly StageCase[] = [
     code: 'MANIFEST_INVALID',
     mentions: ['manifest.json'],
     prepare: async (dir, run) => {
-      const r = await copyStage(run.pseudonymized['rotterdam']!, dir, 'rotterdam');
+      const r = await copyStage(run.pseudonymized.rotterdam!, dir, 'rotterdam');
       await truncate(join(r, 'manifest.json'), 300);
       return linkArgs(run, r, join(dir, 'out'));
     },
@@ -169,7 +169,7 @@ const CASES: readonly StageCase[] = [
     code: 'MANIFEST_INVALID',
     mentions: ['manifest.json'],
     prepare: async (dir, run) => {
-      const r = await copyStage(run.pseudonymized['rotterdam']!, dir, 'rotterdam');
+      const r = await copyStage(run.pseudonymized.rotterdam!, dir, 'rotterdam');
       const m = JSON.parse(await readFile(join(r, 'manifest.json'), 'utf8')) as Record<string, unknown>;
       await writeFile(join(r, 'manifest.json'), JSON.stringify({ ...m, approvedBy: 'someone' }));
       return linkArgs(run, r, join(dir, 'out'));
@@ -181,7 +181,7 @@ const CASES: readonly StageCase[] = [
     code: 'MANIFEST_MISMATCH',
     mentions: ['extra.parquet'],
     prepare: async (dir, run) => {
-      const r = await copyStage(run.pseudonymized['rotterdam']!, dir, 'rotterdam');
+      const r = await copyStage(run.pseudonymized.rotterdam!, dir, 'rotterdam');
       await cp(join(r, 'clients.parquet'), join(r, 'extra.parquet'));
       return linkArgs(run, r, join(dir, 'out'));
     },
@@ -212,7 +212,7 @@ const CASES: readonly StageCase[] = [
       '--project',
       'p',
       '--input',
-      run.pseudonymized['rotterdam']!,
+      run.pseudonymized.rotterdam!,
       run.pseudonymized[HOLDER_SOURCE]!,
       '--out',
       join(dir, 'out'),
@@ -230,7 +230,7 @@ const CASES: readonly StageCase[] = [
       '--project',
       '../other',
       '--input',
-      run.pseudonymized['rotterdam']!,
+      run.pseudonymized.rotterdam!,
       run.pseudonymized[HOLDER_SOURCE]!,
       '--out',
       join(dir, 'out'),
@@ -242,7 +242,7 @@ const CASES: readonly StageCase[] = [
     code: 'OUTPUT_IS_INPUT',
     mentions: ['rotterdam'],
     prepare: async (dir, run) => {
-      const r = await copyStage(run.pseudonymized['rotterdam']!, dir, 'rotterdam');
+      const r = await copyStage(run.pseudonymized.rotterdam!, dir, 'rotterdam');
       return linkArgs(run, r, r);
     },
   },
@@ -272,7 +272,7 @@ const CASES: readonly StageCase[] = [
     exit: 1,
     code: 'MANIFEST_STAGE',
     mentions: ['pseudonymize'],
-    prepare: async (dir, run) => ['metrics', '--input', run.pseudonymized['rotterdam']!, '--out', join(dir, 'out')],
+    prepare: async (dir, run) => ['metrics', '--input', run.pseudonymized.rotterdam!, '--out', join(dir, 'out')],
   },
   {
     name: 'metrics: a definitions file with an unknown key',
@@ -284,7 +284,7 @@ const CASES: readonly StageCase[] = [
       '--input',
       run.linked,
       '--definitions',
-      await definitionsWith(dir, (d) => (d['durableMonthz'] = 12)),
+      await definitionsWith(dir, (d) => (d.durableMonthz = 12)),
       '--out',
       join(dir, 'out'),
     ],
@@ -362,7 +362,7 @@ const CASES: readonly StageCase[] = [
       '--input',
       run.metrics,
       '--rules',
-      await rulesWith(dir, (r) => (r['minCountt'] = 5)),
+      await rulesWith(dir, (r) => (r.minCountt = 5)),
       '--out',
       join(dir, 'out'),
     ],
@@ -422,7 +422,7 @@ const CASES: readonly StageCase[] = [
         '--count',
         'aantal',
         '--rules',
-        await rulesWith(dir, (r) => (r['roundTo'] = 5)),
+        await rulesWith(dir, (r) => (r.roundTo = 5)),
         '--out',
         join(dir, 'out'),
       ];

@@ -21,7 +21,7 @@ async function boldlink(args: string[]): Promise<void> {
   if (result.code !== 0) throw new Error(`boldlink ${args[0]} failed (${result.code}): ${result.stderr.slice(0, 600)}`);
 }
 
-describe.skipIf(process.env['BOLDLINK_CITY_TESTS'] === undefined)('the programme effect on city data', () => {
+describe.skipIf(process.env.BOLDLINK_CITY_TESTS === undefined)('the programme effect on city data', () => {
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'boldlink-metrics-city-'));
     await mkdir(join(root, 'keys'), { mode: 0o700 });

@@ -61,7 +61,7 @@ describe('boldlink metrics', () => {
     expect(quarantine).toMatch(/^benefits\.parquet,\d+,end_date,end_date\.before_start,/m);
     expect(quarantine).not.toContain(rid('b'));
     expect((await stat(join(`${out}.quarantine`, 'quarantine.csv'))).mode & 0o077).toBe(0);
-    expect(manifest.summary['totals']).toMatchObject({ spells: 2, outflows: 1, to_work: 1, durable: 1 });
+    expect(manifest.summary.totals).toMatchObject({ spells: 2, outflows: 1, to_work: 1, durable: 1 });
   }, 60_000);
 
   it('refuses an observation end that is not a calendar date (exit 2)', async () => {
@@ -135,7 +135,7 @@ describe('boldlink metrics', () => {
     expect(manifest.definitions[0]?.version).toBe(
       definitionsVersion(metricDefinitions.parse({ ...d, name: 'gap60', spellGapDays: 60 })),
     );
-    expect(manifest.parameters['definitions']).toMatchObject({ spellGapDays: 60 });
+    expect(manifest.parameters.definitions).toMatchObject({ spellGapDays: 60 });
   }, 60_000);
 
   it('rejects age bands that straddle the youth-desk boundary', () => {

@@ -417,12 +417,12 @@ describe('ladder step and programme arm of a spell', () => {
       join(out, 'tables', 'outflow_by_year_ladder_step.parquet'),
       "outflow_year = '2018' AND ladder_step = '4'",
     );
-    expect(rows[0]?.['spells']).toBe(1);
+    expect(rows[0]?.spells).toBe(1);
     const two = await readParquet<Record<string, string | number>>(
       join(out, 'tables', 'outflow_by_year_ladder_step.parquet'),
       "outflow_year = '2018' AND ladder_step = '2'",
     );
-    expect(two[0]?.['spells']).toBe(0);
+    expect(two[0]?.spells).toBe(0);
   }, 30_000);
 });
 
@@ -504,8 +504,8 @@ describe('effects', () => {
 
 describe('the manifest', () => {
   it('records T, the definitions with their version and the minimum-wage reference', () => {
-    expect(manifest.parameters['observationEnd']).toBe(T);
-    expect(manifest.parameters['observationEndSource']).toBe('command line');
+    expect(manifest.parameters.observationEnd).toBe(T);
+    expect(manifest.parameters.observationEndSource).toBe('command line');
     expect(manifest.definitions.map((d) => d.name)).toEqual(['bold-default', 'minimum-wage']);
     expect(manifest.definitions[0]?.version).toMatch(/^bold-default@[0-9a-f]{12}$/);
     expect(manifest.outputs.map((f) => f.path)).toEqual(

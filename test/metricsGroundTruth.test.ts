@@ -188,7 +188,7 @@ describe.each([
       const pick = (rows: Record<string, number | string>[], dim: string) =>
         rows.map((r) => ({
           [dim]: String(r[dim]),
-          outflows: r['outflows'],
+          outflows: r.outflows,
           ...Object.fromEntries(OUTFLOW_MEASURES.map((m) => [m, r[m]])),
         }));
       expect(await counts(select('outflow_year', 'outflow_by_year_municipality', 'municipality'))).toEqual(
@@ -212,9 +212,9 @@ describe.each([
         `SELECT spells::INTEGER AS outflows, durable::INTEGER AS durable, censored::INTEGER AS censored FROM ${table('outflow_by_year_municipality')} WHERE outflow_year = 'Total' AND municipality = 'Total'`,
       );
       expect(all).toEqual({
-        outflows: truth.totals['outflows'],
-        durable: truth.totals['durable'],
-        censored: truth.totals['censored'],
+        outflows: truth.totals.outflows,
+        durable: truth.totals.durable,
+        censored: truth.totals.censored,
       });
     }, 60_000);
 
@@ -260,12 +260,12 @@ describe.each([
           const [row] = await counts(
             `SELECT count(*) FILTER (WHERE ${r.total} <> ${r.parts.join(' + ')}) AS broken, count(*) AS rows FROM ${table(t.name)}`,
           );
-          expect({ table: t.name, relation: r, broken: row?.['broken'] }).toEqual({
+          expect({ table: t.name, relation: r, broken: row?.broken }).toEqual({
             table: t.name,
             relation: r,
             broken: 0,
           });
-          checked += Number(row?.['rows']);
+          checked += Number(row?.rows);
         }
       }
       expect(checked).toBeGreaterThan(0);

@@ -277,8 +277,8 @@ describe('metrics SQL against a literal reading of the definitions', () => {
             join(out, 'tables', 'outflow_by_year_municipality.parquet'),
             "outflow_year = 'Total' AND municipality = 'Total'",
           );
-          expect(total?.['spells']).toBe(expected.filter((s) => s.outflow).length);
-          expect(total?.['durable']).toBe(expected.filter((s) => s.durable === true).length);
+          expect(total?.spells).toBe(expected.filter((s) => s.outflow).length);
+          expect(total?.durable).toBe(expected.filter((s) => s.durable === true).length);
           await rm(linked, { recursive: true, force: true });
           await rm(out, { recursive: true, force: true });
         },

@@ -250,29 +250,29 @@ describe('tables.json and the table files', () => {
   }, 60_000);
 
   it('counts the same outflows in every outflow table and matches the manifest summary', async () => {
-    const totals = manifest.summary['totals'] as Record<string, number>;
+    const totals = manifest.summary.totals as Record<string, number>;
     for (const table of aggregateTables().filter((t) => t.population === 'outflows')) {
       const where = table.dimensions.map((d) => `${sqlIdent(d)} = 'Total'`).join(' AND ');
       const [row] = await duck.jsonRows<{ spells: number; durable: number; censored: number }>(
         `SELECT spells::INTEGER AS spells, durable::INTEGER AS durable, censored::INTEGER AS censored FROM ${source(table.name)} WHERE ${where}`,
       );
       expect(row, table.name).toEqual({
-        spells: totals['outflows'],
-        durable: totals['durable'],
-        censored: totals['censored'],
+        spells: totals.outflows,
+        durable: totals.durable,
+        censored: totals.censored,
       });
     }
-    expect(totals['outflows']).toBeGreaterThan(50);
-    expect(totals['censored']).toBeGreaterThan(0);
+    expect(totals.outflows).toBeGreaterThan(50);
+    expect(totals.censored).toBeGreaterThan(0);
   }, 60_000);
 
   it('takes T as the latest date in the linked benefit and job data when none is given', async () => {
-    expect(manifest.parameters['observationEndSource']).toBe('latest date in the linked data');
+    expect(manifest.parameters.observationEndSource).toBe('latest date in the linked data');
     const latest = await duck.scalar<{ toString(): string }>(`
       SELECT max(d) FROM (
         SELECT max(greatest(start_date, coalesce(end_date, start_date))) AS d FROM read_parquet(${sqlString(join(root, 'linked', 'benefits.parquet'))})
         UNION ALL SELECT max(greatest(start_date, coalesce(end_date, start_date))) FROM read_parquet(${sqlString(join(root, 'linked', 'jobs.parquet'))}))`);
-    expect(manifest.parameters['observationEnd']).toBe(latest.toString());
+    expect(manifest.parameters.observationEnd).toBe(latest.toString());
   }, 60_000);
 
   it('describes effects.parquet in tables.json with its groups and estimates', async () => {

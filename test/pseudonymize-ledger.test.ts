@@ -174,7 +174,7 @@ describe('pseudonymize on the generator output, against its defect ledger', { ti
     for (const source of MUNICIPALITIES) {
       const m = manifestSchema.parse(JSON.parse(await readFile(join(outputs.get(source)!, 'manifest.json'), 'utf8')));
       for (const a of m.accounting) expect(a.rowsIn).toBe(a.rowsOut + a.rowsQuarantined);
-      const tables = m.summary['tables'] as Record<string, { bsn_repaired: number }>;
+      const tables = m.summary.tables as Record<string, { bsn_repaired: number }>;
       const fileOf: Record<string, string> = {
         clients: 'clienten.csv',
         benefits: 'uitkeringen.csv',

@@ -292,8 +292,8 @@ describe('boldlink pseudonymize', { timeout: 120_000 }, () => {
     });
     const fingerprint = (await runBoldlink(['keys', 'fingerprint', keyFile])).stdout.trim();
     expect(m.keys).toEqual([{ role: 'source', keyId: 'rotterdam-test', fingerprint, use: 'pseudonymize' }]);
-    expect(m.parameters['source']).toBe('rotterdam');
-    expect((m.summary['tables'] as Record<string, unknown>)['clients']).toEqual({
+    expect(m.parameters.source).toBe('rotterdam');
+    expect((m.summary.tables as Record<string, unknown>).clients).toEqual({
       rows: 3,
       bsn: 1,
       bsn_repaired: 1,
@@ -302,7 +302,7 @@ describe('boldlink pseudonymize', { timeout: 120_000 }, () => {
       missing_bsn: 0,
       duplicates: 1,
     });
-    expect((m.summary['tables'] as Record<string, unknown>)['jobs']).toEqual({
+    expect((m.summary.tables as Record<string, unknown>).jobs).toEqual({
       rows: 2,
       bsn: 1,
       bsn_repaired: 1,

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises';
+import { mkdtemp, rm, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
@@ -173,8 +173,8 @@ describe('query: suppressed cells stay suppressed', () => {
     expect(csv).toContain('2021,utrecht,,suppressed');
     const arrow = tableFromIPC(toArrow(result));
     const rows = arrow.toArray().map((r) => r.toJSON() as Record<string, unknown>);
-    for (const row of rows) if (row['durable_status'] === 'suppressed') expect(row['durable']).toBeNull();
-    expect(rows.filter((r) => r['durable_status'] === 'suppressed')).toHaveLength(2);
+    for (const row of rows) if (row.durable_status === 'suppressed') expect(row.durable).toBeNull();
+    expect(rows.filter((r) => r.durable_status === 'suppressed')).toHaveLength(2);
   });
 });
 

@@ -77,8 +77,8 @@ describe('boldlink query (CLI)', { timeout: 60_000 }, () => {
     const utrecht = table
       .toArray()
       .map((r) => r.toJSON() as Record<string, unknown>)
-      .find((r) => r['municipality'] === 'utrecht');
-    expect(utrecht?.['durable']).toBeNull();
+      .find((r) => r.municipality === 'utrecht');
+    expect(utrecht?.durable).toBeNull();
   });
 
   // Every refused form is covered in-process in query.test.ts; here the exit code and message of one.

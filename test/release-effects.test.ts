@@ -153,7 +153,7 @@ describe('effects: counts add up over cohorts to the pooled Total', () => {
 
   it('a comparison without a pooled Total row is primary suppression alone', async () => {
     const input = effects(cohorts);
-    const withoutTotal: LoadedEffects = { ...input, rows: input.rows.filter((r) => r['cohort'] !== 'Total') };
+    const withoutTotal: LoadedEffects = { ...input, rows: input.rows.filter((r) => r.cohort !== 'Total') };
     const { effects: released, lpSolves } = await releaseEffects(withoutTotal, [], rules, []);
     expect(lpSolves).toBe(0);
     expect(column(released, 'censored_control').status.filter((s) => s === 'suppressed')).toHaveLength(1);
@@ -174,8 +174,8 @@ describe('effects: counts add up over cohorts to the pooled Total', () => {
     const knownStatus: CellStatus[] = [];
     for (const r of rows) {
       for (const arm of ['treatment', 'control']) {
-        dimensionValues.push(['werkloont', String(r['cohort']), arm]);
-        const hidden = arm === 'treatment' && (r['cohort'] === '2021' || r['cohort'] === '2023');
+        dimensionValues.push(['werkloont', String(r.cohort), arm]);
+        const hidden = arm === 'treatment' && (r.cohort === '2021' || r.cohort === '2023');
         known.push(hidden ? null : Number(r[arm === 'treatment' ? 'n_treatment' : 'n_control']));
         knownStatus.push(hidden ? 'suppressed' : 'published');
       }
@@ -196,20 +196,20 @@ describe('effects: counts add up over cohorts to the pooled Total', () => {
           name: 'durable_outflow',
           kind: 'count',
           description: '',
-          ...published(rows.flatMap((r) => [Number(r['x_treatment']), Number(r['x_control'])])),
+          ...published(rows.flatMap((r) => [Number(r.x_treatment), Number(r.x_control)])),
         },
         {
           name: 'durable_censored',
           kind: 'count',
           description: '',
-          ...published(rows.flatMap((r) => [Number(r['censored_treatment']), Number(r['censored_control'])])),
+          ...published(rows.flatMap((r) => [Number(r.censored_treatment), Number(r.censored_control)])),
         },
       ],
     } as unknown as ReleasedTable;
     const log: DisclosureLogEntry[] = [];
     const { effects: released } = await releaseEffects({ ...input, rows }, [assignments], rules, log);
     expect(column(released, 'n_treatment').status).toEqual(
-      rows.map((r) => (r['cohort'] === '2021' || r['cohort'] === '2023' ? 'suppressed' : 'published')),
+      rows.map((r) => (r.cohort === '2021' || r.cohort === '2023' ? 'suppressed' : 'published')),
     );
     // The censored counts are published there too (the small 2023 count is the assignments table's business).
     expect(column(released, 'censored_treatment').status.every((st) => st === 'published')).toBe(true);

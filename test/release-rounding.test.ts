@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../pipeline/core/errors.js';
-import { releaseTables, type LoadedTable } from '../pipeline/release/releaseTables.js';
+import { type LoadedTable, type ReleaseResult, releaseTables } from '../pipeline/release/releaseTables.js';
 import { attackIntervals } from '../pipeline/release/sdc/attack.js';
 import { CellSystem } from '../pipeline/release/sdc/cellSystem.js';
 import { tableFromInnerCells } from '../pipeline/release/sdc/innerTable.js';
@@ -287,7 +287,7 @@ describe('rounding and shares together, on random tables', () => {
               'to_work|year=Total',
               cells.reduce((t, c) => t + c[2], 0),
             );
-          let result;
+          let result: ReleaseResult;
           try {
             result = await releaseTables([byYear(cells)], rules({ method: 'base', base }));
           } catch (error) {

@@ -201,12 +201,12 @@ describe('boldlink release', () => {
       ].sort(),
     );
     const cell = (y: string, m: string, d: string) =>
-      district.find((r) => r['outflow_year'] === y && r['municipality'] === m && r['district'] === d)!;
+      district.find((r) => r.outflow_year === y && r.municipality === m && r.district === d)!;
     // Charlois 2021 has 4 outflows: suppressed, value NULL; a second Rotterdam district in 2021 goes with it.
-    expect(cell('2021', 'rotterdam', 'Charlois')['spells_status']).toBe('suppressed');
-    expect(cell('2021', 'rotterdam', 'Charlois')['spells']).toBeNull();
+    expect(cell('2021', 'rotterdam', 'Charlois').spells_status).toBe('suppressed');
+    expect(cell('2021', 'rotterdam', 'Charlois').spells).toBeNull();
     const rotterdam2021 = ['Noord', 'Delfshaven'].filter(
-      (d) => cell('2021', 'rotterdam', d)['spells_status'] === 'suppressed',
+      (d) => cell('2021', 'rotterdam', d).spells_status === 'suppressed',
     );
     expect(rotterdam2021.length).toBeGreaterThanOrEqual(1);
     for (const row of district) {
@@ -214,7 +214,7 @@ describe('boldlink release', () => {
         if (row[`${c}_status`] === 'suppressed') expect(row[c]).toBeNull();
         else expect(['published', 'rounded']).toContain(row[`${c}_status`]);
       }
-      if (row['spells_status'] === 'published') expect(row['spells'] as number).toBeGreaterThanOrEqual(10);
+      if (row.spells_status === 'published') expect(row.spells as number).toBeGreaterThanOrEqual(10);
     }
     // The linked table agrees with the district table on shared year totals.
     const sex = JSON.parse(await readFile(join(out, 'tables', 'outflow_by_year_sex.json'), 'utf8')) as Record<
@@ -223,17 +223,17 @@ describe('boldlink release', () => {
     >[];
     for (const year of ['2021', '2022']) {
       const a = cell(year, 'Total', 'Total');
-      const b = sex.find((r) => r['outflow_year'] === year && r['sex'] === 'Total')!;
-      expect(b['spells_status']).toBe(a['spells_status']);
+      const b = sex.find((r) => r.outflow_year === year && r.sex === 'Total')!;
+      expect(b.spells_status).toBe(a.spells_status);
     }
     // Effects: the 2022 row has a treatment group of 6: suppressed whole.
     const effects = JSON.parse(await readFile(join(out, 'tables', 'effects.json'), 'utf8')) as Record<
       string,
       unknown
     >[];
-    expect(effects.find((r) => r['cohort'] === '2022')!['difference_status']).toBe('suppressed');
-    expect(effects.find((r) => r['cohort'] === '2022')!['difference']).toBeNull();
-    expect(effects.find((r) => r['cohort'] === '2021')!['difference_status']).toBe('published');
+    expect(effects.find((r) => r.cohort === '2022')!.difference_status).toBe('suppressed');
+    expect(effects.find((r) => r.cohort === '2022')!.difference).toBeNull();
+    expect(effects.find((r) => r.cohort === '2021')!.difference_status).toBe('published');
     expect(Object.keys(effects[0]!)).not.toContain('persons_treatment');
     // Catalogue for query/serve.
     const catalogue = JSON.parse(await readFile(join(out, 'tables.json'), 'utf8')) as {

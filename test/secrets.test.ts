@@ -162,12 +162,12 @@ describe('no key byte, BSN or source pseudonym leaks from the chain', { timeout:
         '--project',
         'test-project',
         '--input',
-        run.pseudonymized['rotterdam']!,
+        run.pseudonymized.rotterdam!,
         run.pseudonymized[HOLDER_SOURCE]!,
         '--out',
         join(root, 'refused-3'),
       ],
-      ['metrics', '--input', run.pseudonymized['rotterdam']!, '--out', join(root, 'refused-4')],
+      ['metrics', '--input', run.pseudonymized.rotterdam!, '--out', join(root, 'refused-4')],
       ['keys', 'check', '--role', 'ttp', run.sourceKey],
     ];
     for (const args of refusals) {
@@ -241,7 +241,7 @@ describe('no key byte, BSN or source pseudonym leaks from the chain', { timeout:
   it('the scan would see a leak: it finds the BSNs in the raw exports and the P1s in the pseudonymize outputs', async () => {
     const raw = scanText('raw', await readFile(join(run.raw, 'gemeente', 'rotterdam', 'clienten.csv'), 'latin1'), true);
     expect(raw.some((f) => f.what === 'a BSN of the input')).toBe(true);
-    const pseudonymized = await scanStage(run.pseudonymized['rotterdam']!, false);
+    const pseudonymized = await scanStage(run.pseudonymized.rotterdam!, false);
     expect(pseudonymized.some((f) => f.what === 'a P1/F1 pseudonym')).toBe(true);
     expect(
       scanText('key file', await readFile(run.sourceKey, 'utf8'), false).some((f) => f.what.startsWith('source key')),

@@ -91,10 +91,10 @@ describe('serve: access', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    const ok = lines.find((l) => l['path'] === `/api/tables/${T}` && l['query'] === 'municipality=rotterdam');
+    const ok = lines.find((l) => l.path === `/api/tables/${T}` && l.query === 'municipality=rotterdam');
     expect(ok).toMatchObject({ researcher: 'Ada Researcher', status: 200, rows: 4, method: 'GET' });
-    expect(typeof ok?.['ms']).toBe('number');
-    expect(lines.some((l) => l['status'] === 401 && l['researcher'] === null)).toBe(true);
+    expect(typeof ok?.ms).toBe('number');
+    expect(lines.some((l) => l.status === 401 && l.researcher === null)).toBe(true);
     expect(await readFile(logFile, 'utf8')).not.toContain(token);
     expect((await stat(logFile)).mode & 0o777).toBe(0o600);
   });
@@ -130,7 +130,7 @@ describe('serve: tables', () => {
     const body = (await (
       await get(`/api/tables/${T}?outflow_year=2019&municipality=rotterdam&municipality=utrecht&sort=-spells`)
     ).json()) as { rows: Record<string, unknown>[] };
-    expect(body.rows.map((r) => r['municipality'])).toEqual(['utrecht', 'rotterdam']); // 390 > 320 spells
+    expect(body.rows.map((r) => r.municipality)).toEqual(['utrecht', 'rotterdam']); // 390 > 320 spells
   });
 
   it('round-trips JSON, CSV and Arrow (by parameter and by Accept header)', async () => {
@@ -141,10 +141,8 @@ describe('serve: tables', () => {
     const csv = (await csvResponse.text()).trim().split('\r\n');
     const header = csv[0]?.split(',') ?? [];
     const fromCsv = csv.slice(1).map((line) => Object.fromEntries(line.split(',').map((v, i) => [header[i], v])));
-    expect(fromCsv.map((r) => r['municipality'])).toEqual(json.rows.map((r) => r['municipality']));
-    expect(fromCsv.map((r) => (r['spells'] === '' ? null : Number(r['spells'])))).toEqual(
-      json.rows.map((r) => r['spells']),
-    );
+    expect(fromCsv.map((r) => r.municipality)).toEqual(json.rows.map((r) => r.municipality));
+    expect(fromCsv.map((r) => (r.spells === '' ? null : Number(r.spells)))).toEqual(json.rows.map((r) => r.spells));
 
     for (const response of [
       await get(`${query}&format=arrow`),
@@ -153,11 +151,9 @@ describe('serve: tables', () => {
       expect(response.headers.get('content-type')).toBe('application/vnd.apache.arrow.stream');
       const table = tableFromIPC(new Uint8Array(await response.arrayBuffer()));
       const rows = table.toArray().map((r) => r.toJSON() as Record<string, unknown>);
-      expect(rows.map((r) => r['municipality'])).toEqual(json.rows.map((r) => r['municipality']));
-      expect(rows.map((r) => (r['spells'] === null ? null : Number(r['spells'])))).toEqual(
-        json.rows.map((r) => r['spells']),
-      );
-      expect(rows.map((r) => r['durable_status'])).toEqual(json.rows.map((r) => r['durable_status']));
+      expect(rows.map((r) => r.municipality)).toEqual(json.rows.map((r) => r.municipality));
+      expect(rows.map((r) => (r.spells === null ? null : Number(r.spells)))).toEqual(json.rows.map((r) => r.spells));
+      expect(rows.map((r) => r.durable_status)).toEqual(json.rows.map((r) => r.durable_status));
       expect(String(table.schema.fields.find((f) => f.name === 'spells')?.type)).toBe('Int64');
     }
     const csvByAccept = await get(query, { Accept: 'text/csv' });
@@ -229,7 +225,7 @@ describe('serve: SQL', () => {
     expect(json.rows).toHaveLength(5);
     const arrow = tableFromIPC(new Uint8Array(await (await postQuery(sql, { format: 'arrow' })).arrayBuffer()));
     expect(arrow.numRows).toBe(5);
-    expect(arrow.getChild('municipality')?.toArray()).toEqual(json.rows.map((r) => r['municipality']));
+    expect(arrow.getChild('municipality')?.toArray()).toEqual(json.rows.map((r) => r.municipality));
     const csv = await (await postQuery(sql, {}, { Accept: 'text/csv' })).text();
     expect(csv.split('\r\n')[0]).toBe('municipality,spells');
   });

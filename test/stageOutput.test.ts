@@ -120,11 +120,11 @@ describe('a stage output and its manifest', () => {
     const output = await StageOutput.create({ stage: 'metrics', outDir, parameters: {} });
     await writeFile(await output.file('half.csv'), 'a\n');
     // Until commit, the previous complete output is what a reader sees.
-    expect((await StageInput.open(outDir)).manifest.summary['label']).toBe('first');
+    expect((await StageInput.open(outDir)).manifest.summary.label).toBe('first');
     await output.abandon();
-    expect((await StageInput.open(outDir)).manifest.summary['label']).toBe('first');
+    expect((await StageInput.open(outDir)).manifest.summary.label).toBe('first');
     await writeSmallStage(outDir, 'second');
-    expect((await StageInput.open(outDir)).manifest.summary['label']).toBe('second');
+    expect((await StageInput.open(outDir)).manifest.summary.label).toBe('second');
     expect((await readdir(root)).sort()).toEqual(['metrics']);
   });
 
@@ -176,14 +176,14 @@ describe('a writer killed with SIGKILL', () => {
     async (killAt) => {
       const outDir = join(root, 'metrics');
       await runUntil(outDir, 'previous', undefined);
-      expect((await StageInput.open(outDir)).manifest.parameters['label']).toBe('previous');
+      expect((await StageInput.open(outDir)).manifest.parameters.label).toBe('previous');
 
       await runUntil(outDir, 'killed', killAt);
       // Whatever moment the kill hit: the previous complete output, or the new complete one — never a partial one.
       const input = await StageInput.open(outDir).catch((e: unknown) => e);
       if (input instanceof StageInput) {
-        expect(['previous', 'killed']).toContain(input.manifest.parameters['label']);
-        if (input.manifest.parameters['label'] === 'killed') expect(input.rows('data.csv')).toBe(40);
+        expect(['previous', 'killed']).toContain(input.manifest.parameters.label);
+        if (input.manifest.parameters.label === 'killed') expect(input.rows('data.csv')).toBe(40);
       } else {
         expect(input).toBeInstanceOf(ManifestError);
       }
@@ -191,7 +191,7 @@ describe('a writer killed with SIGKILL', () => {
       // The stale lock and temporary directory do not stop a rerun.
       const lines = await runUntil(outDir, 'rerun', undefined);
       expect(lines).toContain('committed');
-      expect((await StageInput.open(outDir)).manifest.parameters['label']).toBe('rerun');
+      expect((await StageInput.open(outDir)).manifest.parameters.label).toBe('rerun');
       expect((await readdir(root)).sort()).toEqual(['metrics']);
     },
   );

@@ -19,7 +19,7 @@ import { pseudonymizeWithSqlOnly } from '../pseudonymizeSql.js';
 export const suite: BenchSuite = {
   name: 'chain',
   async run({ workDir, say }) {
-    const scales = (process.env['BOLDLINK_BENCH_CHAIN_SCALES'] ?? 'small,city').split(',').map((s) => s.trim());
+    const scales = (process.env.BOLDLINK_BENCH_CHAIN_SCALES ?? 'small,city').split(',').map((s) => s.trim());
     const figures: BenchFigure[] = [];
     for (const scale of scales) figures.push(...(await chainAt(scale, join(workDir, scale), say)));
     return figures;
@@ -40,7 +40,7 @@ async function chainAt(scale: string, root: string, say: (m: string) => void): P
 
   // National data takes most of an hour to generate: BOLDLINK_BENCH_CHAIN_GENERATED=DIR reuses a committed
   // `boldlink generate` output of that scale (its own time and peak are then measured by hand, outside the chain).
-  const generated = process.env['BOLDLINK_BENCH_CHAIN_GENERATED'];
+  const generated = process.env.BOLDLINK_BENCH_CHAIN_GENERATED;
   if (generated === undefined) {
     await stage('generate', ['generate', '--scale', scale, '--seed', '1', '--out', ws.raw]);
   } else {

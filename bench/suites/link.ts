@@ -29,7 +29,7 @@ const SCALES: Record<string, { persons: number; jobs: number; clients: number }>
   city: { persons: 650_000, jobs: 4_500_000, clients: 60_000 },
 };
 const MUNICIPALITIES = ['rotterdam', 'amsterdam', 'utrecht', 'den_haag'] as const;
-const REPEAT = Number(process.env['BOLDLINK_BENCH_REPEAT'] ?? 3);
+const REPEAT = Number(process.env.BOLDLINK_BENCH_REPEAT ?? 3);
 
 /** Pseudonymize-format tables of one synthetic city; `${...}` are row counts. */
 const SYNTHETIC_SOURCES = `
@@ -257,7 +257,7 @@ async function layoutOf(dirs: readonly string[]): Promise<SourceLayout> {
 export const suite: BenchSuite = {
   name: 'link',
   async run({ workDir, scale, say }) {
-    const size = SCALES[scale] ?? SCALES['city']!;
+    const size = SCALES[scale] ?? SCALES.city!;
     await createKeyFile(join(workDir, 'ttp.key'), 'ttp', 'bench-ttp');
     const ttpKey = await LoadedKey.load(join(workDir, 'ttp.key'));
     let dirs: string[];

@@ -29,7 +29,7 @@ const SCALES: Record<string, { persons: number }> = {
   small: { persons: 10_000 },
   city: { persons: 60_000 },
 };
-const REPEAT = Number(process.env['BOLDLINK_BENCH_REPEAT'] ?? 3);
+const REPEAT = Number(process.env.BOLDLINK_BENCH_REPEAT ?? 3);
 
 /** Link-format tables (docs/contracts.md, "link → metrics") of one synthetic city. */
 const SYNTHETIC_LINKED = `
@@ -150,7 +150,7 @@ async function writeDirectSqlScript(file: string, linkedDir: string, outDir: str
 export const suite: BenchSuite = {
   name: 'metrics',
   async run({ workDir, scale, say }) {
-    const size = SCALES[scale] ?? SCALES['city']!;
+    const size = SCALES[scale] ?? SCALES.city!;
     const linked = join(workDir, 'linked');
     say(`synthesising a link output (${size.persons} persons on benefit)`);
     await synthesiseLinked(linked, size.persons, join(workDir, 'synth-tmp'));

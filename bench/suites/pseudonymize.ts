@@ -85,15 +85,15 @@ async function p1PerCore(say: (m: string) => void): Promise<BenchFigure> {
 async function stageOnJobs(workDir: string, scale: string, say: (m: string) => void): Promise<BenchFigure> {
   // BOLDLINK_BENCH_JOBS=FILE measures a generated holder's jobs file (`boldlink generate`'s microdata/jobs.parquet:
   // rows grouped by person, as a holder exports them) instead of the synthetic one made here.
-  const given = process.env['BOLDLINK_BENCH_JOBS'];
+  const given = process.env.BOLDLINK_BENCH_JOBS;
   const jobs = given ?? join(workDir, 'jobs.parquet');
-  const rounds = Number(process.env['BOLDLINK_BENCH_REPEAT'] ?? 3);
+  const rounds = Number(process.env.BOLDLINK_BENCH_REPEAT ?? 3);
   const duck = await Duck.open({ tempDirectory: join(workDir, 'duckdb') });
   let rows: number;
   try {
     if (given === undefined) {
-      rows = JOBS_ROWS[scale] ?? JOBS_ROWS['city']!;
-      const persons = PERSONS[scale] ?? PERSONS['city']!;
+      rows = JOBS_ROWS[scale] ?? JOBS_ROWS.city!;
+      const persons = PERSONS[scale] ?? PERSONS.city!;
       say(`making a jobs file of ${rows} rows for ${persons} persons`);
       // Elfproef-valid BSNs (check digit from the first eight; 10 is skipped), 1% written with a dot as exports do.
       // Each person's jobs come together, as a holder exports them (the generator's jobs file too): the stage hashes

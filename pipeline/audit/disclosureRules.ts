@@ -193,11 +193,10 @@ async function recordedRules(
   for (const name of ['rules', 'ruleSet', 'disclosureRules', 'rulesFile', 'rulesPath']) {
     const value = parameters[name];
     if (typeof value === 'object' && value !== null) {
-      const inner =
-        (value as Record<string, unknown>)['document'] ?? (value as Record<string, unknown>)['rules'] ?? value;
+      const inner = (value as Record<string, unknown>).document ?? (value as Record<string, unknown>).rules ?? value;
       if (Object.keys(CANDIDATES).some((k) => pick(inner, CANDIDATES[k as keyof typeof CANDIDATES]) !== undefined))
         return { document: inner, source: `the release manifest (parameters.${name})` };
-      const path = (value as Record<string, unknown>)['path'] ?? (value as Record<string, unknown>)['file'];
+      const path = (value as Record<string, unknown>).path ?? (value as Record<string, unknown>).file;
       if (typeof path === 'string') {
         const found = await readRulesFile(path, workspaceRoot);
         if (found !== null) return found;

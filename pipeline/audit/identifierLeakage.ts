@@ -306,7 +306,8 @@ async function leakFindings(
   const cells = long
     ? distinctCells([...scanned.values()], columns.source)
     : everyCell([...scanned.values()], columns.source);
-  const sql = fillSql(await (leakScanSql ??= readFile(besideModule(import.meta.url, 'leakScan.sql'), 'utf8')), {
+  leakScanSql ??= readFile(besideModule(import.meta.url, 'leakScan.sql'), 'utf8');
+  const sql = fillSql(await leakScanSql, {
     cells,
     bsnColumns: nameList(columns.all),
     pseudonymColumns: nameList(pseudonymColumns),

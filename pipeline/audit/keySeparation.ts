@@ -318,7 +318,7 @@ function buildPicture(
 }
 
 function sourceName(dir: StageDir): string {
-  const source = dir.manifest?.parameters['source'];
+  const source = dir.manifest?.parameters.source;
   return typeof source === 'string' ? source : dir.relDir;
 }
 

@@ -45,7 +45,7 @@ export function primaryRuleFindings(
             `A published count is below the frequency threshold (${rules.minFrequency}); it should have been suppressed.`,
           );
         } else {
-          const persons = cellInternals?.['persons'];
+          const persons = cellInternals?.persons;
           // A count of zero reveals nothing under the frequency rule unless zeros are sensitive.
           if (
             persons !== undefined &&

@@ -24,13 +24,13 @@ export class Duck {
 
   static async open(options: DuckDBOptions = {}): Promise<Duck> {
     const config: Record<string, string> = {};
-    const memoryLimit = options.memoryLimit ?? process.env['BOLDLINK_MEMORY_LIMIT'];
-    if (memoryLimit !== undefined) config['memory_limit'] = memoryLimit;
-    if (options.tempDirectory !== undefined) config['temp_directory'] = options.tempDirectory;
+    const memoryLimit = options.memoryLimit ?? process.env.BOLDLINK_MEMORY_LIMIT;
+    if (memoryLimit !== undefined) config.memory_limit = memoryLimit;
+    if (options.tempDirectory !== undefined) config.temp_directory = options.tempDirectory;
     const threads =
       options.threads ??
-      (process.env['BOLDLINK_THREADS'] !== undefined ? Number(process.env['BOLDLINK_THREADS']) : undefined);
-    if (threads !== undefined) config['threads'] = String(threads);
+      (process.env.BOLDLINK_THREADS !== undefined ? Number(process.env.BOLDLINK_THREADS) : undefined);
+    if (threads !== undefined) config.threads = String(threads);
     const instance = await DuckDBInstance.create(':memory:', config);
     const connection = await instance.connect();
     return new Duck(instance, connection);

@@ -42,8 +42,8 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const level = options.level ?? process.env['BOLDLINK_LOG_LEVEL'] ?? 'info';
-  const prettyWanted = options.pretty ?? (process.stderr.isTTY === true && process.env['CI'] === undefined);
+  const level = options.level ?? process.env.BOLDLINK_LOG_LEVEL ?? 'info';
+  const prettyWanted = options.pretty ?? (process.stderr.isTTY === true && process.env.CI === undefined);
   const destination =
     options.destination ??
     (prettyWanted

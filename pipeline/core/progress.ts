@@ -11,9 +11,7 @@ const silent: Progress = { increment() {}, update() {}, stop() {} };
 
 export function progressBar(label: string, total: number): Progress {
   const interactive =
-    process.stderr.isTTY === true &&
-    process.env['CI'] === undefined &&
-    process.env['BOLDLINK_NO_PROGRESS'] === undefined;
+    process.stderr.isTTY === true && process.env.CI === undefined && process.env.BOLDLINK_NO_PROGRESS === undefined;
   if (!interactive || total <= 0) return silent;
   const bar = new cliProgress.SingleBar(
     {

@@ -91,7 +91,7 @@ function reportError(error: unknown): ExitCode {
   process.stderr.write(
     `${scrubIdentifiers(`boldlink: internal error: ${message}. Nothing partial was kept. Please report this with BOLDLINK_LOG_LEVEL=debug output.`)}\n`,
   );
-  if (process.env['BOLDLINK_LOG_LEVEL'] === 'debug' && error instanceof Error && error.stack !== undefined) {
+  if (process.env.BOLDLINK_LOG_LEVEL === 'debug' && error instanceof Error && error.stack !== undefined) {
     process.stderr.write(`${scrubIdentifiers(error.stack)}\n`);
   }
   return 1;

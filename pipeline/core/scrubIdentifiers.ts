@@ -16,14 +16,14 @@ import { looksLikeBsn } from '../../schemas/bsn.js';
  * Dates (YYYY-MM-DD, DD-MM-YYYY) are digit runs with separators too; they are
  * left alone so that a log line about a date range stays readable.
  */
-const DIGIT_RUN = /(?<![0-9A-Za-z])[0-9](?:[0-9]|[ .\-](?=[0-9])){7,12}(?![0-9A-Za-z])/g;
+const DIGIT_RUN = /(?<![0-9A-Za-z])[0-9](?:[0-9]|[ .-](?=[0-9])){7,12}(?![0-9A-Za-z])/g;
 const DATE = /^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{2}-[0-9]{2}-[0-9]{4})$/;
 const HEX32 = /(?<![0-9a-fA-F])[0-9a-fA-F]{32}(?![0-9a-fA-F])/g;
 const BASE64_KEY = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{43}=(?![A-Za-z0-9+/=])/g;
 
 export function scrubIdentifiers(text: string): string {
   return text
-    .replace(DIGIT_RUN, (run) => (!DATE.test(run) && looksLikeBsn(run.replace(/[ .\-]/g, '')) ? '[bsn]' : run))
+    .replace(DIGIT_RUN, (run) => (!DATE.test(run) && looksLikeBsn(run.replace(/[ .-]/g, '')) ? '[bsn]' : run))
     .replace(HEX32, '[pseudonym]')
     .replace(BASE64_KEY, '[key]');
 }

@@ -57,7 +57,7 @@ export async function headlineFigures(ws: DemoWorkspace): Promise<Headline> {
       status: String(row[`${column}_status`]),
     });
     const years = rows.map((row) => ({
-      year: String(row['outflow_year']),
+      year: String(row.outflow_year),
       outflows: released(row, 'spells'),
       toWork: released(row, 'to_work'),
       durable: released(row, 'durable'),

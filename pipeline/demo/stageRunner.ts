@@ -24,7 +24,7 @@ export function runStage(
       env: {
         ...process.env,
         BOLDLINK_NO_PROGRESS: '1',
-        BOLDLINK_LOG_LEVEL: process.env['BOLDLINK_LOG_LEVEL'] ?? 'warn',
+        BOLDLINK_LOG_LEVEL: process.env.BOLDLINK_LOG_LEVEL ?? 'warn',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -151,7 +151,7 @@ async function runLinkSql(
 /** DuckDB spills joins and sorts to disk, but a limit far below its working set still fails: say what to do. */
 function outOfMemoryAsDataError(error: unknown, memoryLimit: string | undefined): unknown {
   if (!(error instanceof Error) || !error.message.startsWith('Out of Memory Error')) return error;
-  const limit = memoryLimit ?? process.env['BOLDLINK_MEMORY_LIMIT'] ?? "DuckDB's default";
+  const limit = memoryLimit ?? process.env.BOLDLINK_MEMORY_LIMIT ?? "DuckDB's default";
   return new DataError(
     'LINK_OUT_OF_MEMORY',
     `Linking ran out of memory under the memory limit (${limit}), even spilling to disk. Raise --memory-limit (a few hundred MB suffices for a city, a few GB for the whole country) or lower BOLDLINK_THREADS. Nothing was written.`,

@@ -173,7 +173,7 @@ function commonSourceKey(inputs: readonly StageInput[]): ManifestKey {
 }
 
 function sourceNameOf(input: StageInput): string {
-  const parsed = sourceName.safeParse(input.manifest.parameters['source']);
+  const parsed = sourceName.safeParse(input.manifest.parameters.source);
   if (!parsed.success) {
     throw DataError.single('LINK_INPUT_SOURCE', {
       file: input.dir,

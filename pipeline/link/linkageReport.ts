@@ -190,13 +190,13 @@ function holderSection(input: HolderInput, c: HolderCounts): LinkageReport['hold
       records: c.persons_rows,
       withoutBsn: c.persons_without_bsn,
       kept: c.persons_kept,
-      fromSource: sourceCounts(input.sourceSummary['persons']),
+      fromSource: sourceCounts(input.sourceSummary.persons),
     },
     jobs: {
       records: c.jobs_rows,
       withoutBsn: c.jobs_without_bsn,
       kept: c.jobs_kept,
-      fromSource: sourceCounts(input.sourceSummary['jobs']),
+      fromSource: sourceCounts(input.sourceSummary.jobs),
     },
   };
 }

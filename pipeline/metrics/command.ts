@@ -44,10 +44,10 @@ export function registerMetrics(program: Command): void {
         ...(o.definitions !== undefined ? { definitionsFile: o.definitions } : {}),
         ...(o.observationEnd !== undefined ? { observationEnd: o.observationEnd } : {}),
       });
-      const totals = manifest.summary['totals'] as Record<string, number> | undefined;
+      const totals = manifest.summary.totals as Record<string, number> | undefined;
       process.stdout.write(
-        `metrics written to ${o.out} (observation end ${String(manifest.summary['observationEnd'])}; ` +
-          `${totals?.['spells'] ?? 0} spells, ${totals?.['outflows'] ?? 0} outflows, ${totals?.['to_work'] ?? 0} to work, ${totals?.['durable'] ?? 0} durable of ${totals?.['uncensored'] ?? 0} uncensored). ` +
+        `metrics written to ${o.out} (observation end ${String(manifest.summary.observationEnd)}; ` +
+          `${totals?.spells ?? 0} spells, ${totals?.outflows ?? 0} outflows, ${totals?.to_work ?? 0} to work, ${totals?.durable ?? 0} durable of ${totals?.uncensored ?? 0} uncensored). ` +
           'spells.parquet stays in the secure environment; tables/ and effects.parquet go through boldlink release.\n',
       );
     });

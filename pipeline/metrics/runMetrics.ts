@@ -306,5 +306,5 @@ async function recordSummary(
 
 /** DuckDB's own default takes most of the machine; leave room for the rest and spill instead. */
 export function metricsMemoryLimit(): string {
-  return process.env['BOLDLINK_MEMORY_LIMIT'] ?? `${Math.max(256, Math.floor((totalmem() * 0.5) / 2 ** 20))}MB`;
+  return process.env.BOLDLINK_MEMORY_LIMIT ?? `${Math.max(256, Math.floor((totalmem() * 0.5) / 2 ** 20))}MB`;
 }

@@ -158,7 +158,7 @@ async function readInnerCells(
     const rows = await duck.jsonRows<Record<string, string | number>>(
       `WITH numbered AS (${numbered}) SELECT ${dimensions.map(sqlIdent).join(', ')}, sum(n) AS n FROM numbered GROUP BY ALL`,
     );
-    return rows.map((r) => ({ values: dimensions.map((d) => String(r[d])), count: Number(r['n']) }));
+    return rows.map((r) => ({ values: dimensions.map((d) => String(r[d])), count: Number(r.n) }));
   } finally {
     duck.close();
   }

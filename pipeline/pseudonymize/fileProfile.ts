@@ -1,4 +1,4 @@
-import { Duck, sqlIdent } from '../core/duckdb.js';
+import { type Duck, sqlIdent } from '../core/duckdb.js';
 import { besideModule } from '../core/projectPath.js';
 import { checksOf, hasFallbackFields, rawBsn } from './fileChecks.js';
 import type { InputFile } from './inputFiles.js';

@@ -34,8 +34,14 @@ export class HexResults {
     hmac.flushLanes(this.hex);
     const nulls = new NullMask(rows);
     for (let i = 0; i < rows; i++) {
-      if (this.hashed[i] === 1) setString(result, i, (this.views[i] ??= this.hex.subarray(i * 32, i * 32 + 32)));
-      else nulls.setNull(i);
+      if (this.hashed[i] === 1) {
+        let view = this.views[i];
+        if (view === undefined) {
+          view = this.hex.subarray(i * 32, i * 32 + 32);
+          this.views[i] = view;
+        }
+        setString(result, i, view);
+      } else nulls.setNull(i);
     }
     nulls.write(result);
   }

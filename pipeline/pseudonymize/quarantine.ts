@@ -1,5 +1,5 @@
 import { chmod, mkdir } from 'node:fs/promises';
-import { Duck, sqlString } from '../core/duckdb.js';
+import { type Duck, sqlString } from '../core/duckdb.js';
 import { outputErrorFrom } from '../core/errors.js';
 import { checksOf, hasFallbackFields, rawBsn, takesClientsFallback } from './fileChecks.js';
 import type { InputFile } from './inputFiles.js';

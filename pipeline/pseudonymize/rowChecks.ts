@@ -141,8 +141,8 @@ export function deriveChecks(
       });
       v = `${aliasPrefix}${sqlIdent(textColumn)}`;
     }
-    /** `then` is the failure: usually one rule's `'column|rule'`, for dates an expression choosing between two. */
-    const conditions: { when: string; then: string }[] = [];
+    /** `failure` is what the row breaks: usually one rule's `'column|rule'`, for dates an expression choosing between two. */
+    const conditions: { when: string; failure: string }[] = [];
     let value: string;
     if (inner.format === 'date') {
       const parses = !text && source.type === 'DATE';
@@ -162,16 +162,16 @@ export function deriveChecks(
         const failing = parses
           ? fail('date.range')
           : `CASE WHEN ${value} IS NULL THEN ${fail('date.format')} ELSE ${fail('date.range')} END`;
-        conditions.push({ when: `NOT COALESCE(${inRange}, false)`, then: failing });
+        conditions.push({ when: `NOT COALESCE(${inRange}, false)`, failure: failing });
       } else if (!parses) {
-        conditions.push({ when: `${value} IS NULL`, then: fail('date.format') });
+        conditions.push({ when: `${value} IS NULL`, failure: fail('date.format') });
       }
     } else if (inner.enum !== undefined) {
       const mapped = mapCodes(dialect.values[name], text ? v : `CAST(${raw} AS VARCHAR)`);
       value = mapped;
       conditions.push({
         when: `${mapped} NOT IN (${inner.enum.map(sqlString).join(', ')})`,
-        then: fail('code.unknown'),
+        failure: fail('code.unknown'),
       });
     } else if (inner.type === 'integer' || inner.type === 'number') {
       if (text) {
@@ -185,35 +185,35 @@ export function deriveChecks(
         const fraction = inner.type === 'integer' ? ` OR TRY_CAST(${normalised} AS DOUBLE) <> ${value}` : '';
         conditions.push({
           when: `NOT regexp_matches(${v}, ${sqlString(shape)}) OR ${value} IS NULL${fraction}`,
-          then: fail('number.format'),
+          failure: fail('number.format'),
         });
       } else if (inner.type === 'integer') {
         value = `CAST(${raw} AS BIGINT)`;
         conditions.push({
           when: `CAST(${raw} AS DOUBLE) <> ROUND(CAST(${raw} AS DOUBLE))`,
-          then: fail('number.format'),
+          failure: fail('number.format'),
         });
       } else {
         value = `CAST(${raw} AS DOUBLE)`;
-        conditions.push({ when: `isnan(${value}) OR isinf(${value})`, then: fail('number.format') });
+        conditions.push({ when: `isnan(${value}) OR isinf(${value})`, failure: fail('number.format') });
       }
       const range = [
         ...(inner.minimum !== undefined ? [`${value} < ${inner.minimum}`] : []),
         ...(inner.maximum !== undefined ? [`${value} > ${inner.maximum}`] : []),
       ];
-      if (range.length > 0) conditions.push({ when: range.join(' OR '), then: fail('number.range') });
+      if (range.length > 0) conditions.push({ when: range.join(' OR '), failure: fail('number.range') });
     } else {
       value = mapCodes(dialect.values[name], text ? v : `CAST(${raw} AS VARCHAR)`);
       const rule = inner.rule ?? `${name}.format`;
       if (inner.pattern !== undefined)
-        conditions.push({ when: `NOT regexp_matches(${value}, ${sqlString(inner.pattern)})`, then: fail(rule) });
+        conditions.push({ when: `NOT regexp_matches(${value}, ${sqlString(inner.pattern)})`, failure: fail(rule) });
       const length = [
         ...(inner.minLength !== undefined ? [`length(${value}) < ${inner.minLength}`] : []),
         ...(inner.maxLength !== undefined ? [`length(${value}) > ${inner.maxLength}`] : []),
       ];
-      if (length.length > 0) conditions.push({ when: length.join(' OR '), then: fail(rule) });
+      if (length.length > 0) conditions.push({ when: length.join(' OR '), failure: fail(rule) });
     }
-    const failure = `CASE WHEN ${v} IS NULL THEN ${nullable ? 'NULL' : fail('value.missing')}${conditions.map((c) => ` WHEN ${c.when} THEN ${c.then}`).join('')} END`;
+    const failure = `CASE WHEN ${v} IS NULL THEN ${nullable ? 'NULL' : fail('value.missing')}${conditions.map((c) => ` WHEN ${c.when} THEN ${c.failure}`).join('')} END`;
     columns.push({ name, value, failure });
   }
   const dateOrder = (schema.dateOrder ?? []).map(([start, end]) => ({ start, end }));

@@ -1,4 +1,10 @@
-import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import {
+  type DuckDBConnection,
+  DuckDBInstance,
+  type DuckDBResultReader,
+  type DuckDBType,
+  StatementType,
+} from '@duckdb/node-api';
 import type { ApiColumn } from '../../schemas/api.js';
 import { sqlIdent, sqlString } from '../core/duckdb.js';
 import { QueryFailedError, QueryLimitError, QueryRefusedError, ReleaseBundleError } from './errors.js';
@@ -53,7 +59,7 @@ export class ReleaseDatabase {
   ): Promise<ReleaseDatabase> {
     const instance = await DuckDBInstance.create(':memory:', {
       threads: String(options.threads ?? 2),
-      memory_limit: options.memoryLimit ?? process.env['BOLDLINK_MEMORY_LIMIT'] ?? '1GB',
+      memory_limit: options.memoryLimit ?? process.env.BOLDLINK_MEMORY_LIMIT ?? '1GB',
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
       allow_community_extensions: 'false',
@@ -104,7 +110,7 @@ export class ReleaseDatabase {
     }, limits.timeoutMs);
     try {
       await guardQuery(connection, sql, this.guard);
-      let reader;
+      let reader: DuckDBResultReader;
       try {
         const prepared = await connection.prepare(sql);
         // The guard's classification, checked again by the binder's.
@@ -148,7 +154,7 @@ function timeoutError(limits: QueryLimits): QueryLimitError {
 
 async function loadTable(connection: DuckDBConnection, table: ReleasedTable): Promise<LoadedTable> {
   const source = `read_parquet(${sqlString(table.parquetPath)})`;
-  let reader;
+  let reader: DuckDBResultReader;
   try {
     reader = await connection.runAndReadAll(`SELECT * FROM ${source}`);
   } catch (error) {

@@ -115,10 +115,10 @@ export async function guardQuery(connection: DuckDBConnection, sql: string, cont
 /** Every relation the query reads must be a released table or one of its own CTEs. */
 function checkSources(tree: unknown, context: GuardContext, cteNames: ReadonlySet<string>): void {
   walk(tree, (node) => {
-    const type = node['type'];
+    const type = node.type;
     if (type === 'BASE_TABLE') {
-      const table = String(node['table_name'] ?? '');
-      const qualified = [node['catalog_name'], node['schema_name']].some(
+      const table = String(node.table_name ?? '');
+      const qualified = [node.catalog_name, node.schema_name].some(
         (part) => typeof part === 'string' && part !== '' && part !== 'main',
       );
       if (/[/\\:.]/.test(table) || /^[a-z]+:\/\//i.test(table)) {
@@ -134,7 +134,7 @@ function checkSources(tree: unknown, context: GuardContext, cteNames: ReadonlySe
         );
       }
     } else if (type === 'TABLE_FUNCTION') {
-      const name = String((node['function'] as Node | undefined)?.['function_name'] ?? '');
+      const name = String((node.function as Node | undefined)?.function_name ?? '');
       if (!SAFE_TABLE_FUNCTIONS.has(name.toLowerCase())) {
         if (FILE_FUNCTION.test(name))
           throw new QueryRefusedError(
@@ -146,15 +146,15 @@ function checkSources(tree: unknown, context: GuardContext, cteNames: ReadonlySe
           `Table function ${name}() is not available: only the released tables can be queried.`,
         );
       }
-    } else if (type === 'SHOW_REF' && node['show_type'] === 'SUMMARY') {
+    } else if (type === 'SHOW_REF' && node.show_type === 'SUMMARY') {
       throw new QueryRefusedError(
         'SUPPRESSION_BYPASS',
         'SUMMARIZE computes min, quantiles and distinct counts that would skip suppressed cells; query the columns with sum/avg/max or filter on the *_status columns instead.',
       );
-    } else if (node['class'] === 'FUNCTION' && SCALAR_DENYLIST.has(String(node['function_name']).toLowerCase())) {
+    } else if (node.class === 'FUNCTION' && SCALAR_DENYLIST.has(String(node.function_name).toLowerCase())) {
       throw new QueryRefusedError(
         'FILE_OR_NETWORK',
-        `${String(node['function_name'])}() reads outside the released tables, which is not allowed.`,
+        `${String(node.function_name)}() reads outside the released tables, which is not allowed.`,
       );
     }
   });
@@ -163,8 +163,8 @@ function checkSources(tree: unknown, context: GuardContext, cteNames: ReadonlySe
 function collectCteNames(tree: unknown): Set<string> {
   const names = new Set<string>();
   walk(tree, (node) => {
-    const map = (node['cte_map'] as Node | undefined)?.['map'];
-    if (Array.isArray(map)) for (const entry of map) names.add(String((entry as Node)['key']));
+    const map = (node.cte_map as Node | undefined)?.map;
+    if (Array.isArray(map)) for (const entry of map) names.add(String((entry as Node).key));
   });
   return names;
 }
@@ -186,31 +186,31 @@ function checkSuppression(tree: unknown, context: GuardContext): void {
   const definitions: { name: string; expression: unknown }[] = [];
   walk(tree, (node) => {
     if (
-      typeof node['alias'] === 'string' &&
-      node['alias'] !== '' &&
-      node['type'] !== undefined &&
-      typeof node['class'] !== 'string'
+      typeof node.alias === 'string' &&
+      node.alias !== '' &&
+      node.type !== undefined &&
+      typeof node.class !== 'string'
     ) {
-      relationNames.add(node['alias']); // a table reference's alias
+      relationNames.add(node.alias); // a table reference's alias
     }
-    const map = (node['cte_map'] as Node | undefined)?.['map'];
+    const map = (node.cte_map as Node | undefined)?.map;
     if (Array.isArray(map)) {
       for (const entry of map as Node[]) {
-        relationNames.add(String(entry['key']));
-        for (const alias of ((entry['value'] as Node | undefined)?.['aliases'] as unknown[] | undefined) ?? [])
+        relationNames.add(String(entry.key));
+        for (const alias of ((entry.value as Node | undefined)?.aliases as unknown[] | undefined) ?? [])
           dirty.add(String(alias));
       }
     }
-    for (const alias of (node['column_name_alias'] as unknown[] | undefined) ?? []) dirty.add(String(alias));
-    if (node['type'] === 'PIVOT') collectStrings(node, dirty);
-    if (node['class'] === 'STAR') {
-      collectStrings(node['rename_list'], dirty);
-      collectStrings(node['replace_list'], dirty);
+    for (const alias of (node.column_name_alias as unknown[] | undefined) ?? []) dirty.add(String(alias));
+    if (node.type === 'PIVOT') collectStrings(node, dirty);
+    if (node.class === 'STAR') {
+      collectStrings(node.rename_list, dirty);
+      collectStrings(node.replace_list, dirty);
     }
-    if (node['type'] === 'SELECT_NODE' && Array.isArray(node['select_list'])) {
-      for (const expression of node['select_list'] as Node[]) {
-        if (typeof expression['alias'] === 'string' && expression['alias'] !== '')
-          definitions.push({ name: expression['alias'], expression });
+    if (node.type === 'SELECT_NODE' && Array.isArray(node.select_list)) {
+      for (const expression of node.select_list as Node[]) {
+        if (typeof expression.alias === 'string' && expression.alias !== '')
+          definitions.push({ name: expression.alias, expression });
       }
     }
   });
@@ -219,7 +219,7 @@ function checkSuppression(tree: unknown, context: GuardContext): void {
   // lands under the other branch's name.
   const setOperations: Node[][] = [];
   walk(tree, (node) => {
-    if (node['type'] !== 'SET_OPERATION_NODE') return;
+    if (node.type !== 'SET_OPERATION_NODE') return;
     const lists: Node[][] = [];
     collectSetOperationSelects(node, lists);
     setOperations.push(lists.flat());
@@ -236,22 +236,22 @@ function checkSuppression(tree: unknown, context: GuardContext): void {
   }
 
   walk(tree, (node) => {
-    const name = String(node['function_name'] ?? '').toLowerCase();
-    if (node['class'] === 'FUNCTION' && node['is_operator'] !== true) {
+    const name = String(node.function_name ?? '').toLowerCase();
+    if (node.class === 'FUNCTION' && node.is_operator !== true) {
       const aggregate = context.aggregates.has(name) && !CONTAGIOUS_AGGREGATES.has(name);
       const picking = NON_CONTAGIOUS_SCALAR.test(name);
       if (
         (aggregate || picking) &&
-        !filtersOnStatus(node['filter']) &&
-        !(node['children'] as unknown[]).every((child) => clean(child))
+        !filtersOnStatus(node.filter) &&
+        !(node.children as unknown[]).every((child) => clean(child))
       ) {
         throw suppressionRefusal(name);
       }
-    } else if (node['class'] === 'WINDOW' && !VALUE_WINDOW_TYPES.has(String(node['type']))) {
+    } else if (node.class === 'WINDOW' && !VALUE_WINDOW_TYPES.has(String(node.type))) {
       if (
         !CONTAGIOUS_AGGREGATES.has(name) &&
-        !filtersOnStatus(node['filter_expr']) &&
-        !((node['children'] as unknown[] | undefined) ?? []).every((child) => clean(child))
+        !filtersOnStatus(node.filter_expr) &&
+        !((node.children as unknown[] | undefined) ?? []).every((child) => clean(child))
       ) {
         throw suppressionRefusal(name);
       }
@@ -269,10 +269,7 @@ function suppressionRefusal(name: string): QueryRefusedError {
 function filtersOnStatus(filter: unknown): boolean {
   let found = false;
   walk(filter, (node) => {
-    if (
-      node['class'] === 'COLUMN_REF' &&
-      (node['column_names'] as unknown[]).some((n) => String(n).endsWith('_status'))
-    )
+    if (node.class === 'COLUMN_REF' && (node.column_names as unknown[]).some((n) => String(n).endsWith('_status')))
       found = true;
   });
   return found;
@@ -288,10 +285,10 @@ function isClean(
 ): boolean {
   let clean = true;
   walk(expression, (node) => {
-    if (node['class'] === 'STAR' || node['class'] === 'SUBQUERY' || node['class'] === 'LAMBDA') {
+    if (node.class === 'STAR' || node.class === 'SUBQUERY' || node.class === 'LAMBDA') {
       clean = false;
-    } else if (node['class'] === 'COLUMN_REF') {
-      const parts = (node['column_names'] as unknown[]).map(String);
+    } else if (node.class === 'COLUMN_REF') {
+      const parts = (node.column_names as unknown[]).map(String);
       const last = parts[parts.length - 1] ?? '';
       const prefixOk = parts.slice(0, -1).every((p) => relationNames.has(p) && !dirty.has(p));
       const known = context.cleanColumns.has(last) || definedNames.has(last);
@@ -302,16 +299,16 @@ function isClean(
 }
 
 function collectSetOperationSelects(node: Node, lists: Node[][]): void {
-  for (const side of [node['left'], node['right']] as (Node | undefined)[]) {
+  for (const side of [node.left, node.right] as (Node | undefined)[]) {
     if (side === undefined) continue;
-    if (side['type'] === 'SET_OPERATION_NODE') collectSetOperationSelects(side, lists);
-    else if (Array.isArray(side['select_list'])) lists.push(side['select_list'] as Node[]);
+    if (side.type === 'SET_OPERATION_NODE') collectSetOperationSelects(side, lists);
+    else if (Array.isArray(side.select_list)) lists.push(side.select_list as Node[]);
   }
 }
 
 function outputName(expression: Node): string | undefined {
-  if (typeof expression['alias'] === 'string' && expression['alias'] !== '') return expression['alias'];
-  if (expression['class'] === 'COLUMN_REF') return (expression['column_names'] as unknown[]).map(String).at(-1);
+  if (typeof expression.alias === 'string' && expression.alias !== '') return expression.alias;
+  if (expression.class === 'COLUMN_REF') return (expression.column_names as unknown[]).map(String).at(-1);
   return undefined;
 }
 

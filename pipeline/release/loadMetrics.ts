@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { DataError, ManifestError } from '../core/errors.js';
-import { Duck, sqlString } from '../core/duckdb.js';
+import { type Duck, sqlString } from '../core/duckdb.js';
 import type { StageInput } from '../core/stageInput.js';
 import { isEffects, metricsCatalogue, type EffectsTableSpec, type MetricsCatalogue } from './metricsCatalogue.js';
 import type { LoadedTable } from './releaseTables.js';

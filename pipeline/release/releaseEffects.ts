@@ -103,12 +103,12 @@ export async function releaseEffects(
           reason: `${g.name} complement ${n - x} below ${rules.rates.minComplement}`,
         };
     }
-    if (reason === undefined && assignments !== undefined && row['design'] === 'programme') {
-      const linked = LINKED_ASSIGNMENTS.outcomes[String(row['outcome'])];
+    if (reason === undefined && assignments !== undefined && row.design === 'programme') {
+      const linked = LINKED_ASSIGNMENTS.outcomes[String(row.outcome)];
       if (linked !== undefined) {
         for (const g of spec.groups) {
           const at = assignments.dimensionValues.findIndex(
-            (v) => v[0] === String(row['comparison']) && v[1] === String(row['cohort']) && v[2] === g.name,
+            (v) => v[0] === String(row.comparison) && v[1] === String(row.cohort) && v[2] === g.name,
           );
           if (at === -1) continue;
           const hidden = linked.some(
@@ -327,14 +327,14 @@ function linkedStatuses(
   const statuses: CellStatus[] = [];
   for (const i of members) {
     const row = rows[i]!;
-    const linked = LINKED_COLUMNS[String(row['outcome'])];
+    const linked = LINKED_COLUMNS[String(row.outcome)];
     const group = groups.find((g) => g.n === column || g.x === column || g.censored === column);
-    if (row['design'] !== 'programme' || linked === undefined || group === undefined) return undefined;
+    if (row.design !== 'programme' || linked === undefined || group === undefined) return undefined;
     const source = assignments.columns.find(
       (c) => c.name === (group.n === column ? linked.n : group.x === column ? linked.x : linked.censored),
     );
     const at = assignments.dimensionValues.findIndex(
-      (v) => v[0] === String(row['comparison']) && v[1] === String(row['cohort']) && v[2] === group.name,
+      (v) => v[0] === String(row.comparison) && v[1] === String(row.cohort) && v[2] === group.name,
     );
     if (source === undefined || at === -1) return undefined;
     const status = source.status[at]!;

@@ -226,7 +226,7 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
     const columnsName = measures.map((m) => m.column).join('+');
     const problemStarted = process.hrtime.bigint();
     const iterationsBefore = simplexIterations();
-    let outcome;
+    let outcome: ProtectionOutcome;
     try {
       try {
         outcome = await protectCells(suppressionProblem);

@@ -2,7 +2,7 @@ import { Duck } from '../core/duckdb.js';
 import { log } from '../core/log.js';
 import { StageInput } from '../core/stageInput.js';
 import { bundleFromAggregate, bundleFromEffects } from './bundleTable.js';
-import { loadMetrics } from './loadMetrics.js';
+import { type LoadedMetrics, loadMetrics } from './loadMetrics.js';
 import { loadRules } from './loadRules.js';
 import { publishBundle } from './publishBundle.js';
 import { releaseEffects } from './releaseEffects.js';
@@ -22,7 +22,7 @@ export async function runRelease(options: ReleaseOptions): Promise<{ outDir: str
   const { rules, file: rulesFile } = await loadRules(options.rules);
   const input = await StageInput.open(options.input, { stage: 'metrics' });
   const duck = await Duck.open({ threads: 1 });
-  let metrics;
+  let metrics: LoadedMetrics;
   try {
     metrics = await loadMetrics(input, duck);
   } finally {

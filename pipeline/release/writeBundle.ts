@@ -1,6 +1,6 @@
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Duck, sqlIdent, sqlString } from '../core/duckdb.js';
+import { type Duck, sqlIdent, sqlString } from '../core/duckdb.js';
 import { fsyncTree, fsyncPath } from '../core/fsyncTree.js';
 import type { StageOutput } from '../core/stageOutput.js';
 import type { BundleTable } from './bundleTable.js';

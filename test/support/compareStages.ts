@@ -22,14 +22,14 @@ export async function dataFileDigests(dir: string): Promise<Record<string, strin
 export async function comparableManifest(dir: string, root: string): Promise<unknown> {
   const text = (await readFile(join(dir, 'manifest.json'), 'utf8')).split(root).join('<root>');
   const manifest = JSON.parse(text) as Record<string, unknown>;
-  delete manifest['startedAt'];
-  delete manifest['finishedAt'];
+  delete manifest.startedAt;
+  delete manifest.finishedAt;
   // An input stage directory is pinned by its manifest's checksum, which covers that run's timestamps and folder.
-  for (const input of (manifest['inputs'] as Record<string, unknown>[] | undefined) ?? []) {
-    if (input['stage'] !== undefined) {
-      delete input['sha256'];
-      delete input['bytes'];
-      delete input['manifestSha256'];
+  for (const input of (manifest.inputs as Record<string, unknown>[] | undefined) ?? []) {
+    if (input.stage !== undefined) {
+      delete input.sha256;
+      delete input.bytes;
+      delete input.manifestSha256;
     }
   }
   return manifest;

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { expect } from 'vitest';
-import { Duck, sqlString } from '../../pipeline/core/duckdb.js';
+import { type Duck, sqlString } from '../../pipeline/core/duckdb.js';
 import { manifest as manifestSchema, type Manifest } from '../../schemas/manifest.js';
 
 /** A line of a JavaScript stack trace ("    at fn (file.js:12:3)"): a steward must never see one. */

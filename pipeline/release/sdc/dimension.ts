@@ -38,7 +38,7 @@ export class DimensionBuilder {
   add(values: readonly string[]): number {
     const existing = this.byKey.get(keyOf(values));
     if (existing !== undefined) return existing;
-    const level = values.findIndex((v) => v === TOTAL);
+    const level = values.indexOf(TOTAL);
     const depth = level === -1 ? values.length : level;
     if (values.slice(depth).some((v) => v !== TOTAL)) {
       throw new HierarchyShapeError(this.columns, values);

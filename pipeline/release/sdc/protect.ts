@@ -31,7 +31,7 @@ export class ProtectionRefusal extends Error {
 
 /** Secondary suppression, then the interval attack on every suppressed cell as the independent check. */
 export async function protectCells(problem: SuppressionProblem): Promise<ProtectionOutcome> {
-  let result;
+  let result: Awaited<ReturnType<typeof secondarySuppression>>;
   try {
     result = await secondarySuppression(problem);
   } catch (error) {

@@ -252,7 +252,7 @@ $('measure-select').addEventListener('change', (event) => {
 
 function describeColumn(name) {
   const column = state.table.columns.find((c) => c.name === name);
-  return column && column.description ? column.description : label(name);
+  return column?.description ? column.description : label(name);
 }
 
 function tableQuery(format) {

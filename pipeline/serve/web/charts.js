@@ -232,7 +232,7 @@ function intervalChart(table, rows, ci) {
 
 function describe(table, measure) {
   const column = table.columns.find((c) => c.name === measure);
-  return column && column.description ? column.description : label(measure);
+  return column?.description ? column.description : label(measure);
 }
 
 function baseOptions({ tooltip, anySuppressed, zeroLine = false, flatLabels = false, yAxis }) {
