@@ -7,7 +7,7 @@ import { listFiles } from '../pipeline/core/fsyncTree.js';
 import { projectPath } from '../pipeline/core/projectPath.js';
 import { StageInput } from '../pipeline/core/stageInput.js';
 import { HOLDER_SOURCE } from '../pipeline/demo/workspace.js';
-import type { DisclosureLogEntry } from '../pipeline/release/releaseTables.js';
+import type { DisclosureLogEntry } from '../pipeline/release/disclosureLog.js';
 import { DisclosureLogWriter } from '../pipeline/release/writeBundle.js';
 import { dataFileDigests } from './support/compareStages.js';
 import { runInProcess } from './support/inProcessCli.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { LoadedEffects } from '../pipeline/release/loadMetrics.js';
 import { releaseEffects, type ReleasedEffects } from '../pipeline/release/releaseEffects.js';
-import type { CellStatus, DisclosureLogEntry, ReleasedTable } from '../pipeline/release/releaseTables.js';
+import type { DisclosureLogEntry } from '../pipeline/release/disclosureLog.js';
+import type { CellStatus, ReleasedTable } from '../pipeline/release/releasedTable.js';
 import { testRules } from './support/releaseFixtures.js';
 
 const rules = testRules();

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { attackerIntervals, type CellBounds, type Equation } from '../pipeline/audit/attackerLp.js';
-import type { MeasureRelation } from '../pipeline/release/metricsCatalogue.js';
-import { releaseTables, type LoadedTable, type ReleaseResult } from '../pipeline/release/releaseTables.js';
+import type { MeasureRelation } from '../schemas/tables.js';
+import type { LoadedTable } from '../pipeline/release/loadedTable.js';
+import { type ReleaseResult, releaseTables } from '../pipeline/release/releaseTables.js';
 import { countColumn, outflowTable, testRules } from './support/releaseFixtures.js';
 
 /**

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../pipeline/core/errors.js';
-import { type LoadedTable, type ReleaseResult, releaseTables } from '../pipeline/release/releaseTables.js';
+import type { LoadedTable } from '../pipeline/release/loadedTable.js';
+import { type ReleaseResult, releaseTables } from '../pipeline/release/releaseTables.js';
 import { attackIntervals } from '../pipeline/release/sdc/attack.js';
 import { CellSystem } from '../pipeline/release/sdc/cellSystem.js';
 import { tableFromInnerCells } from '../pipeline/release/sdc/innerTable.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../pipeline/core/errors.js';
-import { releaseTables, type LoadedTable } from '../pipeline/release/releaseTables.js';
+import type { LoadedTable } from '../pipeline/release/loadedTable.js';
+import { releaseTables } from '../pipeline/release/releaseTables.js';
 import { countColumn, outflowTable, testRules } from './support/releaseFixtures.js';
 
 const rules = testRules;

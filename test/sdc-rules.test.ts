@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { projectPath } from '../pipeline/core/projectPath.js';
-import { countFinding, magnitudeFinding, rateFinding } from '../pipeline/release/sdc/primaryRules.js';
+import { countFinding, magnitudeFinding } from '../pipeline/release/sdc/primaryRules.js';
 import { roundCount, roundingPreimage } from '../pipeline/release/sdc/rounding.js';
 import { rulesSchema, type Rules } from '../schemas/rules.js';
 
@@ -29,24 +29,56 @@ describe('the rules file', () => {
 });
 
 describe('primary rules', () => {
+  const units = (value: number, persons?: number) => ({
+    value,
+    nature: 'units' as const,
+    ...(persons === undefined ? {} : { persons }),
+  });
+  const share = (value: number, denominator: number) => ({ value, nature: 'attribute' as const, denominator });
+
   it('frequency: 9 persons is sensitive, 10 is not, an empty cell is published unless zeros are sensitive', async () => {
     const rules = await defaults();
-    expect(countFinding(9, 9, rules)?.rule).toBe('frequency');
-    expect(countFinding(25, 9, rules)?.rule).toBe('frequency'); // 25 spells of 9 persons
-    expect(countFinding(10, 10, rules)).toBeUndefined();
-    expect(countFinding(0, 0, rules)).toBeUndefined();
-    expect(countFinding(0, 0, { ...rules, frequency: { minPersons: 10, zerosAreSensitive: true } })?.rule).toBe(
+    expect(countFinding(units(9, 9), rules)?.rule).toBe('frequency');
+    expect(countFinding(units(25, 9), rules)?.rule).toBe('frequency'); // 25 spells of 9 persons
+    expect(countFinding(units(10, 10), rules)).toBeUndefined();
+    expect(countFinding(units(0, 0), rules)).toBeUndefined();
+    expect(countFinding(units(0, 0), { ...rules, frequency: { minPersons: 10, zerosAreSensitive: true } })?.rule).toBe(
       'frequency.zero',
     );
   });
 
+  it('a count of zero in a row that has persons says nothing of them: not sensitive where zeros are not', async () => {
+    const rules = await defaults();
+    // 50 outflows of which none has an unknown wage: the 0 is about no one.
+    expect(countFinding(units(0, 50), rules)).toBeUndefined();
+    expect(countFinding({ value: 0, nature: 'timing', persons: 50 }, rules)).toBeUndefined();
+  });
+
   it('rates: a share of 0% or 100% reveals the whole group', async () => {
     const rules = await defaults();
-    expect(rateFinding(0, 40, rules)?.rule).toBe('rate.numerator');
-    expect(rateFinding(40, 40, rules)).toMatchObject({ rule: 'rate.complement', prefer: 'down' });
-    expect(rateFinding(12, 15, rules)?.rule).toBe('rate.complement');
-    expect(rateFinding(12, 9, rules)?.rule).toBe('rate.denominator');
-    expect(rateFinding(15, 40, rules)).toBeUndefined();
+    expect(countFinding(share(0, 40), rules)?.rule).toBe('rate.numerator');
+    expect(countFinding(share(40, 40), rules)).toMatchObject({ rule: 'rate.complement', prefer: 'down' });
+    expect(countFinding(share(12, 15), rules)?.rule).toBe('rate.complement');
+    expect(countFinding(share(12, 9), rules)?.rule).toBe('rate.denominator');
+    expect(countFinding(share(15, 40), rules)).toBeUndefined();
+    // A row without units reveals nothing: 0 of 0.
+    expect(countFinding(share(0, 0), rules)).toBeUndefined();
+  });
+
+  it('timing: a count that says when something happened keeps the frequency rule but no rate rule', async () => {
+    const rules = await defaults();
+    // Every outflow of the year is censored (100%): the year says so, not the persons.
+    expect(countFinding({ value: 40, nature: 'timing', denominator: 40 }, rules)).toBeUndefined();
+    expect(countFinding({ value: 5, nature: 'timing', denominator: 40 }, rules)?.rule).toBe('frequency');
+  });
+
+  it("structural: a value the row's dimensions fix is no share that reveals a group", async () => {
+    const rules = await defaults();
+    expect(countFinding({ ...share(0, 40), structural: 'zero' }, rules)).toBeUndefined();
+    // A spell started less than 12 months before T is known only once it ended: 100% by construction.
+    expect(countFinding({ ...share(40, 40), structural: 'copy' }, rules)).toBeUndefined();
+    // Still a count of persons: 5 is 5.
+    expect(countFinding({ ...share(5, 5), structural: 'copy' }, rules)?.rule).toBe('frequency');
   });
 
   it('magnitude: contributors, (2, 90%) dominance and the p% rule', async () => {
@@ -59,7 +91,8 @@ describe('primary rules', () => {
     // the rest (40) is under 10% of the largest (900), so the second largest could estimate it closely.
     const relaxed = { ...rules, magnitude: { ...rules.magnitude, dominance: { n: 2, kPercent: 100 } } };
     expect(magnitudeFinding(12, 1000, 900, 60, relaxed)?.rule).toBe('magnitude.p-ratio');
-    expect(magnitudeFinding(0, 0, 0, 0, rules)).toMatchObject({ rule: 'magnitude.empty', width: 0 });
+    // A mean without contributors has no value: it is released empty, not judged.
+    expect(magnitudeFinding(0, 0, 0, 0, rules)).toBeUndefined();
   });
 });
 

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Duck, sqlString } from '../core/duckdb.js';
+import type { TableUtility } from '../release/releaseUtility.js';
 import type { DemoWorkspace } from './workspace.js';
 
 /** A released figure: a number, or null with the reason it is not shown. */
@@ -23,8 +24,8 @@ export interface Headline {
   readonly byYear: readonly YearHeadline[];
   /** All outflow years together (the table's Total row): large enough to be published where single years are not. */
   readonly allYears: YearHeadline | null;
-  readonly cells: number;
-  readonly suppressedValues: number;
+  /** What the release publishes, per table and overall (the release manifest's summary). */
+  readonly utility: { readonly tables: Readonly<Record<string, TableUtility>>; readonly overall: TableUtility };
 }
 
 interface LinkageReport {
@@ -33,7 +34,9 @@ interface LinkageReport {
 }
 
 interface ReleaseManifest {
-  summary: { disclosure?: { loss?: Record<string, { cells: number; suppressedValues: number }> } };
+  summary: {
+    disclosure: { utility: { tables: Record<string, TableUtility>; overall: TableUtility } };
+  };
 }
 
 /**
@@ -44,7 +47,6 @@ interface ReleaseManifest {
 export async function headlineFigures(ws: DemoWorkspace): Promise<Headline> {
   const linkage = JSON.parse(await readFile(join(ws.linked, 'linkage-report.json'), 'utf8')) as LinkageReport;
   const release = JSON.parse(await readFile(join(ws.release, 'manifest.json'), 'utf8')) as ReleaseManifest;
-  const loss = Object.values(release.summary.disclosure?.loss ?? {});
   const duck = await Duck.open({ threads: 1 });
   try {
     const rows = await duck.jsonRows<Record<string, string | number | null>>(`
@@ -68,8 +70,7 @@ export async function headlineFigures(ws: DemoWorkspace): Promise<Headline> {
       linkedPersons: linkage.persons.linked,
       byYear: years.filter((y) => y.year !== 'Total'),
       allYears: years.find((y) => y.year === 'Total') ?? null,
-      cells: loss.reduce((sum, t) => sum + t.cells, 0),
-      suppressedValues: loss.reduce((sum, t) => sum + t.suppressedValues, 0),
+      utility: release.summary.disclosure.utility,
     };
   } finally {
     duck.close();

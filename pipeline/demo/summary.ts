@@ -1,3 +1,4 @@
+import { describeUtility, publishedShare } from '../release/releaseUtility.js';
 import type { ReleasedValue, YearHeadline } from './headline.js';
 import type { DemoResult } from './runDemo.js';
 
@@ -32,9 +33,12 @@ export function printSummary(result: DemoResult, say: (line: string) => void): v
   for (const y of headline.byYear) line(y);
   if (headline.allYears !== null) line(headline.allYears, 'all');
   say('');
-  say(
-    `Disclosure control: ${headline.suppressedValues} values suppressed across ${headline.cells} released table cells.`,
-  );
+  say(`Disclosure control: ${describeUtility(headline.utility.overall)}.`);
+  say('  table                                  published  suppressed  margins 100+ suppressed  persons suppressed');
+  for (const [name, u] of Object.entries(headline.utility.tables))
+    say(
+      `  ${name.padEnd(38)} ${percent(publishedShare(u)).padStart(9)}  ${String(u.suppressed).padStart(10)}  ${`${u.largeMarginSuppressed} of ${u.largeMarginValues}`.padStart(23)}  ${(u.personsTotal === 0 ? '' : percent(u.personsSuppressed / u.personsTotal)).padStart(18)}`,
+    );
   say(
     `Audit verdict: ${result.auditPassed ? 'PASS — keys separated, no identifier leaked, release protected' : 'FAIL — see the audit report'}`,
   );

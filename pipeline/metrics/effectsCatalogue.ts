@@ -1,7 +1,8 @@
 import type { MetricDefinitions } from '../../schemas/definitions.js';
+import type { EffectsTableSpec } from '../../schemas/tables.js';
 
 /** The `tables.json` entry of effects.parquet (docs/contracts.md, "metrics → release"). */
-export function effectsCatalogueEntry(d: MetricDefinitions): Record<string, unknown> {
+export function effectsCatalogueEntry(d: MetricDefinitions): EffectsTableSpec {
   const younger = `${d.youthBoundaryAge - d.discontinuityYears}-${d.youthBoundaryAge - 1}`;
   const older = `${d.youthBoundaryAge}-${d.youthBoundaryAge + d.discontinuityYears - 1}`;
   const group = (name: 'treatment' | 'control') => ({

@@ -140,7 +140,7 @@ export async function metricsStatements(
       sql: await sqlFile('units.sql', { observationEnd: T, endsWithinMonths: String(d.endsWithinMonths) }),
     },
   ];
-  const byPopulation = populations(d);
+  const byPopulation = populations(d, observationEnd);
   for (const table of AGGREGATE_TABLES) {
     const population = byPopulation[table.population];
     statements.push({

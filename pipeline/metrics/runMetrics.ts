@@ -2,6 +2,7 @@ import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Manifest } from '../../schemas/manifest.js';
+import { TABLES_FORMAT, type TablesCatalogue, tablesCatalogue } from '../../schemas/tables.js';
 import { Duck, parquetRowCount, sqlString } from '../core/duckdb.js';
 import { DataError, type DataIssue } from '../core/errors.js';
 import { log } from '../core/log.js';
@@ -39,8 +40,6 @@ export interface HeadlineYear {
   readonly durable: number;
   readonly censored: number;
 }
-
-export const TABLES_FORMAT = 'boldlink-tables/v1';
 
 /**
  * `boldlink metrics`: benefit spells, outflow (to work, durable), job quality,
@@ -113,12 +112,13 @@ export async function runMetrics(options: MetricsOptions): Promise<Manifest> {
     duck.close();
     duck = undefined;
 
-    const byPopulation = populations(d);
-    const catalogue = {
+    const byPopulation = populations(d, observationEnd);
+    const catalogue: TablesCatalogue = {
       format: TABLES_FORMAT,
       tables: [...AGGREGATE_TABLES.map((t) => catalogueEntry(t, byPopulation[t.population])), effectsCatalogueEntry(d)],
     };
-    await writeFile(await output.file('tables.json'), `${JSON.stringify(catalogue, null, 2)}\n`);
+    // Written through the schema release reads it with: a catalogue release would refuse is never written.
+    await writeFile(await output.file('tables.json'), `${JSON.stringify(tablesCatalogue.parse(catalogue), null, 2)}\n`);
     const manifest = await output.commit();
     // The quarantine of this run replaces the previous one only once the output is in place.
     await rm(quarantineDir, { recursive: true, force: true });

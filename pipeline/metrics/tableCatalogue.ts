@@ -1,5 +1,13 @@
 import { adultGroupLabel, youthGroupLabel, type MetricDefinitions } from '../../schemas/definitions.js';
+import type {
+  AggregateTableSpec,
+  CountMeasure,
+  MeasureRelation,
+  MeasureSpec,
+  StructuralValue,
+} from '../../schemas/tables.js';
 import { sqlIdent, sqlString } from '../core/duckdb.js';
+import { firstYearUnknown, lastYearKnown } from './structuralYears.js';
 
 /**
  * The aggregate tables `metrics` hands to `release` (docs/contracts.md,
@@ -11,30 +19,17 @@ import { sqlIdent, sqlString } from '../core/duckdb.js';
 
 export type PopulationName = 'outflows' | 'inflows' | 'assignments';
 
-export type Measure =
-  | {
-      readonly column: string;
-      readonly kind: 'count';
-      readonly description: string;
-      readonly rate?: { readonly denominator: string };
-    }
-  | {
-      readonly column: string;
-      readonly kind: 'mean';
-      readonly description: string;
-      readonly contributors: string;
-      readonly sum: string;
-      readonly top1: string;
-      readonly top2: string;
-    };
-
 export interface Population {
   readonly name: PopulationName;
   /** The DuckDB table of units (units.sql). */
   readonly unitsTable: string;
   /** The SQL file beside this module that aggregates one table of this population. */
   readonly sqlFile: string;
-  readonly measures: readonly Measure[];
+  /** The dimension that dates a unit's event (outflow, start, assignment): what censoring measures are fixed by. */
+  readonly yearDimension: string;
+  /** Why the population holds the units it holds, where that is a choice. */
+  readonly why?: string;
+  readonly measures: readonly MeasureSpec[];
   /**
    * Counts of one row that add up exactly (total = Σ parts, for every cell).
    * Release must treat them as additive like a margin: otherwise a suppressed
@@ -42,11 +37,6 @@ export interface Population {
    */
   readonly relations: readonly MeasureRelation[];
   readonly internal: readonly string[];
-}
-
-export interface MeasureRelation {
-  readonly total: string;
-  readonly parts: readonly string[];
 }
 
 export interface AggregateTable {
@@ -58,88 +48,213 @@ export interface AggregateTable {
   readonly hierarchies: readonly (readonly [string, string])[];
 }
 
-const count = (column: string, description: string, denominator?: string): Measure =>
-  denominator === undefined
-    ? { column, kind: 'count', description }
-    : { column, kind: 'count', description, rate: { denominator } };
+/** A count of units: the frequency rule. */
+const units = (column: string, description: string, why: string): CountMeasure => ({
+  column,
+  kind: 'count',
+  description,
+  nature: 'units',
+  why,
+});
 
-export function populations(d: MetricDefinitions): Record<PopulationName, Population> {
+/** Units with a property of the person, as a share of `denominator`: the rate rules. */
+const attribute = (
+  column: string,
+  description: string,
+  denominator: string,
+  why: string,
+  structural?: StructuralValue[],
+): CountMeasure => ({
+  column,
+  kind: 'count',
+  description,
+  nature: 'attribute',
+  why,
+  rate: { denominator },
+  ...(structural === undefined ? {} : { structural }),
+});
+
+/** Units sorted by when their event happened relative to T: the frequency rule, no rate rules. */
+const timing = (column: string, description: string, why: string, structural: StructuralValue[]): CountMeasure => ({
+  column,
+  kind: 'count',
+  description,
+  nature: 'timing',
+  why,
+  structural,
+});
+
+const PROPERTY = 'a property of the person; 0% or 100% would reveal it for the whole group';
+
+/**
+ * The populations and their measures. `observationEnd` (T) fixes, per year of
+ * the population's year dimension, which censoring measures every unit of
+ * that year shares: those years are declared `structural`, so that release
+ * publishes what anyone can work out from T and the year.
+ */
+export function populations(d: MetricDefinitions, observationEnd: string): Record<PopulationName, Population> {
   const h = d.durabilityHorizonMonths;
   const w = d.endsWithinMonths;
+  const T = observationEnd;
+  // Outflow E in year Y: the horizon E + h months is known for every outflow of Y through this year, for none from the next.
+  const horizonKnownThrough = lastYearKnown(T, { months: h });
+  const horizonUnknownFrom = firstYearUnknown(T, { months: h });
+  // A first job starts at most workWindowDays.after after E; its 12 months are known once start + months <= T.
+  const firstJobKnownThrough = lastYearKnown(T, { months: d.jobLastedMonths, days: d.workWindowDays.after });
+  // A spell started (or an assignment made) on day S in Y: whether it ended within w months is known for all of Y through this year.
+  const endingKnownThrough = lastYearKnown(T, { months: w });
+  const endingUnknownFrom = firstYearUnknown(T, { months: w });
+  // Durable outflow within w months of S needs the ending (by S + w) and then its horizon (+ h).
+  const durableKnownThrough = lastYearKnown(T, { months: w + h });
+  const range = (
+    dimension: string,
+    bound: { from: number } | { through: number },
+    equals: 0 | string,
+    why: string,
+  ): StructuralValue => ({ dimension, ...bound, equals, why });
   return {
     outflows: {
       name: 'outflows',
       unitsTable: 'outflowUnits',
       sqlFile: 'outflowTable.sql',
+      yearDimension: 'outflow_year',
       measures: [
-        count('spells', 'Benefit spells that ended on or before the observation end (outflows).'),
-        count(
+        units(
+          'spells',
+          'Benefit spells that ended on or before the observation end (outflows).',
+          'The outflows a cell holds.',
+        ),
+        attribute(
           'to_work',
           `Outflows to work: a job started within ${d.workWindowDays.before} days before to ${d.workWindowDays.after} days after the spell end.`,
           'spells',
+          `Whether the person left the benefit for work: ${PROPERTY}.`,
         ),
-        count(
+        timing(
           'censored',
           `Outflows whose ${h}-month horizon runs past the observation end: no revolving-door or durability verdict yet, left out of those rates.`,
-          'spells',
+          `Says when the outflow happened (within ${h} months before the published observation end), not what the person did.`,
+          [
+            range(
+              'outflow_year',
+              { through: horizonKnownThrough },
+              0,
+              `every outflow of these years has its ${h}-month horizon by ${T}`,
+            ),
+            range(
+              'outflow_year',
+              { from: horizonUnknownFrom },
+              'spells',
+              `no outflow of these years has its ${h}-month horizon by ${T}`,
+            ),
+          ],
         ),
-        count(
+        timing(
           'uncensored',
           `Outflows whose ${h}-month horizon falls within the observation period: the denominator of the revolving-door and durable-outflow rates.`,
+          `Says when the outflow happened (at least ${h} months before the published observation end), not what the person did.`,
+          [
+            range(
+              'outflow_year',
+              { through: horizonKnownThrough },
+              'spells',
+              `every outflow of these years has its ${h}-month horizon by ${T}`,
+            ),
+            range(
+              'outflow_year',
+              { from: horizonUnknownFrom },
+              0,
+              `no outflow of these years has its ${h}-month horizon by ${T}`,
+            ),
+          ],
         ),
-        count(
+        attribute(
           'revolving',
           `Uncensored outflows followed by a new benefit spell within ${h} months (revolving door).`,
           'uncensored',
+          `Whether the person came back on benefit: ${PROPERTY}.`,
+          [range('outflow_year', { from: horizonUnknownFrom }, 0, `no outflow of these years has a verdict by ${T}`)],
         ),
-        count(
+        attribute(
           'durable',
           `Uncensored outflows to work without a revolving door and with a job on the day ${h} months after the spell end (durable outflow).`,
           'uncensored',
+          `Whether the person's outflow to work lasted: ${PROPERTY}.`,
+          [range('outflow_year', { from: horizonUnknownFrom }, 0, `no outflow of these years has a verdict by ${T}`)],
         ),
-        count(
+        attribute(
           'first_part_time',
           `Outflows to work whose first job has fewer than ${d.partTimeHoursBelow} hours a week.`,
           'to_work',
+          `The hours of the person's job: ${PROPERTY}.`,
         ),
-        count(
+        attribute(
           'first_small_job',
           `Outflows to work whose first job has fewer than ${d.smallJobHoursBelow} hours a week.`,
           'to_work',
+          `The hours of the person's job: ${PROPERTY}.`,
         ),
-        count(
+        attribute(
           'first_wage_below',
           'Outflows to work whose first job pays below the hourly statutory minimum wage of its start year.',
           'to_work',
+          `The person's wage: ${PROPERTY}.`,
         ),
-        count(
+        attribute(
           'first_wage_near',
           `Outflows to work whose first job pays from the minimum wage up to ${d.wageBandNearFactor} times it.`,
           'to_work',
+          `The person's wage: ${PROPERTY}.`,
         ),
-        count(
+        attribute(
           'first_wage_above',
           `Outflows to work whose first job pays more than ${d.wageBandNearFactor} times the minimum wage.`,
           'to_work',
+          `The person's wage: ${PROPERTY}.`,
         ),
-        count('first_wage_unknown', 'Outflows to work whose first job has no hourly wage recorded.'),
-        count(
+        units(
+          'first_wage_unknown',
+          'Outflows to work whose first job has no hourly wage recorded.',
+          "A gap in the holder's job record, not a property of the person: a count like any other.",
+        ),
+        timing(
           'first_lasted_known',
           `Outflows to work whose first job has ended, or has run ${d.jobLastedMonths} months by the observation end.`,
+          `Says whether the job's ${d.jobLastedMonths}-month verdict is known by the observation end. The property it shares with first_lasted_censored (the job still runs) is protected through that measure, since to_work = first_lasted_known + first_lasted_censored.`,
+          [
+            range(
+              'outflow_year',
+              { through: firstJobKnownThrough },
+              'to_work',
+              `every first job after an outflow of these years has run ${d.jobLastedMonths} months or ended by ${T}`,
+            ),
+          ],
         ),
-        count(
+        attribute(
           'first_lasted_12m',
           `Outflows to work whose first job lasted at least ${d.jobLastedMonths} months.`,
           'first_lasted_known',
+          `Whether the person kept the job: ${PROPERTY}.`,
         ),
-        count(
+        attribute(
           'first_lasted_censored',
           `Outflows to work whose first job is still running and started less than ${d.jobLastedMonths} months before the observation end.`,
+          'to_work',
+          `Mixes timing (a recent start) with a property of the person (still in that job), so the rate rules apply; in years where no first job can have started that recently it is 0 for everyone.`,
+          [
+            range(
+              'outflow_year',
+              { through: firstJobKnownThrough },
+              0,
+              `every first job after an outflow of these years started ${d.jobLastedMonths} months or more before ${T}`,
+            ),
+          ],
         ),
         {
           column: 'mean_hourly_wage',
           kind: 'mean',
           description: 'Mean hourly wage (EUR) of the first job after outflow.',
+          why: 'A magnitude: the minimum-contributors, dominance and p% rules.',
           contributors: 'wage_n',
           sum: 'wage_sum',
           top1: 'wage_top1',
@@ -149,6 +264,7 @@ export function populations(d: MetricDefinitions): Record<PopulationName, Popula
           column: 'mean_hours',
           kind: 'mean',
           description: 'Mean hours per week of the first job after outflow.',
+          why: 'A magnitude: the minimum-contributors, dominance and p% rules.',
           contributors: 'hours_n',
           sum: 'hours_sum',
           top1: 'hours_top1',
@@ -176,14 +292,50 @@ export function populations(d: MetricDefinitions): Record<PopulationName, Popula
       name: 'inflows',
       unitsTable: 'inflowUnits',
       sqlFile: 'inflowTable.sql',
+      yearDimension: 'inflow_year',
       measures: [
-        count('spells', 'Benefit spells by the year they started (inflow).'),
-        count(
+        units('spells', 'Benefit spells by the year they started (inflow).', 'The spells a cell holds.'),
+        timing(
           'known_12m',
           `Spells started at least ${w} months before the observation end, or ended earlier: whether they ended within ${w} months is known.`,
+          `Says whether the ${w}-month verdict is known by the observation end. The property it shares with censored_12m (the spell still runs) is protected through that measure, since spells = known_12m + censored_12m.`,
+          [
+            range(
+              'inflow_year',
+              { through: endingKnownThrough },
+              'spells',
+              `every spell started in these years is ${w} months old by ${T}`,
+            ),
+          ],
         ),
-        count('ended_within_12m', `Spells that ended within ${w} months of their start.`, 'known_12m'),
-        count('censored_12m', `Spells still running that started less than ${w} months before the observation end.`),
+        attribute(
+          'ended_within_12m',
+          `Spells that ended within ${w} months of their start.`,
+          'known_12m',
+          `Whether the person left the benefit within ${w} months: ${PROPERTY}.`,
+          [
+            range(
+              'inflow_year',
+              { from: endingUnknownFrom },
+              'known_12m',
+              `a spell started in these years is known only once it has ended, which is within ${w} months of its start`,
+            ),
+          ],
+        ),
+        attribute(
+          'censored_12m',
+          `Spells still running that started less than ${w} months before the observation end.`,
+          'spells',
+          `Mixes timing (a recent start) with a property of the person (still on benefit), so the rate rules apply; in years whose every spell is ${w} months old by the observation end it is 0 for everyone.`,
+          [
+            range(
+              'inflow_year',
+              { through: endingKnownThrough },
+              0,
+              `every spell started in these years is ${w} months old by ${T}`,
+            ),
+          ],
+        ),
       ],
       relations: [{ total: 'spells', parts: ['known_12m', 'censored_12m'] }],
       internal: ['persons'],
@@ -192,35 +344,87 @@ export function populations(d: MetricDefinitions): Record<PopulationName, Popula
       name: 'assignments',
       unitsTable: 'assignmentUnits',
       sqlFile: 'assignmentTable.sql',
+      yearDimension: 'cohort',
+      why: "The trial's population: first assignments to a programme's treatment or control arm made while the person was on benefit. The effect is measured on the spell covering the assignment day, so an assignment without one is outside the trial; its count is not published, because beside the on-benefit count it would give the few off-benefit assignments by subtraction.",
       measures: [
-        count('assigned', "Persons' first assignment to the programme's treatment or control arm."),
-        count(
+        units(
           'on_benefit',
-          'Assignments made while the person was on benefit (a spell covers the assignment day).',
-          'assigned',
+          "Persons' first assignment to the programme's treatment or control arm, made while the person was on benefit (a spell covers the assignment day).",
+          "The trial's arm size: the units the effect is measured on.",
         ),
-        count(
+        timing(
           'ended_known',
-          `Assignments on benefit whose spell ended within ${w} months, or for which ${w} months have passed by the observation end.`,
+          `Assignments whose spell ended within ${w} months, or for which ${w} months have passed by the observation end.`,
+          `Says whether the ${w}-month verdict is known by the observation end. The property it shares with ended_censored (the spell still runs) is protected through that measure, since on_benefit = ended_known + ended_censored.`,
+          [
+            range(
+              'cohort',
+              { through: endingKnownThrough },
+              'on_benefit',
+              `every assignment of these years is ${w} months old by ${T}`,
+            ),
+          ],
         ),
-        count(
+        attribute(
           'ended_within_12m',
-          `Assignments on benefit whose covering spell ended within ${w} months of the assignment.`,
+          `Assignments whose covering spell ended within ${w} months of the assignment.`,
           'ended_known',
+          `Whether the person left the benefit within ${w} months: ${PROPERTY}.`,
+          [
+            range(
+              'cohort',
+              { from: endingUnknownFrom },
+              'ended_known',
+              `an assignment of these years is known only once its spell has ended, which is within ${w} months of it`,
+            ),
+          ],
         ),
-        count(
+        attribute(
           'ended_censored',
-          `Assignments on benefit less than ${w} months before the observation end, with the spell still running.`,
+          `Assignments less than ${w} months before the observation end, with the spell still running.`,
+          'on_benefit',
+          `Mixes timing (a recent assignment) with a property of the person (still on benefit), so the rate rules apply; in years whose every assignment is ${w} months old by the observation end it is 0 for everyone.`,
+          [
+            range(
+              'cohort',
+              { through: endingKnownThrough },
+              0,
+              `every assignment of these years is ${w} months old by ${T}`,
+            ),
+          ],
         ),
-        count('durable_known', 'Assignments on benefit for which durable outflow within the months is known.'),
-        count(
-          'durable_outflow',
-          `Assignments on benefit whose covering spell ended within ${w} months in a durable outflow to work.`,
+        timing(
           'durable_known',
+          `Assignments for which durable outflow within ${w} months is known.`,
+          `Says whether the verdict is known by the observation end. The property it shares with durable_censored is protected through that measure, since on_benefit = durable_known + durable_censored.`,
+          [
+            range(
+              'cohort',
+              { through: durableKnownThrough },
+              'on_benefit',
+              `every assignment of these years has had ${w} months to end and ${h} more to last by ${T}`,
+            ),
+          ],
         ),
-        count(
+        attribute(
+          'durable_outflow',
+          `Assignments whose covering spell ended within ${w} months in a durable outflow to work.`,
+          'durable_known',
+          `Whether the person left the benefit for lasting work: ${PROPERTY}.`,
+        ),
+        attribute(
           'durable_censored',
-          'Assignments on benefit whose durable outflow is not yet known at the observation end.',
+          'Assignments whose durable outflow is not yet known at the observation end.',
+          'on_benefit',
+          `Mixes timing with a property of the person (still on benefit, or left too recently for a verdict), so the rate rules apply; in years whose every assignment has had ${w} + ${h} months by the observation end it is 0 for everyone.`,
+          [
+            range(
+              'cohort',
+              { through: durableKnownThrough },
+              0,
+              `every assignment of these years has had ${w} months to end and ${h} more to last by ${T}`,
+            ),
+          ],
         ),
       ],
       relations: [
@@ -469,7 +673,8 @@ export function orderBy(table: AggregateTable, d: MetricDefinitions): string {
 }
 
 /** The `tables.json` entry of an aggregate table (docs/contracts.md). */
-export function catalogueEntry(table: AggregateTable, population: Population): Record<string, unknown> {
+export function catalogueEntry(table: AggregateTable, population: Population): AggregateTableSpec {
+  const dimensions = new Set(table.dimensions);
   return {
     name: table.name,
     title: table.title,
@@ -477,7 +682,14 @@ export function catalogueEntry(table: AggregateTable, population: Population): R
     dimensions: [...table.dimensions],
     hierarchies: table.hierarchies.map((h) => [...h]),
     population: table.population,
-    measures: population.measures.map((m) => ({ ...m })),
+    ...(population.why === undefined ? {} : { populationWhy: population.why }),
+    // A structural range speaks of a dimension: a table without it (all years pooled) has none of its rows fixed.
+    measures: population.measures.map((m) => {
+      if (m.kind !== 'count' || m.structural === undefined) return { ...m };
+      const { structural, ...rest } = m;
+      const here = structural.filter((s) => dimensions.has(s.dimension));
+      return here.length === 0 ? rest : { ...rest, structural: here };
+    }),
     relations: population.relations.map((r) => ({ total: r.total, parts: [...r.parts] })),
     internal: [...population.internal],
   };

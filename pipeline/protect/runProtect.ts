@@ -5,7 +5,9 @@ import { log } from '../core/log.js';
 import { bundleFromAggregate } from '../release/bundleTable.js';
 import { loadRules } from '../release/loadRules.js';
 import { publishBundle } from '../release/publishBundle.js';
-import { dimensionGroups, releaseTables, type LoadedTable } from '../release/releaseTables.js';
+import type { LoadedTable } from '../release/loadedTable.js';
+import { dimensionGroups } from '../release/preparedTable.js';
+import { releaseTables } from '../release/releaseTables.js';
 import { tableFromInnerCells } from '../release/sdc/innerTable.js';
 import { TOTAL } from '../release/sdc/dimension.js';
 
@@ -66,7 +68,12 @@ export async function runProtect(options: ProtectOptions): Promise<{ outDir: str
       hierarchies,
       population: 'input',
       measures: [
-        { column: options.count, kind: 'count', description: `Count '${options.count}' from ${basename(file)}.` },
+        {
+          column: options.count,
+          kind: 'count',
+          nature: 'units',
+          description: `Count '${options.count}' from ${basename(file)}.`,
+        },
       ],
       internal: [],
     },
@@ -80,6 +87,7 @@ export async function runProtect(options: ProtectOptions): Promise<{ outDir: str
     rules,
     rulesFile,
     tables,
+    utility: result.loss,
     loss: result.loss,
     log: result.log,
     attack: result.attack,
@@ -89,9 +97,9 @@ export async function runProtect(options: ProtectOptions): Promise<{ outDir: str
     title: `boldlink protect: ${basename(file)}`,
   });
   const loss = result.loss[name]!;
-  log().info({ cells: loss.cells, suppressed: loss.suppressedValues }, 'protected table written');
+  log().info({ cells: loss.cells, suppressed: loss.suppressed }, 'protected table written');
   process.stdout.write(
-    `Protected ${basename(file)}: ${loss.cells} cells with margins, ${loss.suppressedValues} suppressed; written to ${written.outDir}.\nDisclosure log (keep it in the secure environment): ${written.logDir}\n`,
+    `Protected ${basename(file)}: ${loss.cells} cells with margins, ${loss.suppressed} suppressed; written to ${written.outDir}.\nDisclosure log (keep it in the secure environment): ${written.logDir}\n`,
   );
   return written;
 }

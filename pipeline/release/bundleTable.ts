@@ -1,6 +1,6 @@
-import { relationsOf, type MeasureRelation } from './metricsCatalogue.js';
+import { relationsOf, type MeasureRelation } from '../../schemas/tables.js';
 import type { ReleasedEffects } from './releaseEffects.js';
-import type { ReleasedTable } from './releaseTables.js';
+import type { ReleasedTable } from './releasedTable.js';
 
 /** A table as it leaves the secure environment: what the bundle files and the catalogue are written from. */
 export interface BundleColumn {

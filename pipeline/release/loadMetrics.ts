@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { DataError, ManifestError } from '../core/errors.js';
 import { type Duck, sqlString } from '../core/duckdb.js';
 import type { StageInput } from '../core/stageInput.js';
-import { isEffects, metricsCatalogue, type EffectsTableSpec, type MetricsCatalogue } from './metricsCatalogue.js';
-import type { LoadedTable } from './releaseTables.js';
+import { isEffects, tablesCatalogue, type EffectsTableSpec, type TablesCatalogue } from '../../schemas/tables.js';
+import type { LoadedTable } from './loadedTable.js';
 
 export interface LoadedEffects {
   readonly spec: EffectsTableSpec;
@@ -12,7 +12,7 @@ export interface LoadedEffects {
 }
 
 export interface LoadedMetrics {
-  readonly catalogue: MetricsCatalogue;
+  readonly catalogue: TablesCatalogue;
   readonly tables: LoadedTable[];
   readonly effects: LoadedEffects[];
 }
@@ -34,7 +34,7 @@ export async function loadMetrics(input: StageInput, duck: Duck): Promise<Loaded
       `${cataloguePath} is not valid JSON; rerun boldlink metrics.`,
     );
   }
-  const result = metricsCatalogue.safeParse(parsed);
+  const result = tablesCatalogue.safeParse(parsed);
   if (!result.success) {
     const issue = result.error.issues[0];
     throw DataError.single('RELEASE_CATALOGUE', {

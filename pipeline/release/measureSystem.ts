@@ -1,6 +1,6 @@
 import { CellSystem, TableLayout } from './sdc/cellSystem.js';
 import type { Dimension } from './sdc/dimension.js';
-import type { MeasureRelation } from './metricsCatalogue.js';
+import type { MeasureRelation } from '../../schemas/tables.js';
 
 /** The column name the measure dimension carries in cell names (`year=2021, measure=censored`). */
 export const MEASURE_DIMENSION = 'measure';
@@ -93,6 +93,11 @@ export class MeasureSystem {
       });
     });
     return new MeasureSystem(system, slots, cells);
+  }
+
+  /** The same cells and relations, and `a = b` for each pair (see CellSystem.withEqualities). */
+  withEqualities(pairs: readonly (readonly [number, number])[]): MeasureSystem {
+    return pairs.length === 0 ? this : new MeasureSystem(this.system.withEqualities(pairs), this.slots, this.cells);
   }
 
   /** The system cell of each of the table's own cells for one measure; undefined when the table does not carry it. */

@@ -4,7 +4,8 @@ import { StageOutput } from '../core/stageOutput.js';
 import type { StageInput } from '../core/stageInput.js';
 import type { Rules } from '../../schemas/rules.js';
 import type { BundleTable } from './bundleTable.js';
-import type { DisclosureLogEntry, TableLoss } from './releaseTables.js';
+import type { DisclosureLogEntry } from './disclosureLog.js';
+import { overallUtility, publicUtility, type TableUtility } from './releaseUtility.js';
 import { renderReport } from './report.js';
 import { DisclosureLogWriter, writeBundleTables, writeCatalogue } from './writeBundle.js';
 
@@ -15,7 +16,10 @@ export interface PublishRequest {
   readonly rules: Rules;
   readonly rulesFile: string;
   readonly tables: readonly BundleTable[];
-  readonly loss: Readonly<Record<string, TableLoss>>;
+  /** What the release gives researchers, per table: published in the manifest and the report. */
+  readonly utility: Readonly<Record<string, TableUtility>>;
+  /** The same with the primary and secondary counts: for the internal disclosure log only. */
+  readonly loss: Readonly<Record<string, unknown>>;
   readonly log: readonly DisclosureLogEntry[];
   readonly attack: { suppressedCells: number; exactlyRecoverable: number; narrowedBelowProtection: number };
   readonly lpSolves: number;
@@ -49,22 +53,13 @@ export async function publishBundle(request: PublishRequest): Promise<{ outDir: 
       duck.close();
     }
     await writeCatalogue(output, request.tables);
-    const publicLoss = Object.fromEntries(
-      Object.entries(request.loss).map(([name, l]) => [
-        name,
-        {
-          cells: l.cells,
-          suppressedValues: l.suppressedValues,
-          personsSuppressed: l.personsSuppressed,
-          personsTotal: l.personsTotal,
-        },
-      ]),
-    );
+    const tables = Object.fromEntries(Object.entries(request.utility).map(([name, u]) => [name, publicUtility(u)]));
+    const utility = { tables, overall: overallUtility(tables) };
     await writeFile(
       await output.file('report.html'),
-      renderReport({ title: request.title, basedOn: reportBasis(request), tables: request.tables, loss: publicLoss }),
+      renderReport({ title: request.title, basedOn: reportBasis(request), tables: request.tables, utility }),
     );
-    output.setSummary('disclosure', { rules: request.rules, loss: publicLoss });
+    output.setSummary('disclosure', { rules: request.rules, utility });
     logWriter = await DisclosureLogWriter.prepare(request.outDir, request.log, {
       loss: request.loss,
       attack: request.attack,

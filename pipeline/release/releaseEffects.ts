@@ -1,11 +1,17 @@
+import type { Rules } from '../../schemas/rules.js';
+import type { CountNature } from '../../schemas/tables.js';
 import { DataError } from '../core/errors.js';
-import { countProtectionLevel, type Rules } from '../../schemas/rules.js';
+import { AttackTally, type AttackSummary, type DisclosureLogEntry, suppressionEntry } from './disclosureLog.js';
 import type { LoadedEffects } from './loadMetrics.js';
-import type { CellStatus, DisclosureLogEntry, ReleasedTable } from './releaseTables.js';
+import type { CellStatus, ReleasedTable } from './releasedTable.js';
+import { type TableUtility, UtilityCounter } from './releaseUtility.js';
+import type { Interval } from './sdc/attack.js';
 import { CellSystem, TableLayout } from './sdc/cellSystem.js';
 import { DimensionBuilder, TOTAL } from './sdc/dimension.js';
-import { defaultWeights, type SuppressionProblem } from './sdc/problem.js';
-import { protectCells, ProtectionRefusal, type PrimaryFinding, type ProtectionOutcome } from './sdc/protect.js';
+import { countFinding } from './sdc/primaryRules.js';
+import type { SuppressionProblem } from './sdc/problem.js';
+import { type PrimaryFinding, type ProtectionOutcome, ProtectionRefusal, protectCells } from './sdc/protect.js';
+import { suppressionCost } from './sdc/suppressionCost.js';
 
 export interface ReleasedEffectsColumn {
   readonly name: string;
@@ -27,33 +33,36 @@ export interface ReleasedEffects {
 export interface EffectsRelease {
   readonly effects: ReleasedEffects;
   readonly lpSolves: number;
-  readonly attack: { suppressedCells: number; exactlyRecoverable: number; narrowedBelowProtection: number };
+  readonly attack: AttackSummary;
+  readonly utility: TableUtility;
 }
 
 /** The cells of the assignments table that hold the same numbers as a programme effect row (docs/contracts.md). */
-const LINKED_ASSIGNMENTS = {
-  table: 'assignments_by_programme_cohort_arm',
-  outcomes: {
-    ended_within_12m: ['ended_known', 'ended_within_12m'],
-    durable_outflow: ['durable_known', 'durable_outflow'],
-  } as Record<string, [string, string]>,
+const LINKED_ASSIGNMENTS = 'assignments_by_programme_cohort_arm';
+
+/** The assignments columns holding an effect count, by outcome: n, x, censored. */
+const LINKED_COLUMNS: Record<string, { n: string; x: string; censored: string }> = {
+  ended_within_12m: { n: 'ended_known', x: 'ended_within_12m', censored: 'ended_censored' },
+  durable_outflow: { n: 'durable_known', x: 'durable_outflow', censored: 'durable_censored' },
 };
 
 /** The dimension whose `Total` pools the others: an effect's counts add up over it. */
 const POOLED = 'cohort';
 
+type Group = LoadedEffects['spec']['groups'][number];
+
 /**
- * Effect rows (treatment vs control shares, difference, CI). Primary: a row
- * is suppressed whole when any group breaks the share rules (n, x and n − x
- * each at least their minimum, persons at least the threshold), or when the
- * released assignments table suppressed the same numbers; a small censored
- * count is suppressed alone. The counts (n, x, censored) of one comparison,
- * outcome and group add up over the cohorts to the pooled `Total` cohort, so
- * each count column is an additive table over cohort and goes through the
- * same secondary suppression and attacker LPs as every aggregate table —
- * otherwise a suppressed cohort would be the Total minus the published ones.
- * Shares, difference and CI are derived from the counts of their row: they
- * are suppressed whole whenever any n or x of the row is.
+ * Effect rows (treatment vs control shares, difference, CI), judged by the
+ * same rules as every table (sdc/primaryRules.ts): a group's n is a count of
+ * units, its x an attribute share of n, its censored count a timing count.
+ * The counts of one comparison, outcome and group add up over the cohorts to
+ * the pooled `Total` cohort, so each count column is an additive table over
+ * cohort and goes through the same secondary suppression and attacker LPs as
+ * every aggregate table; otherwise a suppressed cohort would be the Total
+ * minus the published ones. A programme's counts are the assignments table's
+ * own cells, protected there across cohort and arm: here they take the same
+ * status. A share is derived from its group's n and x, the difference and CI
+ * from both groups': each is suppressed whenever a count it is computed from is.
  */
 export async function releaseEffects(
   effects: LoadedEffects,
@@ -64,220 +73,110 @@ export async function releaseEffects(
   const spec = effects.spec;
   const labelColumns = [...spec.dimensions, ...spec.groups.map((g) => g.label)];
   const countColumns = spec.groups.flatMap((g) => [g.n, g.x, g.censored]);
-  const valueColumns = [...spec.groups.map((g) => g.share), ...spec.estimates];
-  const shareCounts = spec.groups.flatMap((g) => [g.n, g.x]);
-  const width = countProtectionLevel(rules);
-  const assignments = released.find((t) => t.spec.name === LINKED_ASSIGNMENTS.table);
+  const assignments = released.find((t) => t.spec.name === LINKED_ASSIGNMENTS);
   const rows = effects.rows;
   const labels = rows.map((row) => labelColumns.map((c) => String(row[c] ?? '')));
   const cellNames = labels.map((label) => labelColumns.map((c, i) => `${c}=${label[i]}`).join(', '));
   const num = (row: Record<string, string | number | null>, c: string): number => Number(row[c] ?? 0);
 
-  // Primary findings per count column and row.
-  const rowBreaksRules = new Uint8Array(rows.length);
   const primary = new Map<string, (PrimaryFinding | undefined)[]>(
     countColumns.map((c) => [c, rows.map(() => undefined)]),
   );
   rows.forEach((row, i) => {
-    let reason: { rule: string; reason: string } | undefined;
     for (const g of spec.groups) {
-      const n = num(row, g.n);
-      const x = num(row, g.x);
       const persons =
-        g.persons === undefined || row[g.persons] === null || row[g.persons] === undefined ? n : num(row, g.persons);
-      if (n < rules.rates.minDenominator)
-        reason ??= {
-          rule: 'rate.denominator',
-          reason: `${g.name} group of ${n}, fewer than ${rules.rates.minDenominator}`,
-        };
-      else if (persons < rules.frequency.minPersons)
-        reason ??= {
-          rule: 'frequency',
-          reason: `${g.name} group of ${persons} persons, fewer than ${rules.frequency.minPersons}`,
-        };
-      else if (x < rules.rates.minNumerator)
-        reason ??= { rule: 'rate.numerator', reason: `${g.name} numerator ${x} below ${rules.rates.minNumerator}` };
-      else if (n - x < rules.rates.minComplement)
-        reason ??= {
-          rule: 'rate.complement',
-          reason: `${g.name} complement ${n - x} below ${rules.rates.minComplement}`,
-        };
-    }
-    if (reason === undefined && assignments !== undefined && row.design === 'programme') {
-      const linked = LINKED_ASSIGNMENTS.outcomes[String(row.outcome)];
-      if (linked !== undefined) {
-        for (const g of spec.groups) {
-          const at = assignments.dimensionValues.findIndex(
-            (v) => v[0] === String(row.comparison) && v[1] === String(row.cohort) && v[2] === g.name,
-          );
-          if (at === -1) continue;
-          const hidden = linked.some(
-            (column) => assignments.columns.find((c) => c.name === column)?.status[at] === 'suppressed',
-          );
-          if (hidden)
-            reason ??= {
-              rule: 'linked',
-              reason: `the same ${g.name} numbers are suppressed in ${LINKED_ASSIGNMENTS.table}`,
-            };
-        }
-      }
-    }
-    if (reason !== undefined) {
-      rowBreaksRules[i] = 1;
-      for (const c of shareCounts) primary.get(c)![i] = { ...reason, width, prefer: 'up' };
-    }
-    for (const g of spec.groups) {
-      if (row[g.censored] === null || row[g.censored] === undefined) continue;
-      const v = num(row, g.censored);
-      if ((v > 0 && v < rules.frequency.minPersons) || (v === 0 && rules.frequency.zerosAreSensitive)) {
-        primary.get(g.censored)![i] ??= {
-          rule: 'frequency',
-          reason: `${v} units, fewer than ${rules.frequency.minPersons}`,
-          width,
-          prefer: 'up',
-        };
-      }
+        g.persons === undefined || row[g.persons] === null || row[g.persons] === undefined
+          ? undefined
+          : num(row, g.persons);
+      const judge = (column: string, nature: CountNature, denominator?: number) => {
+        const finding = countFinding(
+          {
+            value: num(row, column),
+            nature,
+            ...(persons === undefined || nature === 'timing' ? {} : { persons }),
+            ...(denominator === undefined ? {} : { denominator }),
+          },
+          rules,
+        );
+        if (finding !== undefined) primary.get(column)![i] = finding;
+      };
+      judge(g.n, 'units');
+      judge(g.x, 'attribute', num(row, g.n));
+      judge(g.censored, 'timing');
     }
   });
 
-  // Secondary suppression per count column over the cohorts of one comparison × outcome × groups.
   const suppressed = new Map<string, Uint8Array>(countColumns.map((c) => [c, new Uint8Array(rows.length)]));
+  const mirrored = new Map<string, Uint8Array>(countColumns.map((c) => [c, new Uint8Array(rows.length)]));
+  const intervals = new Map<string, (Interval | undefined)[]>(countColumns.map((c) => [c, rows.map(() => undefined)]));
   const secondary = new Map<string, Uint8Array>(countColumns.map((c) => [c, new Uint8Array(rows.length)]));
-  const intervals = new Map<string, ({ lo: number; hi: number } | undefined)[]>(
-    countColumns.map((c) => [c, rows.map(() => undefined)]),
-  );
-  const attack = { suppressedCells: 0, exactlyRecoverable: 0, narrowedBelowProtection: 0 };
+  const tally = new AttackTally();
   let lpSolves = 0;
   const pooledAt = labelColumns.indexOf(POOLED);
-  const partitions = new Map<string, number[]>();
-  labels.forEach((label, i) => {
-    const k = label.filter((_, j) => j !== pooledAt).join('\u0000');
-    const list = partitions.get(k);
-    if (list === undefined) partitions.set(k, [i]);
-    else list.push(i);
-  });
-  for (const members of partitions.values()) {
+  for (const members of partitions(labels, pooledAt)) {
     const layout = pooledAt === -1 ? undefined : cohortLayout(spec.name, labels, members, pooledAt);
     for (const column of countColumns) {
       const findings = primary.get(column)!;
       const hit = suppressed.get(column)!;
-      // A programme's counts are the assignments table's own cells, protected there across cohort and arm:
-      // here they take the same status (suppressing a number published there would hide nothing, and
-      // publishing one suppressed there would undo its protection).
-      const mirrored =
+      const linked =
         assignments === undefined ? undefined : linkedStatuses(assignments, rows, members, column, spec.groups);
-      if (mirrored !== undefined) {
+      if (linked !== undefined) {
+        // Suppressing a number published there would hide nothing; publishing one suppressed there would undo it.
         members.forEach((i, k) => {
-          hit[i] = mirrored[k] === 'suppressed' ? 1 : 0;
-          if (hit[i] === 1 && findings[i] === undefined) {
-            findings[i] = {
-              rule: 'linked',
-              reason: `suppressed in ${LINKED_ASSIGNMENTS.table}, which holds the same number`,
-              width,
-              prefer: 'up',
-            };
-          }
+          hit[i] = linked[k] === 'suppressed' ? 1 : 0;
+          mirrored.get(column)![i] = 1;
         });
         continue;
       }
       for (const i of members) if (findings[i] !== undefined) hit[i] = 1;
       if (layout === undefined || !members.some((i) => findings[i] !== undefined)) continue;
-      const { table, localOf } = layout;
-      const system = CellSystem.link([table]);
-      const value = new Float64Array(system.cellCount);
-      const cellOfRow = new Map<number, number>();
-      for (const i of members) {
-        const cell = system.cellOf[0]![localOf.get(i)!]!;
-        cellOfRow.set(i, cell);
-        const v = num(rows[i]!, column);
-        if (v < 0 || !Number.isFinite(v))
-          throw DataError.single('RELEASE_TABLE', {
-            file: effects.file,
-            row: i + 1,
-            column,
-            rule: 'table.negative',
-            message: `effect count (${cellNames[i]}) is ${v}`,
-          });
-        value[cell] = v;
-      }
-      const broken = system.firstNonAdditive(value);
-      if (broken !== undefined) {
-        throw DataError.single('RELEASE_TABLE', {
-          file: effects.file,
-          column,
-          rule: 'table.additivity',
-          message: `${system.describe(system.relationParent(broken.relation))} differs by ${broken.excess} from the sum of its cohorts; the pooled Total cohort must add up`,
-        });
-      }
-      const primaryCells = new Map<number, PrimaryFinding>();
-      for (const i of members) if (findings[i] !== undefined) primaryCells.set(cellOfRow.get(i)!, findings[i]!);
-      const problem: SuppressionProblem = {
-        system,
-        value,
-        upper: new Float64Array(system.cellCount).fill(Number.POSITIVE_INFINITY),
-        weight: defaultWeights(value),
-        primary: primaryCells,
-      };
-      let outcome: ProtectionOutcome;
-      try {
-        // protectCells ends with the attacker LPs on every suppressed cell and refuses a narrow interval.
-        outcome = await protectCells(problem);
-      } catch (error) {
-        if (error instanceof ProtectionRefusal) {
-          throw new DataError(
-            'RELEASE_REFUSED',
-            `Release refused: table '${spec.name}', column '${column}', ${error.cellName}: ${error.why}. Nothing was written.`,
-            [{ file: effects.file, column, rule: 'release.protection', message: `${error.cellName}: ${error.why}` }],
-          );
-        }
-        throw error;
-      }
+      const outcome = await protectCohorts(effects, column, members, layout, findings, cellNames);
       lpSolves += outcome.lpSolves;
       for (const i of members) {
-        const cell = cellOfRow.get(i)!;
+        const cell = outcome.cellOfRow.get(i)!;
         if (outcome.suppressed[cell] !== 1) continue;
         hit[i] = 1;
         if (findings[i] === undefined) secondary.get(column)![i] = 1;
         const interval = outcome.intervals.get(cell);
         intervals.get(column)![i] = interval;
-        attack.suppressedCells++;
-        if (interval !== undefined && interval.hi - interval.lo < 1e-6) attack.exactlyRecoverable++;
-        if (interval === undefined || interval.hi - interval.lo + 1e-6 < width) attack.narrowedBelowProtection++;
+        tally.add(interval, findings[i]?.width ?? 0, findings[i] !== undefined);
       }
     }
   }
 
   const columns = new Map<string, ReleasedEffectsColumn>();
   for (const c of countColumns) columns.set(c, { name: c, kind: 'count', values: [], status: [] });
-  for (const c of valueColumns) columns.set(c, { name: c, kind: 'value', values: [], status: [] });
+  const derivedColumns = [...spec.groups.map((g) => g.share), ...spec.estimates];
+  for (const c of derivedColumns) columns.set(c, { name: c, kind: 'value', values: [], status: [] });
+  const utility = new UtilityCounter();
   rows.forEach((row, i) => {
     const value = (c: string): number | null => (row[c] === null || row[c] === undefined ? null : num(row, c));
+    const hidden = (c: string) => suppressed.get(c)![i] === 1;
     for (const c of countColumns) {
-      const hide = suppressed.get(c)![i] === 1;
-      push(columns.get(c)!, hide ? null : value(c), hide);
-      if (!hide) continue;
-      const finding = primary.get(c)![i];
-      const interval = intervals.get(c)![i];
-      log.push({
-        table: spec.name,
-        cell: cellNames[i]!,
-        column: c,
-        suppression: finding !== undefined ? 'primary' : 'secondary',
-        rule: finding?.rule ?? 'secondary',
-        reason:
-          finding?.reason ??
+      push(columns.get(c)!, hidden(c) ? null : value(c), hidden(c));
+      // A mirrored count is logged where it is protected, in the assignments table.
+      if (!hidden(c) || mirrored.get(c)![i] === 1) continue;
+      const finding = secondary.get(c)![i] === 1 ? undefined : primary.get(c)![i];
+      log.push(
+        suppressionEntry(
+          { table: spec.name, cell: cellNames[i]!, column: c },
+          finding,
+          intervals.get(c)![i],
           'protects a suppressed cohort against recomputation from the pooled Total and the published cohorts',
-        intervalLow: interval?.lo ?? null,
-        intervalHigh: interval === undefined || !Number.isFinite(interval.hi) ? null : interval.hi,
-        protectionLevel: finding?.width ?? null,
-      });
+        ),
+      );
     }
-    // Shares, difference and CI are functions of the row's n and x: with any of them hidden (or the row
-    // breaking the share rules, even where its counts are published in the assignments table), all are.
-    const derivedHidden = rowBreaksRules[i] === 1 || shareCounts.some((c) => suppressed.get(c)![i] === 1);
-    for (const c of valueColumns) {
-      push(columns.get(c)!, derivedHidden ? null : value(c), derivedHidden);
-      if (derivedHidden) {
+    // A share is x / n of its group; the difference, its standard error and CI use both groups.
+    const groupHidden = (g: Group) => hidden(g.n) || hidden(g.x);
+    const anyHidden = spec.groups.some(groupHidden);
+    const derivedHidden = new Map<string, boolean>([
+      ...spec.groups.map((g) => [g.share, groupHidden(g)] as [string, boolean]),
+      ...spec.estimates.map((c) => [c, anyHidden] as [string, boolean]),
+    ]);
+    for (const c of derivedColumns) {
+      const hide = derivedHidden.get(c)!;
+      push(columns.get(c)!, hide ? null : value(c), hide);
+      if (hide)
         log.push({
           table: spec.name,
           cell: cellNames[i]!,
@@ -289,8 +188,15 @@ export async function releaseEffects(
           intervalHigh: null,
           protectionLevel: null,
         });
-      }
     }
+    const margin = pooledAt !== -1 && labels[i]![pooledAt] === TOTAL;
+    utility.row(margin, [
+      ...countColumns.map((c) => ({ status: columns.get(c)!.status[i]!, count: num(row, c) })),
+      ...derivedColumns.map((c) => ({ status: columns.get(c)!.status[i]! })),
+    ]);
+    if (!margin)
+      for (const g of spec.groups)
+        utility.persons(g.persons === undefined ? num(row, g.n) : num(row, g.persons), hidden(g.n));
   });
   return {
     effects: {
@@ -302,15 +208,84 @@ export async function releaseEffects(
       columns: [...columns.values()],
     },
     lpSolves,
-    attack,
+    attack: tally.summary(),
+    utility: utility.result(),
   };
 }
 
-/** The assignments columns holding an effect count, by outcome: n, x, censored. */
-const LINKED_COLUMNS: Record<string, { n: string; x: string; censored: string }> = {
-  ended_within_12m: { n: 'ended_known', x: 'ended_within_12m', censored: 'ended_censored' },
-  durable_outflow: { n: 'durable_known', x: 'durable_outflow', censored: 'durable_censored' },
-};
+/** Rows that differ only in their cohort: one comparison × outcome, its cohorts and pooled Total. */
+function partitions(labels: readonly string[][], pooledAt: number): number[][] {
+  const byKey = new Map<string, number[]>();
+  labels.forEach((label, i) => {
+    const k = label.filter((_, j) => j !== pooledAt).join('\u0000');
+    const list = byKey.get(k);
+    if (list === undefined) byKey.set(k, [i]);
+    else list.push(i);
+  });
+  return [...byKey.values()];
+}
+
+/** Secondary suppression of one count column over the cohorts of one partition. */
+async function protectCohorts(
+  effects: LoadedEffects,
+  column: string,
+  members: readonly number[],
+  layout: { table: TableLayout; localOf: Map<number, number> },
+  findings: readonly (PrimaryFinding | undefined)[],
+  cellNames: readonly string[],
+): Promise<ProtectionOutcome & { cellOfRow: Map<number, number> }> {
+  const system = CellSystem.link([layout.table]);
+  const value = new Float64Array(system.cellCount);
+  const cellOfRow = new Map<number, number>();
+  for (const i of members) {
+    const cell = system.cellOf[0]![layout.localOf.get(i)!]!;
+    cellOfRow.set(i, cell);
+    const v = Number(effects.rows[i]![column] ?? 0);
+    if (v < 0 || !Number.isFinite(v))
+      throw DataError.single('RELEASE_TABLE', {
+        file: effects.file,
+        row: i + 1,
+        column,
+        rule: 'table.negative',
+        message: `effect count (${cellNames[i]}) is ${v}`,
+      });
+    value[cell] = v;
+  }
+  const broken = system.firstNonAdditive(value);
+  if (broken !== undefined) {
+    throw DataError.single('RELEASE_TABLE', {
+      file: effects.file,
+      column,
+      rule: 'table.additivity',
+      message: `${system.describe(system.relationParent(broken.relation))} differs by ${broken.excess} from the sum of its cohorts; the pooled Total cohort must add up`,
+    });
+  }
+  const primaryCells = new Map<number, PrimaryFinding>();
+  for (const i of members) if (findings[i] !== undefined) primaryCells.set(cellOfRow.get(i)!, findings[i]!);
+  // A known zero hides nothing: it may not be suppressed (the same rule as every table).
+  const fixed = value.map((v, cell) => (v === 0 && !primaryCells.has(cell) ? 1 : 0));
+  const problem: SuppressionProblem = {
+    system,
+    value,
+    upper: new Float64Array(system.cellCount).fill(Number.POSITIVE_INFINITY),
+    weight: suppressionCost(value, system.marginLevels()),
+    fixed: Uint8Array.from(fixed),
+    primary: primaryCells,
+  };
+  try {
+    // protectCells ends with the attacker LPs on every suppressed cell and refuses a narrow interval.
+    return { ...(await protectCells(problem)), cellOfRow };
+  } catch (error) {
+    if (error instanceof ProtectionRefusal) {
+      throw new DataError(
+        'RELEASE_REFUSED',
+        `Release refused: table '${effects.spec.name}', column '${column}', ${error.cellName}: ${error.why}. Nothing was written.`,
+        [{ file: effects.file, column, rule: 'release.protection', message: `${error.cellName}: ${error.why}` }],
+      );
+    }
+    throw error;
+  }
+}
 
 /**
  * The released status of the assignments cell holding the same number as
@@ -322,7 +297,7 @@ function linkedStatuses(
   rows: readonly Record<string, string | number | null>[],
   members: readonly number[],
   column: string,
-  groups: LoadedEffects['spec']['groups'],
+  groups: readonly Group[],
 ): CellStatus[] | undefined {
   const statuses: CellStatus[] = [];
   for (const i of members) {
@@ -377,7 +352,8 @@ function cohortLayout(
   return { table, localOf };
 }
 
+/** A value without a value (a share of no units) is empty: nothing to hide, and not a suppression. */
 function push(column: ReleasedEffectsColumn, value: number | null, suppressed: boolean): void {
-  column.values.push(value);
-  column.status.push(suppressed ? 'suppressed' : 'published');
+  column.values.push(suppressed ? null : value);
+  column.status.push(suppressed ? 'suppressed' : value === null ? 'empty' : 'published');
 }

@@ -1,4 +1,5 @@
 import type { BundleTable } from './bundleTable.js';
+import { LARGE_MARGIN_PERSONS, publishedShare, type TableUtility } from './releaseUtility.js';
 
 /**
  * The self-contained HTML report of a release: inline SVG charts (no script,
@@ -12,9 +13,7 @@ export interface ReportInput {
   /** What the tables were made from (the input's own timestamp, so the same input gives the same report). */
   readonly basedOn: string;
   readonly tables: readonly BundleTable[];
-  readonly loss: Readonly<
-    Record<string, { cells: number; suppressedValues: number; personsSuppressed: number; personsTotal: number }>
-  >;
+  readonly utility: { readonly tables: Readonly<Record<string, TableUtility>>; readonly overall: TableUtility };
 }
 
 interface Recipe {
@@ -69,11 +68,8 @@ export function renderReport(input: ReportInput): string {
     (t) => t.columns.some((c) => c.name === 'difference') && t.columns.some((c) => c.name === 'ci_low'),
   );
   for (const table of effects) sections.push(effectsSection(table));
-  const lossRows = Object.entries(input.loss)
-    .map(
-      ([name, l]) =>
-        `<tr><td>${esc(name)}</td><td>${l.cells}</td><td>${l.suppressedValues}</td><td>${l.personsTotal === 0 ? '' : `${((100 * l.personsSuppressed) / l.personsTotal).toFixed(1)}%`}</td></tr>`,
-    )
+  const utilityRows = [...Object.entries(input.utility.tables), ['all tables', input.utility.overall] as const]
+    .map(([name, u]) => utilityRow(name, u))
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>
@@ -86,11 +82,17 @@ table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid #ccc;padd
 </style></head><body>
 <h1>${esc(input.title)}</h1>
 <p>Made from ${esc(input.basedOn)}. Every number here passed disclosure control. <span class="suppressed">✕</span> marks a suppressed cell: its value is withheld and the line is not drawn through it.</p>
-<h2>Disclosure control</h2>
-<table><thead><tr><th>table</th><th>cells</th><th>values suppressed</th><th>persons in suppressed inner cells</th></tr></thead><tbody>${lossRows}</tbody></table>
+<h2>Disclosure control: what is published</h2>
+<p>Per table: the share of values published (a mean without contributors has no value and is not counted), the values suppressed, the margin counts (Total rows) of ${LARGE_MARGIN_PERSONS} or more that are suppressed, and the persons in suppressed inner cells of the table's population count.</p>
+<table id="utility"><thead><tr><th>table</th><th>values</th><th>published</th><th>suppressed</th><th>empty</th><th>margin values suppressed</th><th>margin counts of ${LARGE_MARGIN_PERSONS}+ suppressed</th><th>persons in suppressed inner cells</th></tr></thead><tbody>${utilityRows}</tbody></table>
 ${sections.join('\n')}
 </body></html>
 `;
+}
+
+function utilityRow(name: string, u: TableUtility): string {
+  const percent = (part: number, whole: number) => (whole === 0 ? '' : `${((100 * part) / whole).toFixed(1)}%`);
+  return `<tr><td>${esc(name)}</td><td>${u.values}</td><td>${(100 * publishedShare(u)).toFixed(1)}%</td><td>${u.suppressed}</td><td>${u.empty}</td><td>${u.marginSuppressed} of ${u.marginValues}</td><td>${u.largeMarginSuppressed} of ${u.largeMarginValues}</td><td>${percent(u.personsSuppressed, u.personsTotal)}</td></tr>`;
 }
 
 function tableSection(table: BundleTable): string {

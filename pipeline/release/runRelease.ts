@@ -7,7 +7,9 @@ import { loadRules } from './loadRules.js';
 import { publishBundle } from './publishBundle.js';
 import { releaseEffects } from './releaseEffects.js';
 import { attackLpCount } from './sdc/attack.js';
-import { releaseTables, type DisclosureLogEntry } from './releaseTables.js';
+import { AttackTally, type DisclosureLogEntry } from './disclosureLog.js';
+import { releaseTables } from './releaseTables.js';
+import { describeUtility, overallUtility, publicUtility, publishedShare, type TableUtility } from './releaseUtility.js';
 import { roundSeconds } from '../core/elapsed.js';
 
 export interface ReleaseOptions {
@@ -32,17 +34,27 @@ export async function runRelease(options: ReleaseOptions): Promise<{ outDir: str
   const logEntries: DisclosureLogEntry[] = [...result.log];
   const effects = [];
   let lpSolves = result.lpSolves;
-  const attack = { ...result.attack };
+  const attack = new AttackTally();
+  attack.addAll(result.attack);
+  const utility: Record<string, TableUtility> = Object.fromEntries(
+    Object.entries(result.loss).map(([name, loss]) => [name, publicUtility(loss)]),
+  );
+  const loss: Record<string, unknown> = { ...result.loss };
   for (const e of metrics.effects) {
+    const before = logEntries.length;
     const released = await releaseEffects(e, result.tables, rules, logEntries);
     effects.push(released.effects);
     lpSolves += released.lpSolves;
-    attack.suppressedCells += released.attack.suppressedCells;
-    attack.exactlyRecoverable += released.attack.exactlyRecoverable;
-    attack.narrowedBelowProtection += released.attack.narrowedBelowProtection;
+    attack.addAll(released.attack);
+    utility[e.spec.name] = released.utility;
+    const entries = logEntries.slice(before);
+    loss[e.spec.name] = {
+      ...released.utility,
+      primaryValues: entries.filter((x) => x.suppression === 'primary').length,
+      secondaryValues: entries.filter((x) => x.suppression === 'secondary').length,
+    };
   }
   const tables = [...result.tables.map(bundleFromAggregate), ...effects.map(bundleFromEffects)];
-  const loss = { ...result.loss };
   const written = await publishBundle({
     stage: 'release',
     outDir: options.out,
@@ -50,19 +62,21 @@ export async function runRelease(options: ReleaseOptions): Promise<{ outDir: str
     rules,
     rulesFile,
     tables,
+    utility,
     loss,
     log: logEntries,
-    attack,
+    attack: attack.summary(),
     lpSolves,
     boundsRelaxed: result.boundsRelaxed,
     stageInput: input,
     title: 'boldlink release: outflow, durable outflow and job quality',
   });
-  const suppressed = Object.values(loss).reduce((s, l) => s + l.suppressedValues, 0);
+  const overall = overallUtility(utility);
   log().info(
     {
       tables: tables.length,
-      suppressedValues: suppressed,
+      suppressedValues: overall.suppressed,
+      publishedShare: Math.round(publishedShare(overall) * 1000) / 1000,
       lpSolves,
       attackLps: attackLpCount(),
       seconds: roundSeconds((Date.now() - started) / 1000),
@@ -70,7 +84,7 @@ export async function runRelease(options: ReleaseOptions): Promise<{ outDir: str
     'release written',
   );
   process.stdout.write(
-    `Released ${tables.length} tables to ${written.outDir} (${suppressed} values suppressed; every suppressed cell passed the interval attack).\nDisclosure log (stays in the secure environment): ${written.logDir}\n`,
+    `Released ${tables.length} tables to ${written.outDir}: ${describeUtility(overall)}; every suppressed cell passed the interval attack.\nDisclosure log (stays in the secure environment): ${written.logDir}\n`,
   );
   return written;
 }

@@ -4,7 +4,7 @@ import { type Duck, sqlIdent, sqlString } from '../core/duckdb.js';
 import { fsyncTree, fsyncPath } from '../core/fsyncTree.js';
 import type { StageOutput } from '../core/stageOutput.js';
 import type { BundleTable } from './bundleTable.js';
-import type { DisclosureLogEntry } from './releaseTables.js';
+import type { DisclosureLogEntry } from './disclosureLog.js';
 
 export const RELEASE_TABLES_FORMAT = 'boldlink-release-tables/v1';
 

@@ -1,5 +1,5 @@
-import type { CountMeasure, MeasureRelation } from '../../pipeline/release/metricsCatalogue.js';
-import type { LoadedTable } from '../../pipeline/release/releaseTables.js';
+import type { CountMeasure, MeasureRelation } from '../../schemas/tables.js';
+import type { LoadedTable } from '../../pipeline/release/loadedTable.js';
 import { rulesSchema, type Rules } from '../../schemas/rules.js';
 
 /** The DESIGN.md default rules (threshold 10, rates 10/10/10, (2, 90%) dominance, p = 10%) with the rounding a test asks for. */
@@ -15,7 +15,9 @@ export function testRules(rounding: Rules['rounding'] = { method: 'none' }): Rul
 
 /** A count column; with `denominator`, the numerator of a share of that column. */
 export function countColumn(column: string, denominator?: string): CountMeasure {
-  return denominator === undefined ? { column, kind: 'count' } : { column, kind: 'count', rate: { denominator } };
+  return denominator === undefined
+    ? { column, kind: 'count', nature: 'units' }
+    : { column, kind: 'count', nature: 'attribute', rate: { denominator } };
 }
 
 /**

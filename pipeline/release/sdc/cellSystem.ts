@@ -125,6 +125,8 @@ export class CellSystem {
      * balance them too.
      */
     private readonly companions: readonly (readonly number[])[],
+    /** 1 for a cell tied by a relation that is not a margin of a table (an equality): no table shape proves it alone. */
+    private readonly equalities?: Uint8Array,
   ) {
     this.cellOf = cellOf;
     this.cellCount = occurrences.length;
@@ -166,6 +168,52 @@ export class CellSystem {
 
   get relationCount(): number {
     return this.relationStarts.length - 1;
+  }
+
+  /**
+   * The same cells with more relations: `a − b = 0` for each pair, where the
+   * attacker knows two cells hold one number (a structural value equal to
+   * another column of its row).
+   */
+  withEqualities(pairs: readonly (readonly [number, number])[]): CellSystem {
+    if (pairs.length === 0) return this;
+    const relations: number[][] = [];
+    for (let r = 0; r < this.relationCount; r++)
+      relations.push(Array.from(this.relationCells.subarray(this.relationStarts[r]!, this.relationStarts[r + 1]!)));
+    const equalities = this.equalities?.slice() ?? new Uint8Array(this.cellCount);
+    for (const [a, b] of pairs) {
+      relations.push([a, b]);
+      equalities[a] = 1;
+      equalities[b] = 1;
+    }
+    return new CellSystem(
+      this.tables,
+      this.cellOf.map((m) => m.slice()),
+      this.occurrences.map((o) => o.map(([t, local]) => [t, local] as [number, number])),
+      relations,
+      this.companions,
+      equalities,
+    );
+  }
+
+  /** Per cell, in how many dimensions it is a Total (the most over the tables holding it): 0 for an inner cell. */
+  marginLevels(): Uint8Array {
+    const levels = new Uint8Array(this.cellCount);
+    this.tables.forEach((table, t) => {
+      const cellOf = this.cellOf[t]!;
+      for (let local = 0; local < table.size; local++) {
+        let level = 0;
+        for (const v of table.valuesOf(local)) if (v === TOTAL) level++;
+        const cell = cellOf[local]!;
+        if (level > levels[cell]!) levels[cell] = level;
+      }
+    });
+    return levels;
+  }
+
+  /** Whether the cell is tied by an equality beyond its tables' margins (see withEqualities). */
+  inEquality(cell: number): boolean {
+    return this.equalities?.[cell] === 1;
   }
 
   /** `companions[t]`: tables that share all of table t's dimensions but the last (see the constructor). */

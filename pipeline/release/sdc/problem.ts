@@ -20,8 +20,14 @@ export interface SuppressionProblem {
    * than its published numerator); absent: 0. Never above the cell's value.
    */
   readonly lower?: Float64Array;
-  /** Information lost by suppressing a cell (default: its value + 1). */
+  /** What suppressing a cell costs the researcher, per unit the cell moves (suppressionCost.ts). */
   readonly weight: Float64Array;
+  /**
+   * 1 where a cell may not be suppressed: a known value that would hide
+   * nothing (a zero where zeros are not sensitive, a value the row's
+   * dimensions fix). The attacker knows it as published. Absent: none.
+   */
+  readonly fixed?: Uint8Array;
   readonly primary: ReadonlyMap<number, Protection>;
   /**
    * Published cells whose true value the attacker only knows within an

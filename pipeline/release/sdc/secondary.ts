@@ -332,7 +332,7 @@ function protectedByHypercube(
   suppressed: Uint8Array,
 ): boolean {
   const { system } = problem;
-  if (system.occurrenceCount(target) !== 1) return false;
+  if (system.occurrenceCount(target) !== 1 || system.inEquality(target)) return false;
   const [t, local] = system.home[target]!;
   const table = system.tables[t]!;
   const cellOf = system.cellOf[t]!;
@@ -362,7 +362,7 @@ function protectedByHypercube(
   const sign = direction === 'up' ? 1 : -1;
   const cornerOk = (corners: number[], cornerSign: number): boolean => {
     const cell = cellOf[table.index(corners)]!;
-    if (suppressed[cell] !== 1 || system.occurrenceCount(cell) !== 1) return false;
+    if (suppressed[cell] !== 1 || system.occurrenceCount(cell) !== 1 || system.inEquality(cell)) return false;
     const move = sign * cornerSign * width;
     return move > 0
       ? problem.upper[cell]! - problem.value[cell]! >= move
@@ -481,8 +481,10 @@ class ProtectionModel {
       cost[i] = weight[c]!;
       cost[m + i] = weight[c]!;
       const headroom = upper[c]! - value[c]!;
-      up[i] = Number.isFinite(headroom) ? Math.max(0, headroom) : highs.infinity;
-      up[m + i] = Math.max(0, value[c]! - floorOf(problem, c));
+      // A cell that may not be suppressed may not move either: the pattern has to be found around it.
+      const movable = problem.fixed?.[c] !== 1;
+      up[i] = !movable ? 0 : Number.isFinite(headroom) ? Math.max(0, headroom) : highs.infinity;
+      up[m + i] = !movable ? 0 : Math.max(0, value[c]! - floorOf(problem, c));
     }
     const zeros = new Float64Array(rowOf.size);
     this.model = createModel(highs, {
