@@ -109,10 +109,16 @@ export async function runMetrics(options: MetricsOptions): Promise<Manifest> {
       await chmod(join(quarantineTemp, 'quarantine.csv'), 0o600);
     }
     await recordSummary(duck, output, observationEnd, observationEndSource, issues);
+    // The first day the linked job data cover: before it, no outflow can be one to work (tableCatalogue.ts).
+    const [firstJob] = await duck.jsonRows<{ first: string | null }>(
+      `SELECT strftime(min(start_date), '%Y-%m-%d') AS first FROM linkedJobs`,
+    );
+    const jobsFrom = firstJob?.first ?? undefined;
+    if (jobsFrom !== undefined) output.setSummary('jobsObservedFrom', jobsFrom);
     duck.close();
     duck = undefined;
 
-    const byPopulation = populations(d, observationEnd);
+    const byPopulation = populations(d, observationEnd, jobsFrom);
     const catalogue: TablesCatalogue = {
       format: TABLES_FORMAT,
       tables: [...AGGREGATE_TABLES.map((t) => catalogueEntry(t, byPopulation[t.population])), effectsCatalogueEntry(d)],

@@ -50,3 +50,14 @@ export function firstYearUnknown(observationEnd: string, wait: Wait): number {
   while (after(`${year - 1}-01-01`, wait) > observationEnd) year--;
   return year;
 }
+
+/**
+ * The last year whose every unit's window of `days` after its day ends before
+ * `first` (the first day data of some kind exist): nothing in that data can
+ * fall in the window of such a unit.
+ */
+export function lastYearBefore(first: string, days: number): number {
+  let year = Number(first.slice(0, 4));
+  while (plusDays(`${year}-12-31`, days) >= first) year--;
+  return year;
+}

@@ -7,7 +7,7 @@ import type {
   StructuralValue,
 } from '../../schemas/tables.js';
 import { sqlIdent, sqlString } from '../core/duckdb.js';
-import { firstYearUnknown, lastYearKnown } from './structuralYears.js';
+import { firstYearUnknown, lastYearBefore, lastYearKnown } from './structuralYears.js';
 
 /**
  * The aggregate tables `metrics` hands to `release` (docs/contracts.md,
@@ -49,12 +49,13 @@ export interface AggregateTable {
 }
 
 /** A count of units: the frequency rule. */
-const units = (column: string, description: string, why: string): CountMeasure => ({
+const units = (column: string, description: string, why: string, structural?: StructuralValue[]): CountMeasure => ({
   column,
   kind: 'count',
   description,
   nature: 'units',
   why,
+  ...(structural === undefined || structural.length === 0 ? {} : { structural }),
 });
 
 /** Units with a property of the person, as a share of `denominator`: the rate rules. */
@@ -71,7 +72,7 @@ const attribute = (
   nature: 'attribute',
   why,
   rate: { denominator },
-  ...(structural === undefined ? {} : { structural }),
+  ...(structural === undefined || structural.length === 0 ? {} : { structural }),
 });
 
 /** Units sorted by when their event happened relative to T: the frequency rule, no rate rules. */
@@ -90,9 +91,16 @@ const PROPERTY = 'a property of the person; 0% or 100% would reveal it for the w
  * The populations and their measures. `observationEnd` (T) fixes, per year of
  * the population's year dimension, which censoring measures every unit of
  * that year shares: those years are declared `structural`, so that release
- * publishes what anyone can work out from T and the year.
+ * publishes what anyone can work out from T and the year. `jobsFrom`, the
+ * first job start in the linked job data, fixes likewise that an outflow
+ * whose work window closes before it has no job to count: those years'
+ * job measures are 0 for everyone.
  */
-export function populations(d: MetricDefinitions, observationEnd: string): Record<PopulationName, Population> {
+export function populations(
+  d: MetricDefinitions,
+  observationEnd: string,
+  jobsFrom?: string,
+): Record<PopulationName, Population> {
   const h = d.durabilityHorizonMonths;
   const w = d.endsWithinMonths;
   const T = observationEnd;
@@ -106,6 +114,19 @@ export function populations(d: MetricDefinitions, observationEnd: string): Recor
   const endingUnknownFrom = firstYearUnknown(T, { months: w });
   // Durable outflow within w months of S needs the ending (by S + w) and then its horizon (+ h).
   const durableKnownThrough = lastYearKnown(T, { months: w + h });
+  // An outflow in year Y has its work window close at most workWindowDays.after after 31 December of Y.
+  const withoutJobData = jobsFrom === undefined ? undefined : lastYearBefore(jobsFrom, d.workWindowDays.after);
+  const noJobs = (): StructuralValue[] =>
+    withoutJobData === undefined
+      ? []
+      : [
+          {
+            dimension: 'outflow_year',
+            through: withoutJobData,
+            equals: 0,
+            why: `the linked job data start on ${jobsFrom}: no job can start within ${d.workWindowDays.after} days of an outflow of these years`,
+          },
+        ];
   const range = (
     dimension: string,
     bound: { from: number } | { through: number },
@@ -129,6 +150,7 @@ export function populations(d: MetricDefinitions, observationEnd: string): Recor
           `Outflows to work: a job started within ${d.workWindowDays.before} days before to ${d.workWindowDays.after} days after the spell end.`,
           'spells',
           `Whether the person left the benefit for work: ${PROPERTY}.`,
+          noJobs(),
         ),
         timing(
           'censored',
@@ -180,42 +202,51 @@ export function populations(d: MetricDefinitions, observationEnd: string): Recor
           `Uncensored outflows to work without a revolving door and with a job on the day ${h} months after the spell end (durable outflow).`,
           'uncensored',
           `Whether the person's outflow to work lasted: ${PROPERTY}.`,
-          [range('outflow_year', { from: horizonUnknownFrom }, 0, `no outflow of these years has a verdict by ${T}`)],
+          [
+            range('outflow_year', { from: horizonUnknownFrom }, 0, `no outflow of these years has a verdict by ${T}`),
+            ...noJobs(),
+          ],
         ),
         attribute(
           'first_part_time',
           `Outflows to work whose first job has fewer than ${d.partTimeHoursBelow} hours a week.`,
           'to_work',
           `The hours of the person's job: ${PROPERTY}.`,
+          noJobs(),
         ),
         attribute(
           'first_small_job',
           `Outflows to work whose first job has fewer than ${d.smallJobHoursBelow} hours a week.`,
           'to_work',
           `The hours of the person's job: ${PROPERTY}.`,
+          noJobs(),
         ),
         attribute(
           'first_wage_below',
           'Outflows to work whose first job pays below the hourly statutory minimum wage of its start year.',
           'to_work',
           `The person's wage: ${PROPERTY}.`,
+          noJobs(),
         ),
         attribute(
           'first_wage_near',
           `Outflows to work whose first job pays from the minimum wage up to ${d.wageBandNearFactor} times it.`,
           'to_work',
           `The person's wage: ${PROPERTY}.`,
+          noJobs(),
         ),
         attribute(
           'first_wage_above',
           `Outflows to work whose first job pays more than ${d.wageBandNearFactor} times the minimum wage.`,
           'to_work',
           `The person's wage: ${PROPERTY}.`,
+          noJobs(),
         ),
         units(
           'first_wage_unknown',
           'Outflows to work whose first job has no hourly wage recorded.',
           "A gap in the holder's job record, not a property of the person: a count like any other.",
+          noJobs(),
         ),
         timing(
           'first_lasted_known',
@@ -228,6 +259,7 @@ export function populations(d: MetricDefinitions, observationEnd: string): Recor
               'to_work',
               `every first job after an outflow of these years has run ${d.jobLastedMonths} months or ended by ${T}`,
             ),
+            ...noJobs(),
           ],
         ),
         attribute(
@@ -235,6 +267,7 @@ export function populations(d: MetricDefinitions, observationEnd: string): Recor
           `Outflows to work whose first job lasted at least ${d.jobLastedMonths} months.`,
           'first_lasted_known',
           `Whether the person kept the job: ${PROPERTY}.`,
+          noJobs(),
         ),
         attribute(
           'first_lasted_censored',

@@ -1,6 +1,7 @@
 import type { Rules } from '../../schemas/rules.js';
 import type { CellStatus } from './releasedTable.js';
 import { attackIntervals } from './sdc/attack.js';
+import type { LpTally } from './sdc/lpTally.js';
 import { roundingPreimage } from './sdc/rounding.js';
 import type { SolvedProblem } from './solvedProblem.js';
 
@@ -24,6 +25,7 @@ export async function learnedBounds(
   done: SolvedProblem,
   solved: readonly SolvedProblem[],
   rules: Rules,
+  tally: LpTally,
   released: (table: string, column: string) => { status: readonly CellStatus[]; values: readonly (number | null)[] },
 ): Promise<LearnedBounds> {
   const { problem } = done.judged;
@@ -94,7 +96,7 @@ export async function learnedBounds(
       later.judged.problem,
       later.outcome.suppressed,
       new Set(hidden.keys()),
-      floorsOnly ? { exactLow: true } : { exact: true },
+      floorsOnly ? { exactLow: true, tally } : { exact: true, tally },
     );
     for (const [own, list] of hidden) {
       const interval = exact.get(own);

@@ -39,6 +39,8 @@ export interface JudgedProblem {
   readonly empty: ReadonlySet<number>;
   /** System cells that equal a cell of an earlier problem (a structural value). */
   readonly copies: ReadonlyMap<number, CopiedCell>;
+  /** Zero parts of a primary zero total: zeros the pattern may use, since together they would give the total away. */
+  readonly zeroParts: ReadonlySet<number>;
 }
 
 /**
@@ -203,7 +205,7 @@ export function judgeProblem(
     primary,
     ...(rounded ? { publishedRange: { lo, hi } } : {}),
   };
-  return { joint, problem, primary, rounded, empty, copies };
+  return { joint, problem, primary, rounded, empty, copies, zeroParts };
 }
 
 /** How much more a zero part of a primary zero total costs than a cell of its value would. */

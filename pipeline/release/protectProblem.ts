@@ -33,7 +33,10 @@ export async function protectProblem(
         ...problem,
         upper: new Float64Array(problem.system.cellCount).fill(Number.POSITIVE_INFINITY),
       });
-      outcome = { ...relaxed, intervals: await verifyPattern(problem, relaxed.suppressed, relaxed.witnesses) };
+      outcome = {
+        ...relaxed,
+        intervals: await verifyPattern(problem, relaxed.suppressed, relaxed.witnesses, relaxed.tally),
+      };
     }
   } catch (error) {
     if (error instanceof ProtectionRefusal) throw refusal(joint, tables, error, error.why);

@@ -8,6 +8,7 @@ import { type TableUtility, UtilityCounter } from './releaseUtility.js';
 import type { Interval } from './sdc/attack.js';
 import { CellSystem, TableLayout } from './sdc/cellSystem.js';
 import { DimensionBuilder, TOTAL } from './sdc/dimension.js';
+import { LpTally } from './sdc/lpTally.js';
 import { countFinding } from './sdc/primaryRules.js';
 import type { SuppressionProblem } from './sdc/problem.js';
 import { type PrimaryFinding, type ProtectionOutcome, ProtectionRefusal, protectCells } from './sdc/protect.js';
@@ -33,6 +34,7 @@ export interface ReleasedEffects {
 export interface EffectsRelease {
   readonly effects: ReleasedEffects;
   readonly lpSolves: number;
+  readonly lps: LpTally;
   readonly attack: AttackSummary;
   readonly utility: TableUtility;
 }
@@ -112,6 +114,7 @@ export async function releaseEffects(
   const secondary = new Map<string, Uint8Array>(countColumns.map((c) => [c, new Uint8Array(rows.length)]));
   const tally = new AttackTally();
   let lpSolves = 0;
+  const lps = new LpTally();
   const pooledAt = labelColumns.indexOf(POOLED);
   for (const members of partitions(labels, pooledAt)) {
     const layout = pooledAt === -1 ? undefined : cohortLayout(spec.name, labels, members, pooledAt);
@@ -132,6 +135,7 @@ export async function releaseEffects(
       if (layout === undefined || !members.some((i) => findings[i] !== undefined)) continue;
       const outcome = await protectCohorts(effects, column, members, layout, findings, cellNames);
       lpSolves += outcome.lpSolves;
+      lps.add(outcome.tally);
       for (const i of members) {
         const cell = outcome.cellOfRow.get(i)!;
         if (outcome.suppressed[cell] !== 1) continue;
@@ -208,6 +212,7 @@ export async function releaseEffects(
       columns: [...columns.values()],
     },
     lpSolves,
+    lps,
     attack: tally.summary(),
     utility: utility.result(),
   };

@@ -10,6 +10,7 @@ import { protectProblem, refusal } from './protectProblem.js';
 import type { CellStatus, ReleasedTable } from './releasedTable.js';
 import { type TableUtility, UtilityCounter } from './releaseUtility.js';
 import type { Interval } from './sdc/attack.js';
+import { LpTally } from './sdc/lpTally.js';
 import { ProtectionRefusal, verifyPattern } from './sdc/protect.js';
 import { roundCount } from './sdc/rounding.js';
 import type { SolvedProblem } from './solvedProblem.js';
@@ -25,6 +26,8 @@ export interface ReleaseResult {
   readonly log: readonly DisclosureLogEntry[];
   readonly loss: Readonly<Record<string, TableLoss>>;
   readonly lpSolves: number;
+  /** The attacker's LPs: while protecting, checking and learning what later tables reveal. */
+  readonly lps: LpTally;
   readonly attack: AttackSummary;
   /** Measures (population:column) protected without their denominator's bound, because no pattern existed with it. */
   readonly boundsRelaxed: readonly string[];
@@ -46,19 +49,21 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
   const boundsRelaxed: string[] = [];
   const solved: SolvedProblem[] = [];
   let lpSolves = 0;
+  const lps = new LpTally();
 
   for (const { measures, tables } of problemsInOrder(prepared)) {
     const judged = judgeProblem(measures, tables, rules, released);
     const columnsName = measures.map((m) => m.column).join('+');
     const outcome = await protectProblem(judged, tables, columnsName, boundsRelaxed);
     lpSolves += outcome.lpSolves;
+    lps.add(outcome.tally);
     const done: SolvedProblem = { measures, tables, judged, outcome, intervals: outcome.intervals };
     solved.push(done);
     released.record(done, rules);
   }
 
   for (const done of solved) {
-    const learned = await learnedBounds(done, solved, rules, (table, column) => ({
+    const learned = await learnedBounds(done, solved, rules, lps, (table, column) => ({
       status: released.status(table, column)!,
       values: released.values(table, column)!,
     }));
@@ -71,6 +76,7 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
         { ...problem, upper, ...(learned.lower === undefined ? {} : { lower: learned.lower }) },
         done.outcome.suppressed,
         done.outcome.witnesses,
+        lps,
       );
     } catch (error) {
       if (error instanceof ProtectionRefusal)
@@ -108,7 +114,7 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
   tablesOut.forEach((table, i) => {
     loss[table.spec.name] = lossOf(table, prepared[i]!, log);
   });
-  return { tables: tablesOut, log, loss, lpSolves, attack: tally.summary(), boundsRelaxed };
+  return { tables: tablesOut, log, loss, lpSolves, lps, attack: tally.summary(), boundsRelaxed };
 }
 
 /** Statuses, values and attack intervals of every measure solved so far, by table and column. */
@@ -187,15 +193,25 @@ function logProblem(done: SolvedProblem, tally: AttackTally, log: DisclosureLogE
         const cell = cellOf[local]!;
         if (outcome.suppressed[cell] !== 1) continue;
         const finding = judged.primary.get(cell);
+        const where = { table: table.loaded.spec.name, cell: table.layout.describe(local), column: measure.column };
         // A copy of a suppressed cell is suppressed because that one is: not sensitive in itself.
         const own = finding !== undefined && finding.rule !== 'structural' && !secondary.has(cell);
+        const entry = suppressionEntry(
+          where,
+          own ? finding : undefined,
+          intervals.get(cell),
+          finding?.rule === 'structural' ? finding.reason : undefined,
+        );
         log.push(
-          suppressionEntry(
-            { table: table.loaded.spec.name, cell: table.layout.describe(local), column: measure.column },
-            own ? finding : undefined,
-            intervals.get(cell),
-            finding?.rule === 'structural' ? finding.reason : undefined,
-          ),
+          finding?.rule === 'structural'
+            ? { ...entry, rule: 'structural' }
+            : judged.zeroParts.has(cell)
+              ? {
+                  ...entry,
+                  rule: 'relation.zero-part',
+                  reason: 'a zero part of a suppressed zero total: published, all its parts would give the total away',
+                }
+              : entry,
         );
       }
     }

@@ -6,9 +6,9 @@ import { type LoadedMetrics, loadMetrics } from './loadMetrics.js';
 import { loadRules } from './loadRules.js';
 import { publishBundle } from './publishBundle.js';
 import { releaseEffects } from './releaseEffects.js';
-import { attackLpCount } from './sdc/attack.js';
 import { AttackTally, type DisclosureLogEntry } from './disclosureLog.js';
 import { releaseTables } from './releaseTables.js';
+import { LpTally } from './sdc/lpTally.js';
 import { describeUtility, overallUtility, publicUtility, publishedShare, type TableUtility } from './releaseUtility.js';
 import { roundSeconds } from '../core/elapsed.js';
 
@@ -36,6 +36,8 @@ export async function runRelease(options: ReleaseOptions): Promise<{ outDir: str
   let lpSolves = result.lpSolves;
   const attack = new AttackTally();
   attack.addAll(result.attack);
+  const lps = new LpTally();
+  lps.add(result.lps);
   const utility: Record<string, TableUtility> = Object.fromEntries(
     Object.entries(result.loss).map(([name, loss]) => [name, publicUtility(loss)]),
   );
@@ -46,6 +48,7 @@ export async function runRelease(options: ReleaseOptions): Promise<{ outDir: str
     effects.push(released.effects);
     lpSolves += released.lpSolves;
     attack.addAll(released.attack);
+    lps.add(released.lps);
     utility[e.spec.name] = released.utility;
     const entries = logEntries.slice(before);
     loss[e.spec.name] = {
@@ -78,7 +81,8 @@ export async function runRelease(options: ReleaseOptions): Promise<{ outDir: str
       suppressedValues: overall.suppressed,
       publishedShare: Math.round(publishedShare(overall) * 1000) / 1000,
       lpSolves,
-      attackLps: attackLpCount(),
+      attackLps: lps.attack,
+      simplexIterations: lps.simplexIterations,
       seconds: roundSeconds((Date.now() - started) / 1000),
     },
     'release written',

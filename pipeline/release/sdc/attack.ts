@@ -1,4 +1,5 @@
 import type { Highs } from 'highs';
+import type { LpTally } from './lpTally.js';
 import { createModel, loadSolver, outcome, runModel, type SparseLp } from './solver.js';
 import { openTwin, type TwinModel } from './twinModel.js';
 import { floorOf, type SuppressionProblem, type Witness } from './problem.js';
@@ -19,13 +20,9 @@ const SWEEP_GAIN = 0.95;
  */
 const TWIN_CELLS = 400;
 
-/** Attacker LPs solved in this process (for the summary and benchmarks). */
-let solved = 0;
-export function attackLpCount(): number {
-  return solved;
-}
-
 export interface AttackOptions {
+  /** Where the LPs this attack solves are counted. */
+  readonly tally?: LpTally;
   readonly exact?: boolean;
   /**
    * Tables the attacker cannot rule out, found earlier (by secondary
@@ -41,6 +38,8 @@ export interface AttackOptions {
    * asks before it looks for a pattern: a cell proved here needs none.
    */
   readonly proveOnly?: boolean;
+  /** With proveOnly: only what the true table and the witnesses show, no sweep LPs either. */
+  readonly witnessesOnly?: boolean;
   /** Solve only the groups that hold one of these cells (the rest cannot have changed since the last call). */
   readonly touching?: ReadonlySet<number>;
   /**
@@ -269,13 +268,18 @@ async function solveGroup(
     return width > 0 && Number.isFinite(width) && seenHi[i]! - seenLo[i]! + 1e-9 >= width;
   };
   const wanted = (c: number): boolean => suppressed[c] === 1 && (only === undefined || only.has(c));
+  const count = (iterations: number): void => {
+    if (options.tally === undefined) return;
+    options.tally.attack++;
+    options.tally.simplexIterations += iterations;
+    options.tally.work += iterations * cells.length;
+  };
   try {
     const { maximize, minimize } = highs.constants.objectiveSense;
     /** The cell's exact minimum, with its cost already set to 1. */
     const solveLow = (c: number): number => {
       model.changeObjectiveSense(minimize);
-      solved++;
-      runModel(model);
+      count(runModel(model));
       const loOutcome = outcome(highs, model);
       if (loOutcome !== 'optimal')
         throw new Error(`interval attack on ${system.describe(c)} ended with solver status ${loOutcome}`);
@@ -283,7 +287,7 @@ async function solveGroup(
       return Math.max(0, snap(model.getObjectiveValue()));
     };
     const lowOnly = options.exactLow === true && options.exact !== true;
-    if (options.exact !== true && !lowOnly) {
+    if (options.exact !== true && !lowOnly && options.witnessesOnly !== true) {
       let pending = cells.flatMap((c, i) => (wanted(c) && !wideEnough(i, c) ? [i] : []));
       // A lone cell's sweep is its own pair of LPs: worth it only when nothing else will solve them.
       const fewest = options.proveOnly === true ? 1 : 2;
@@ -298,14 +302,13 @@ async function solveGroup(
         for (const sense of twin === undefined ? [maximize, minimize] : [maximize]) {
           model.changeColsCost(pushed, pushedCost);
           model.changeObjectiveSense(sense);
-          solved++;
-          runModel(model);
+          count(runModel(model));
           if (outcome(highs, model) === 'optimal') observe();
           model.changeColsCost(pushed, new Float64Array(pending.length));
         }
         if (down !== undefined) {
           const solution = await down;
-          solved++;
+          count(solution.iterations);
           if (solution.outcome === 'optimal') observe(solution.colValue);
         }
         const before = pending.length;
@@ -332,8 +335,7 @@ async function solveGroup(
       model.changeColCost(i, 1);
       try {
         model.changeObjectiveSense(maximize);
-        solved++;
-        runModel(model);
+        count(runModel(model));
         const hiOutcome = outcome(highs, model);
         if (hiOutcome !== 'optimal' && hiOutcome !== 'unbounded') {
           throw new Error(`interval attack on ${system.describe(c)} ended with solver status ${hiOutcome}`);

@@ -1,4 +1,5 @@
 import { attackIntervals, type Interval } from './attack.js';
+import type { LpTally } from './lpTally.js';
 import type { Protection, SuppressionProblem, Witness } from './problem.js';
 import { secondarySuppression, UnprotectableCellError } from './secondary.js';
 
@@ -16,6 +17,8 @@ export interface ProtectionOutcome {
   readonly lpSolves: number;
   /** The alternative tables secondary suppression found: a later check on the same pattern starts from them. */
   readonly witnesses: readonly Witness[];
+  /** The attacker's LPs of the protection and of its check. */
+  readonly tally: LpTally;
 }
 
 /** A pattern that fails the attacker check, or a cell no pattern can protect: the release is refused. */
@@ -40,13 +43,14 @@ export async function protectCells(problem: SuppressionProblem): Promise<Protect
     }
     throw error;
   }
-  const intervals = await verifyPattern(problem, result.suppressed, result.witnesses);
+  const intervals = await verifyPattern(problem, result.suppressed, result.witnesses, result.tally);
   return {
     suppressed: result.suppressed,
     secondary: result.secondary,
     intervals,
     lpSolves: result.lpSolves,
     witnesses: result.witnesses,
+    tally: result.tally,
   };
 }
 
@@ -59,8 +63,12 @@ export async function verifyPattern(
   problem: SuppressionProblem,
   suppressed: Uint8Array,
   witnesses: readonly Witness[] = [],
+  tally?: LpTally,
 ): Promise<Map<number, Interval>> {
-  const intervals = await attackIntervals(problem, suppressed, undefined, { witnesses });
+  const intervals = await attackIntervals(problem, suppressed, undefined, {
+    witnesses,
+    ...(tally === undefined ? {} : { tally }),
+  });
   for (const [cell, protection] of problem.primary) {
     const interval = intervals.get(cell);
     const width = interval === undefined ? 0 : interval.hi - interval.lo;

@@ -1,5 +1,6 @@
 import type { Highs, Model } from 'highs';
-import { attackIntervals } from './attack.js';
+import { type AttackOptions, attackIntervals } from './attack.js';
+import { LpTally } from './lpTally.js';
 import { createModel, loadSolver, outcome, runModel } from './solver.js';
 import { floorOf, type Protection, type SuppressionProblem, type Witness } from './problem.js';
 
@@ -20,6 +21,8 @@ export interface SecondaryResult {
   readonly lpSolves: number;
   /** Every alternative table the protection LPs found: the final check starts from them. */
   readonly witnesses: readonly Witness[];
+  /** The attacker's LPs asked along the way. */
+  readonly tally: LpTally;
 }
 
 const FLOW_EPSILON = 1e-7;
@@ -84,6 +87,7 @@ const WHOLE_PROOF_EVERY = 20;
  */
 export async function secondarySuppression(problem: SuppressionProblem): Promise<SecondaryResult> {
   const highs = await loadSolver();
+  const tally = new LpTally();
   const n = problem.system.cellCount;
   const suppressed = new Uint8Array(n);
   for (const cell of problem.primary.keys()) suppressed[cell] = 1;
@@ -125,6 +129,7 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
       }
       if (pending.size === 0) return;
       const shown = await attackIntervals(problem, suppressed, pending, {
+        tally,
         proveOnly: true,
         ...(state.inside === undefined ? {} : { within: state.inside }),
         ...(touching === undefined ? {} : { touching }),
@@ -202,8 +207,8 @@ export async function secondarySuppression(problem: SuppressionProblem): Promise
   } finally {
     models.dispose();
   }
-  const kept = await removeRedundant(problem, suppressed, secondary);
-  return { suppressed, secondary: kept, lpSolves, witnesses: witnessed.tables };
+  const kept = await removeRedundant(problem, suppressed, secondary, witnessed.tables, tally);
+  return { suppressed, secondary: kept, lpSolves, witnesses: witnessed.tables, tally };
 }
 
 /**
@@ -256,34 +261,101 @@ function membership(n: number, cells: Int32Array): Uint8Array {
   return inside;
 }
 
-/** Cleanup costs an attack on every primary cell per secondary cell: done where that stays cheap. */
-const CLEANUP_BUDGET = 1_000;
+/**
+ * How much solver work (simplex iterations × LP columns, LpTally.work) the
+ * cleanup may spend per problem: deterministic, so that the same input gives
+ * the same pattern on any machine. The benchmark table's whole cleanup takes
+ * 5.3e7 (350 secondary cells, 72 published again); the small demo's to_work
+ * problem (4,186 linked cells, 739 secondary) would take about 4e9 for 119,
+ * so there the heaviest cells are tried first and the rest stay suppressed.
+ */
+const CLEANUP_WORK = 1e8;
 
 /**
  * The greedy pass can leave suppressions that a later pattern made
  * unnecessary. Try to publish each secondary cell again, most informative
  * (heaviest) first, and keep it published when every primary cell still has
- * its protection by the interval attack.
+ * its protection by the interval attack. Publishing a cell changes only the
+ * attacker's group that held it: the others keep their proofs, so only that
+ * group is asked again; the alternative tables found so far that leave the
+ * cell as it is still hold and prove most primary cells without an LP.
  */
 async function removeRedundant(
   problem: SuppressionProblem,
   suppressed: Uint8Array,
   secondary: readonly number[],
+  witnesses: readonly Witness[],
+  tally: LpTally,
 ): Promise<number[]> {
   const primaries = new Set([...problem.primary.entries()].filter(([, p]) => p.width > 0).map(([c]) => c));
-  if (secondary.length === 0 || secondary.length * primaries.size > CLEANUP_BUDGET) return [...secondary];
+  if (secondary.length === 0) return [...secondary];
+  const { system } = problem;
   const kept = new Set(secondary);
+  const budget = tally.work + CLEANUP_WORK;
   for (const cell of [...secondary].sort((a, b) => problem.weight[b]! - problem.weight[a]! || a - b)) {
+    if (tally.work > budget) break;
     suppressed[cell] = 0;
-    const intervals = await attackIntervals(problem, suppressed, primaries);
-    const stillSafe = [...primaries].every((p) => {
+    // The attacker's groups that held the cell: those of its suppressed neighbours.
+    const touching = new Set<number>();
+    for (let k = system.cellStarts[cell]!; k < system.cellStarts[cell + 1]!; k++) {
+      const r = system.cellRelations[k]!;
+      for (let j = system.relationStarts[r]!; j < system.relationStarts[r + 1]!; j++) {
+        const other = system.relationCells[j]!;
+        if (suppressed[other] === 1) touching.add(other);
+      }
+    }
+    const protects = (intervals: ReadonlyMap<number, { lo: number; hi: number }>, p: number) => {
       const interval = intervals.get(p);
       return interval !== undefined && interval.hi - interval.lo + 1e-6 >= problem.primary.get(p)!.width;
-    });
-    if (stillSafe) kept.delete(cell);
+    };
+    // Primaries of the touched groups: first what the witnesses show; then, since a cell is most often needed by
+    // the primary cells it shares a relation with, those exactly (most candidates fail there, and cheaply); then
+    // the rest by sweeps, and what the sweeps leave exactly.
+    const touched = new Set(await groupsOf(problem, suppressed, primaries, touching));
+    const unproved = async (cells: Set<number>, options: AttackOptions): Promise<Set<number>> => {
+      if (cells.size === 0) return cells;
+      const shown = await attackIntervals(problem, suppressed, cells, { tally, witnesses, ...options });
+      return new Set([...cells].filter((p) => !protects(shown, p)));
+    };
+    let open = await unproved(touched, { proveOnly: true, witnessesOnly: true });
+    const near = new Set([...open].filter((p) => touching.has(p)));
+    let safe = (await unproved(near, {})).size === 0;
+    if (safe) {
+      open = await unproved(new Set([...open].filter((p) => !near.has(p))), { proveOnly: true });
+      safe = (await unproved(open, {})).size === 0;
+    }
+    if (safe) kept.delete(cell);
     else suppressed[cell] = 1;
   }
   return secondary.filter((c) => kept.has(c));
+}
+
+/** The primary cells in the attacker's groups that hold one of `touching` (cells linked through unknown cells). */
+async function groupsOf(
+  problem: SuppressionProblem,
+  suppressed: Uint8Array,
+  primaries: ReadonlySet<number>,
+  touching: ReadonlySet<number>,
+): Promise<number[]> {
+  const { system } = problem;
+  const seen = new Uint8Array(system.cellCount);
+  const stack = [...touching];
+  for (const c of stack) seen[c] = 1;
+  const found: number[] = [];
+  while (stack.length > 0) {
+    const c = stack.pop()!;
+    if (primaries.has(c)) found.push(c);
+    for (let k = system.cellStarts[c]!; k < system.cellStarts[c + 1]!; k++) {
+      const r = system.cellRelations[k]!;
+      for (let j = system.relationStarts[r]!; j < system.relationStarts[r + 1]!; j++) {
+        const other = system.relationCells[j]!;
+        if (seen[other] === 1 || suppressed[other] !== 1) continue;
+        seen[other] = 1;
+        stack.push(other);
+      }
+    }
+  }
+  return found;
 }
 
 interface Step {

@@ -66,26 +66,12 @@ export function outcome(highs: Highs, model: Model): SolveOutcome {
   return 'other';
 }
 
-let iterations = 0;
-
 /**
- * Solve, and count the simplex iterations it took: the solver's work, which
+ * Solve, and return the simplex iterations it took: the solver's work, which
  * unlike its time does not change with the load on a shared machine.
- * Returns this solve's iterations.
  */
 export function runModel(model: Model): number {
   model.run();
   const count = Number(model.info.get('simplex_iteration_count'));
-  const own = Number.isFinite(count) && count > 0 ? count : 0;
-  iterations += own;
-  return own;
-}
-
-/** Simplex iterations of every solve in this process so far (a worker thread's are added when its results come back). */
-export function simplexIterations(): number {
-  return iterations;
-}
-
-export function addSimplexIterations(count: number): void {
-  iterations += count;
+  return Number.isFinite(count) && count > 0 ? count : 0;
 }

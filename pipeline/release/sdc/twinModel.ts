@@ -1,15 +1,7 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { workerEntry } from '../../core/workerEntry.js';
 import type { Highs, Model } from 'highs';
-import {
-  addSimplexIterations,
-  createModel,
-  loadSolver,
-  outcome,
-  runModel,
-  type SolveOutcome,
-  type SparseLp,
-} from './solver.js';
+import { createModel, loadSolver, outcome, runModel, type SolveOutcome, type SparseLp } from './solver.js';
 
 /**
  * A second copy of one LP, solved beside the first: the attacker's sweeps
@@ -137,10 +129,7 @@ class TwinThread {
       this.pending.delete(reply.seq);
       if (this.pending.size === 0) this.worker.unref();
       if ('error' in reply) waiting.reject(new Error(`the solver's second thread failed: ${reply.error}`));
-      else {
-        addSimplexIterations(reply.solution.iterations);
-        waiting.resolve(reply.solution);
-      }
+      else waiting.resolve(reply.solution);
     });
     const fail = (error: Error): void => {
       this.failure = error;
