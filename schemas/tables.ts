@@ -169,3 +169,48 @@ export function inStructuralRange(s: StructuralValue, value: string): boolean {
   const year = Number(value);
   return (s.from === undefined || year >= s.from) && (s.through === undefined || year <= s.through);
 }
+
+/** What a row's dimensions fix a measure at: 0, or the value of another column of the row. */
+export type StructuralCell = { readonly equals: 0 | string };
+
+/**
+ * Per row of a table (its dimension values), what the measure's structural
+ * ranges fix it at. A row whose year is `Total` pools the years of its other
+ * dimensions: where every one of them is fixed at the same thing, so is their
+ * sum. The release and the audit read a declaration through this one
+ * function, so that what one publishes as known the other checks as known.
+ */
+export function structuralCells(
+  measure: CountMeasure,
+  rows: readonly Readonly<Record<string, string>>[],
+  total = 'Total',
+): (StructuralCell | undefined)[] {
+  const out: (StructuralCell | undefined)[] = rows.map(() => undefined);
+  for (const s of measure.structural ?? []) {
+    const at = (row: Readonly<Record<string, string>>) => row[s.dimension];
+    if (rows.length === 0 || at(rows[0]!) === undefined) continue;
+    rows.forEach((row, i) => {
+      if (inStructuralRange(s, at(row)!)) out[i] = { equals: s.equals };
+    });
+  }
+  const dimension = measure.structural?.[0]?.dimension;
+  if (dimension === undefined || rows.length === 0 || rows[0]![dimension] === undefined) return out;
+  const others = Object.keys(rows[0]!).filter((d) => d !== dimension);
+  const groups = new Map<string, { total: number | undefined; equals: Set<0 | string>; open: boolean }>();
+  rows.forEach((row, i) => {
+    const key = others.map((d) => row[d]).join('\u0000');
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = { total: undefined, equals: new Set(), open: false };
+      groups.set(key, group);
+    }
+    if (row[dimension] === total) group.total = i;
+    else if (out[i] === undefined) group.open = true;
+    else group.equals.add(out[i]!.equals);
+  });
+  for (const group of groups.values()) {
+    if (group.total === undefined || group.open || group.equals.size !== 1) continue;
+    out[group.total] = { equals: [...group.equals][0]! };
+  }
+  return out;
+}

@@ -2,6 +2,7 @@ import type { CellBounds, Equation } from './attackerLp.js';
 import { roundedInterval, type DisclosureRules } from './disclosureRules.js';
 import { finding, type Finding } from './finding.js';
 import { cellKey, TOTAL, type ReleasedTable } from './releasedTables.js';
+import { structuralRows } from './structuralRows.js';
 
 /**
  * What an attacker knows from one release bundle, as a system of cells: a cell
@@ -54,6 +55,7 @@ export function attackerSystem(tables: readonly ReleasedTable[], rules: Disclosu
       equations.push(...marginEquations(table, population, measure.column));
     }
     equations.push(...relationEquations(table, population));
+    equations.push(...structuralEquations(table, population));
   }
 
   const bounds = new Map<string, CellBounds>();
@@ -101,6 +103,33 @@ function relationEquations(table: ReleasedTable, population: string): Equation[]
         ],
       });
     }
+  }
+  return equations;
+}
+
+/**
+ * What the catalogue says the row's dimensions fix (schemas/tables.ts): a
+ * cell that is 0 for everyone, or equal to another column of its row. The
+ * attacker knows it from the year and the observation end alone.
+ */
+function structuralEquations(table: ReleasedTable, population: string): Equation[] {
+  const additive = new Set(table.measures.filter((m) => m.additive).map((m) => m.column));
+  const equations: Equation[] = [];
+  for (const measure of table.description?.measures ?? []) {
+    if (!additive.has(measure.column)) continue;
+    const fixed = structuralRows(table, measure);
+    fixed?.forEach((structural, at) => {
+      if (structural === undefined) return;
+      const dims = table.rows[at]!.dims;
+      if (structural.equals !== 0 && !additive.has(structural.equals)) return;
+      equations.push({
+        origin: `${table.name}: ${measure.column} fixed by its row`,
+        terms: [
+          { key: cellKey(population, measure.column, dims), coefficient: 1 },
+          ...(structural.equals === 0 ? [] : [{ key: cellKey(population, structural.equals, dims), coefficient: -1 }]),
+        ],
+      });
+    });
   }
   return equations;
 }

@@ -1,6 +1,7 @@
 import type { DisclosureRules } from './disclosureRules.js';
 import { finding, type Finding } from './finding.js';
 import type { ReleasedRow, ReleasedTable } from './releasedTables.js';
+import { structuralRows } from './structuralRows.js';
 
 /**
  * The primary disclosure rules (DESIGN.md, "Disclosure control") recomputed
@@ -32,8 +33,28 @@ export function primaryRuleFindings(
 
   for (const measure of table.measures) {
     const description = describedMeasure(measure.column);
-    for (const row of table.rows) {
+    // The rate rules protect a property of the person; a count the catalogue calls units or timing has none.
+    const isShare = description?.nature === undefined || description.nature === 'attribute';
+    const fixed = structuralRows(table, description);
+    table.rows.forEach((row, at) => {
+      const structural = fixed?.[at];
+      if (structural !== undefined && row.statuses[measure.column] === 'published') {
+        const expected = structural.equals === 0 ? 0 : row.values[structural.equals];
+        const shown = row.values[measure.column];
+        if (expected !== undefined && expected !== null && shown !== expected)
+          cellFinding(
+            'release.structural-mismatch',
+            measure.column,
+            row,
+            `A value the catalogue declares fixed by its row (${structural.equals === 0 ? '0' : `equal to ${structural.equals}`}) is published otherwise.`,
+          );
+      }
+    });
+    for (const [at, row] of table.rows.entries()) {
       if (!published(row, measure.column)) continue;
+      const structural = fixed?.[at];
+      // A value the row's dimensions fix is known to anyone: no share rule reads it as revealing a group.
+      if (structural?.equals === 0) continue;
       const value = row.values[measure.column] ?? 0;
       const cellInternals = internals?.get(dimsKey(row.dims));
       if (measure.additive) {
@@ -62,7 +83,7 @@ export function primaryRuleFindings(
             );
           }
         }
-        const denominatorColumn = description?.rate?.denominator;
+        const denominatorColumn = isShare && structural === undefined ? description?.rate?.denominator : undefined;
         if (denominatorColumn !== undefined && published(row, denominatorColumn)) {
           const denominator = row.values[denominatorColumn] ?? 0;
           if (denominator > 0) {

@@ -16,8 +16,9 @@ import { workspaceFile, type StageDir } from './workspace.js';
 
 export const TOTAL = 'Total';
 
-export type Status = 'published' | 'suppressed' | 'rounded';
-export const STATUSES: readonly string[] = ['published', 'suppressed', 'rounded'];
+export type Status = 'published' | 'suppressed' | 'rounded' | 'empty';
+/** `empty`: a mean (or share) of no units, which has no value to hide. */
+export const STATUSES: readonly string[] = ['published', 'suppressed', 'rounded', 'empty'];
 
 export interface ReleasedMeasure {
   readonly column: string;
@@ -49,7 +50,11 @@ const measureDescription = z
   .object({
     column: z.string(),
     kind: z.string().optional(),
+    /** What a count says about its units (units, attribute, timing): which rules apply to it. */
+    nature: z.string().optional(),
     rate: z.object({ denominator: z.string() }).loose().optional(),
+    /** Rows the dimensions fix at 0 or at another column (schemas/tables.ts); each entry checked when read. */
+    structural: z.array(z.unknown()).optional(),
     contributors: z.string().optional(),
     sum: z.string().optional(),
     top1: z.string().optional(),

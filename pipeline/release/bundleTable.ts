@@ -1,4 +1,4 @@
-import { relationsOf, type MeasureRelation } from '../../schemas/tables.js';
+import { type CountMeasure, type MeanMeasure, type MeasureRelation, relationsOf } from '../../schemas/tables.js';
 import type { ReleasedEffects } from './releaseEffects.js';
 import type { ReleasedTable } from './releasedTable.js';
 
@@ -25,15 +25,21 @@ export interface BundleTable {
    * bundle models the attacker as fully as one who holds the metrics output.
    */
   readonly population?: string;
-  readonly measures?: readonly {
-    readonly column: string;
-    readonly kind: 'count' | 'mean';
-    readonly rate?: { readonly denominator: string };
-  }[];
+  /** Why the population holds the units it holds, where that is a choice (a trial's arms). */
+  readonly populationWhy?: string;
+  /**
+   * What each measure says about its units (nature and why), which count a
+   * share divides by, and the rows its dimensions fix: public structure the
+   * audit and a researcher read the rules by.
+   */
+  readonly measures?: readonly (
+    | Pick<CountMeasure, 'column' | 'kind' | 'nature' | 'why' | 'rate' | 'structural'>
+    | Pick<MeanMeasure, 'column' | 'kind' | 'why'>
+  )[];
 }
 
 const STATUS_DESCRIPTION = (column: string) =>
-  `Disclosure status of ${column}: published, suppressed (value NULL) or rounded.`;
+  `Disclosure status of ${column}: published, suppressed (value NULL), rounded, or empty (no value: a mean or share of no units).`;
 
 export function bundleFromAggregate(table: ReleasedTable): BundleTable {
   const columns: BundleColumn[] = table.dimensionColumns.map((c) => ({
@@ -74,11 +80,19 @@ export function bundleFromAggregate(table: ReleasedTable): BundleTable {
     rows,
     ...(relations.length > 0 ? { relations: relations.map((r) => ({ total: r.total, parts: [...r.parts] })) } : {}),
     population: table.spec.population,
-    measures: table.spec.measures.map((m) => ({
-      column: m.column,
-      kind: m.kind,
-      ...(m.kind === 'count' && m.rate !== undefined ? { rate: { denominator: m.rate.denominator } } : {}),
-    })),
+    ...(table.spec.populationWhy === undefined ? {} : { populationWhy: table.spec.populationWhy }),
+    measures: table.spec.measures.map((m) =>
+      m.kind === 'count'
+        ? {
+            column: m.column,
+            kind: m.kind,
+            nature: m.nature,
+            ...(m.why === undefined ? {} : { why: m.why }),
+            ...(m.rate === undefined ? {} : { rate: { denominator: m.rate.denominator } }),
+            ...(m.structural === undefined ? {} : { structural: m.structural.map((s) => ({ ...s })) }),
+          }
+        : { column: m.column, kind: m.kind, ...(m.why === undefined ? {} : { why: m.why }) },
+    ),
   };
 }
 

@@ -1,12 +1,9 @@
-import { inStructuralRange, relationsOf, type MeasureRelation } from '../../schemas/tables.js';
+import { type MeasureRelation, relationsOf, type StructuralCell, structuralCells } from '../../schemas/tables.js';
 import { DataError } from '../core/errors.js';
 import type { LoadedTable } from './loadedTable.js';
 import { MEASURE_DIMENSION } from './measureSystem.js';
 import { TableLayout } from './sdc/cellSystem.js';
 import { DimensionBuilder, HierarchyShapeError, TOTAL } from './sdc/dimension.js';
-
-/** Where a cell's value follows from its row's dimensions: 0, or the value of another column of the row. */
-export type StructuralCell = { readonly equals: 0 } | { readonly equals: string };
 
 /** A metrics table checked and laid out as cells: the form every pass of disclosure control works on. */
 export interface PreparedTable {
@@ -145,25 +142,26 @@ export function prepareTable(loaded: LoadedTable): PreparedTable {
     }
   });
   const prepared = { loaded, layout, dimensionColumns: spec.dimensions, groups, data, structural: new Map() };
-  return { ...prepared, structural: structuralCells(prepared) };
+  return { ...prepared, structural: structuralOf(prepared) };
 }
 
 /**
- * Per count measure with structural ranges, what each cell's row fixes it at;
- * a cell whose value contradicts what the catalogue declares is refused, since
- * publishing it as known would then publish a wrong claim.
+ * Per count measure with structural ranges, what each cell's row fixes it at
+ * (schemas/tables.ts); a cell whose value contradicts what the catalogue
+ * declares is refused, since publishing it as known would then publish a
+ * wrong claim.
  */
-function structuralCells(table: PreparedTable): Map<string, (StructuralCell | undefined)[]> {
+function structuralOf(table: PreparedTable): Map<string, (StructuralCell | undefined)[]> {
   const out = new Map<string, (StructuralCell | undefined)[]>();
   const { spec } = table.loaded;
   const columns = table.layout.columns;
+  const rows = Array.from({ length: table.layout.size }, (_, local) => {
+    const values = table.layout.valuesOf(local);
+    return Object.fromEntries(columns.map((c, i) => [c, values[i]!]));
+  });
   for (const m of spec.measures) {
     if (m.kind !== 'count' || m.structural === undefined || m.structural.length === 0) continue;
-    const cells: (StructuralCell | undefined)[] = new Array(table.layout.size).fill(undefined);
-    const own = table.data.get(m.column)!;
     for (const s of m.structural) {
-      const at = columns.indexOf(s.dimension);
-      if (at === -1) continue;
       if (typeof s.equals === 'string' && !table.data.has(s.equals)) {
         throw DataError.single('RELEASE_CATALOGUE', {
           file: table.loaded.file,
@@ -172,49 +170,24 @@ function structuralCells(table: PreparedTable): Map<string, (StructuralCell | un
           message: `measure '${m.column}' is declared equal to '${s.equals}', which table '${spec.name}' does not hold`,
         });
       }
-      const other = typeof s.equals === 'string' ? table.data.get(s.equals)! : undefined;
-      for (let local = 0; local < table.layout.size; local++) {
-        if (!inStructuralRange(s, table.layout.valuesOf(local)[at]!)) continue;
-        const expected = other === undefined ? 0 : other[local]!;
-        if (own[local]! !== expected) {
-          throw DataError.single('RELEASE_TABLE', {
-            file: table.loaded.file,
-            column: m.column,
-            rule: 'table.structural',
-            message: `cell (${table.layout.describe(local)}) is ${own[local]}, but tables.json declares it equal to ${s.equals === 0 ? '0' : `'${s.equals}' (${expected})`} there: ${s.why}`,
-          });
-        }
-        cells[local] = { equals: s.equals };
-      }
-      markPooledRows(table, at, cells);
     }
+    const cells = structuralCells(m, rows);
+    const own = table.data.get(m.column)!;
+    cells.forEach((cell, local) => {
+      if (cell === undefined) return;
+      const expected = cell.equals === 0 ? 0 : table.data.get(cell.equals)![local]!;
+      if (own[local]! === expected) return;
+      const why = m.structural!.find((s) => s.equals === cell.equals)?.why ?? '';
+      throw DataError.single('RELEASE_TABLE', {
+        file: table.loaded.file,
+        column: m.column,
+        rule: 'table.structural',
+        message: `cell (${table.layout.describe(local)}) is ${own[local]}, but tables.json declares it equal to ${cell.equals === 0 ? '0' : `'${cell.equals}' (${expected})`} there: ${why}`,
+      });
+    });
     out.set(m.column, cells);
   }
   return out;
-}
-
-/**
- * A Total over the year dimension pools its years: where every year of the
- * row is fixed at the same thing (0, or one column), so is their sum.
- */
-function markPooledRows(table: PreparedTable, at: number, cells: (StructuralCell | undefined)[]): void {
-  const groups = new Map<string, { total: number | undefined; equals: Set<0 | string>; open: boolean }>();
-  for (let local = 0; local < table.layout.size; local++) {
-    const values = table.layout.valuesOf(local);
-    const rest = values.filter((_, i) => i !== at).join('\u0000');
-    let group = groups.get(rest);
-    if (group === undefined) {
-      group = { total: undefined, equals: new Set(), open: false };
-      groups.set(rest, group);
-    }
-    if (values[at] === TOTAL) group.total = local;
-    else if (cells[local] === undefined) group.open = true;
-    else group.equals.add(cells[local]!.equals);
-  }
-  for (const group of groups.values()) {
-    if (group.total === undefined || group.open || group.equals.size !== 1) continue;
-    cells[group.total] = { equals: [...group.equals][0]! };
-  }
 }
 
 /** Relations tie counts of the table itself, each part named once and never its own total. */

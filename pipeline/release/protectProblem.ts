@@ -4,7 +4,7 @@ import { log } from '../core/log.js';
 import type { MeasureSystem } from './measureSystem.js';
 import type { JudgedProblem } from './problemCells.js';
 import type { PreparedTable } from './preparedTable.js';
-import { type ProtectionOutcome, ProtectionRefusal, protectCells, verifyPattern } from './sdc/protect.js';
+import { type ProtectionOutcome, ProtectionRefusal, protectCells, publishKnown, verifyPattern } from './sdc/protect.js';
 
 /**
  * Secondary suppression and the interval attack for one judged problem. A
@@ -33,10 +33,10 @@ export async function protectProblem(
         ...problem,
         upper: new Float64Array(problem.system.cellCount).fill(Number.POSITIVE_INFINITY),
       });
-      outcome = {
+      outcome = publishKnown(problem, {
         ...relaxed,
         intervals: await verifyPattern(problem, relaxed.suppressed, relaxed.witnesses, relaxed.tally),
-      };
+      });
     }
   } catch (error) {
     if (error instanceof ProtectionRefusal) throw refusal(joint, tables, error, error.why);

@@ -11,7 +11,7 @@ import type { CellStatus, ReleasedTable } from './releasedTable.js';
 import { type TableUtility, UtilityCounter } from './releaseUtility.js';
 import type { Interval } from './sdc/attack.js';
 import { LpTally } from './sdc/lpTally.js';
-import { ProtectionRefusal, verifyPattern } from './sdc/protect.js';
+import { ProtectionRefusal, publishKnown, verifyPattern } from './sdc/protect.js';
 import { roundCount } from './sdc/rounding.js';
 import type { SolvedProblem } from './solvedProblem.js';
 
@@ -72,12 +72,12 @@ export async function releaseTables(loaded: readonly LoadedTable[], rules: Rules
     const upper =
       learned.upper === undefined ? problem.upper : problem.upper.map((u, c) => Math.min(u, learned.upper![c]!));
     try {
-      done.intervals = await verifyPattern(
-        { ...problem, upper, ...(learned.lower === undefined ? {} : { lower: learned.lower }) },
-        done.outcome.suppressed,
-        done.outcome.witnesses,
-        lps,
-      );
+      const bounded = { ...problem, upper, ...(learned.lower === undefined ? {} : { lower: learned.lower }) };
+      const intervals = await verifyPattern(bounded, done.outcome.suppressed, done.outcome.witnesses, lps);
+      // What later tables give away can pin a secondary cell too: then it is published like any known cell.
+      done.outcome = publishKnown(bounded, { ...done.outcome, intervals });
+      done.intervals = done.outcome.intervals;
+      released.record(done, rules);
     } catch (error) {
       if (error instanceof ProtectionRefusal)
         throw refusal(

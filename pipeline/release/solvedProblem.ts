@@ -9,7 +9,7 @@ export interface SolvedProblem {
   readonly measures: readonly (CountMeasure | MeanMeasure)[];
   readonly tables: readonly PreparedTable[];
   readonly judged: JudgedProblem;
-  readonly outcome: ProtectionOutcome;
+  outcome: ProtectionOutcome;
   /** The attacker's interval of every suppressed cell, after every bound the release gives away. */
   intervals: ReadonlyMap<number, Interval>;
 }

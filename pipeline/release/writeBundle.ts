@@ -48,6 +48,7 @@ export async function writeCatalogue(output: StageOutput, tables: readonly Bundl
       columns: t.columns.map((c) => ({ name: c.name, type: c.type, role: c.role, description: c.description })),
       ...(t.relations === undefined ? {} : { relations: t.relations }),
       ...(t.population === undefined ? {} : { population: t.population }),
+      ...(t.populationWhy === undefined ? {} : { populationWhy: t.populationWhy }),
       ...(t.measures === undefined ? {} : { measures: t.measures }),
     })),
   };

@@ -44,14 +44,31 @@ export async function protectCells(problem: SuppressionProblem): Promise<Protect
     throw error;
   }
   const intervals = await verifyPattern(problem, result.suppressed, result.witnesses, result.tally);
-  return {
+  return publishKnown(problem, {
     suppressed: result.suppressed,
     secondary: result.secondary,
     intervals,
     lpSolves: result.lpSolves,
     witnesses: result.witnesses,
     tally: result.tally,
-  };
+  });
+}
+
+/**
+ * A secondary cell the attacker can work out exactly hides nothing, and a
+ * researcher should not have to work it out: publish it. Its value is implied
+ * by what is published already, so no other cell's interval changes.
+ */
+export function publishKnown(problem: SuppressionProblem, outcome: ProtectionOutcome): ProtectionOutcome {
+  const known = new Set<number>();
+  for (const [cell, interval] of outcome.intervals) {
+    if (!problem.primary.has(cell) && interval.hi - interval.lo < 1e-6) known.add(cell);
+  }
+  if (known.size === 0) return outcome;
+  const suppressed = outcome.suppressed.slice();
+  for (const cell of known) suppressed[cell] = 0;
+  const intervals = new Map([...outcome.intervals].filter(([cell]) => !known.has(cell)));
+  return { ...outcome, suppressed, intervals, secondary: outcome.secondary.filter((c) => !known.has(c)) };
 }
 
 /**
