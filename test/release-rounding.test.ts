@@ -6,7 +6,8 @@ import { type ReleaseResult, releaseTables } from '../pipeline/release/releaseTa
 import { attackIntervals } from '../pipeline/release/sdc/attack.js';
 import { CellSystem } from '../pipeline/release/sdc/cellSystem.js';
 import { tableFromInnerCells } from '../pipeline/release/sdc/innerTable.js';
-import { defaultWeights, type SuppressionProblem } from '../pipeline/release/sdc/problem.js';
+import type { SuppressionProblem } from '../pipeline/release/sdc/problem.js';
+import { suppressionCost } from '../pipeline/release/sdc/suppressionCost.js';
 import { roundCount, roundingPreimage } from '../pipeline/release/sdc/rounding.js';
 import { countColumn, outflowTable, testRules } from './support/releaseFixtures.js';
 
@@ -105,7 +106,7 @@ describe('rounding as the attacker sees it', () => {
       system,
       value: table.value,
       upper: noCeiling,
-      weight: defaultWeights(table.value),
+      weight: suppressionCost(table.value, system.marginLevels()),
       primary: new Map(),
     };
     const attack = async (problem: SuppressionProblem) => {
@@ -165,7 +166,7 @@ describe('a numerator bounds its suppressed denominator from below', () => {
       system,
       value: table.value,
       upper: new Float64Array(system.cellCount).fill(Infinity),
-      weight: defaultWeights(table.value),
+      weight: suppressionCost(table.value, system.marginLevels()),
       primary: new Map(),
     };
     const free = await attackIntervals(problem, suppressed, undefined, { exact: true });
@@ -188,7 +189,7 @@ describe('a numerator bounds its suppressed denominator from below', () => {
       system,
       value: table.value,
       upper: new Float64Array(system.cellCount).fill(Infinity),
-      weight: defaultWeights(table.value),
+      weight: suppressionCost(table.value, system.marginLevels()),
       primary,
     };
     const witness = (deltas: [number, number][]) => ({

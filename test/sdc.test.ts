@@ -4,7 +4,8 @@ import { attackIntervals } from '../pipeline/release/sdc/attack.js';
 import { CellSystem } from '../pipeline/release/sdc/cellSystem.js';
 import { tableFromInnerCells, type InnerCell } from '../pipeline/release/sdc/innerTable.js';
 import { optimalSuppression, patternLoss } from '../pipeline/release/sdc/optimum.js';
-import { defaultWeights, type SuppressionProblem } from '../pipeline/release/sdc/problem.js';
+import type { SuppressionProblem } from '../pipeline/release/sdc/problem.js';
+import { suppressionCost } from '../pipeline/release/sdc/suppressionCost.js';
 import { protectCells, type PrimaryFinding } from '../pipeline/release/sdc/protect.js';
 
 const THRESHOLD = 10;
@@ -25,7 +26,7 @@ function countProblem(
     system,
     value: table.value,
     upper: new Float64Array(system.cellCount).fill(Infinity),
-    weight: defaultWeights(table.value),
+    weight: suppressionCost(table.value, system.marginLevels()),
     primary,
   };
   return { problem, describe: (c) => table.layout.describe(c), valuesOf: (c) => table.layout.valuesOf(c) };
@@ -130,7 +131,7 @@ describe('secondary suppression on tables whose right pattern is known', () => {
       system,
       value,
       upper: new Float64Array(system.cellCount).fill(Infinity),
-      weight: defaultWeights(value),
+      weight: suppressionCost(value, system.marginLevels()),
       primary,
     });
     const shared = system.cellOf[1]![b.layout.index([1, 0])]!; // B: year 2021 (code 1), sex Total

@@ -51,7 +51,3 @@ export interface Witness {
 export function floorOf(problem: SuppressionProblem, cell: number): number {
   return Math.min(problem.lower?.[cell] ?? 0, problem.value[cell]!);
 }
-
-export function defaultWeights(value: Float64Array): Float64Array {
-  return value.map((v) => Math.abs(v) + 1);
-}
