@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * `manifest.json`, written by every stage beside its outputs (DESIGN.md,
+ * `manifest.json`, written by every stage beside its outputs (docs/design.md,
  * "Stages and their outputs"). A later stage trusts an input directory only
  * when this parses and every listed file matches its checksum.
  */

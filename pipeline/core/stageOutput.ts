@@ -32,7 +32,7 @@ export interface StageOutputOptions {
 const open = new Set<StageOutput>();
 
 /**
- * The one way a stage writes its output directory (DESIGN.md, "Stages and
+ * The one way a stage writes its output directory (docs/design.md, "Stages and
  * their outputs"): files go into a temporary sibling; `commit()` checksums
  * them, writes `manifest.json`, fsyncs everything and renames the directory
  * into place. Until that rename, `outDir` holds the previous complete output

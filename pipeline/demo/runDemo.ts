@@ -23,7 +23,7 @@ export interface DemoResult {
 
 /**
  * The whole chain on generated data: each role's step as its own process,
- * each role's key in its own folder, in the order of DESIGN.md.
+ * each role's key in its own folder, in the order of docs/design.md ("Stages and their outputs").
  */
 export async function runDemo(options: DemoOptions, say: (line: string) => void): Promise<DemoResult> {
   const started = process.hrtime.bigint();

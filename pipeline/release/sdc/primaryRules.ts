@@ -3,7 +3,7 @@ import type { CountNature } from '../../../schemas/tables.js';
 import type { PrimaryFinding } from './protect.js';
 
 /**
- * The primary rules (docs/release.md, "Which cells are sensitive"): one
+ * The primary rules (docs/release.md, "Which cells are sensitive"; docs/design.md, "Disclosure control"): one
  * module that every table, the effects and `protect` judge their cells by.
  * A count is judged by what it says about the units it counts (its nature in
  * tables.json), a mean by its contributors.
