@@ -104,7 +104,7 @@ export const aggregateTableSpec = z
     title: z.string(),
     description: z.string(),
     dimensions: z.array(name).min(1),
-    hierarchies: z.array(z.array(name).min(2)),
+    hierarchies: z.array(z.array(name).min(2)).default([]),
     /** Tables of one population count the same units: their shared cells are one cell. */
     population: name,
     /** Why the population is what it is (for example: who is in a trial). */
@@ -112,7 +112,7 @@ export const aggregateTableSpec = z
     measures: z.array(measureSpec).min(1),
     relations: z.array(measureRelation).optional(),
     /** Columns the release reads but never publishes (persons, sums, largest contributions). */
-    internal: z.array(z.string()),
+    internal: z.array(z.string()).default([]),
   })
   .strict();
 export type AggregateTableSpec = z.infer<typeof aggregateTableSpec>;
@@ -142,7 +142,7 @@ export const effectsTableSpec = z
     dimensions: z.array(z.string()),
     groups: z.array(effectsGroup).min(1),
     estimates: z.array(z.string()),
-    internal: z.array(z.string()),
+    internal: z.array(z.string()).default([]),
   })
   .strict();
 export type EffectsTableSpec = z.infer<typeof effectsTableSpec>;

@@ -358,7 +358,7 @@ export async function buildWorkspace(root: string, options: FixtureOptions = {})
 
 function catalogue(internal: boolean, shared = false): unknown {
   return {
-    format: 'boldlink-tables/v1',
+    format: 'boldlink-tables/v2',
     tables: [
       ...(shared
         ? [

@@ -145,7 +145,7 @@ const source = (name: string) => `read_parquet(${sqlString(join(out, 'tables', `
 
 describe('tables.json and the table files', () => {
   it('lists every table with its columns: dimensions, measures and internal helpers, nothing else', async () => {
-    expect(catalogue.format).toBe('boldlink-tables/v1');
+    expect(catalogue.format).toBe('boldlink-tables/v2');
     expect(aggregateTables().length).toBe(12);
     for (const table of aggregateTables()) {
       const columns = await duck.jsonRows<{ column_name: string; column_type: string }>(

@@ -99,8 +99,14 @@ beforeAll(async () => {
     duck.close();
   }
   const measures = (mean: boolean) => [
-    { column: 'spells', kind: 'count', description: 'Outflows.' },
-    { column: 'durable', kind: 'count', description: 'Durable outflows.', rate: { denominator: 'spells' } },
+    { column: 'spells', kind: 'count', nature: 'units', description: 'Outflows.' },
+    {
+      column: 'durable',
+      kind: 'count',
+      nature: 'attribute',
+      description: 'Durable outflows.',
+      rate: { denominator: 'spells' },
+    },
     ...(mean
       ? [
           {
@@ -127,7 +133,7 @@ beforeAll(async () => {
   await writeFile(
     await output.file('tables.json'),
     JSON.stringify({
-      format: 'boldlink-tables/v1',
+      format: 'boldlink-tables/v2',
       tables: [
         {
           name: 'outflow_by_year_district',
@@ -251,8 +257,8 @@ describe('boldlink release', () => {
     for (const name of ['outflow_by_year_district', 'outflow_by_year_sex'])
       expect(described.find((t) => t.name === name)?.population).toBe('outflows');
     expect(described.find((t) => t.name === 'outflow_by_year_district')?.measures).toEqual([
-      { column: 'spells', kind: 'count' },
-      { column: 'durable', kind: 'count', rate: { denominator: 'spells' } },
+      { column: 'spells', kind: 'count', nature: 'units' },
+      { column: 'durable', kind: 'count', nature: 'attribute', rate: { denominator: 'spells' } },
       { column: 'mean_hourly_wage', kind: 'mean' },
     ]);
     // Nothing in the bundle says which suppressions were primary.
@@ -287,7 +293,7 @@ describe('boldlink release', () => {
     await writeFile(
       await output.file('tables.json'),
       JSON.stringify({
-        format: 'boldlink-tables/v1',
+        format: 'boldlink-tables/v2',
         tables: [
           {
             name: 'by_sex',
@@ -295,7 +301,7 @@ describe('boldlink release', () => {
             description: 'd',
             dimensions: ['sex'],
             population: 'p',
-            measures: [{ column: 'spells', kind: 'count' }],
+            measures: [{ column: 'spells', kind: 'count', nature: 'units' }],
           },
         ],
       }),
