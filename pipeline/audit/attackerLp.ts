@@ -1,3 +1,4 @@
+import { SolverError } from '../core/errors.js';
 import type { Highs, Model } from 'highs';
 import { log } from '../core/log.js';
 
@@ -494,7 +495,7 @@ function solveOnce(highs: Highs, lp: string): number | 'infeasible' {
     case 'Infeasible':
       return 'infeasible';
     default:
-      throw new Error(`the LP solver stopped with status '${result.Status}' on an attacker's programme`);
+      throw new SolverError(`The LP solver stopped with status '${result.Status}' on an attacker's programme.`);
   }
 }
 

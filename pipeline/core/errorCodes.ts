@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   output: ['OUTPUT_LOCKED', 'OUTPUT_WRITE', 'OUTPUT_EXISTS', 'OUTPUT_IS_INPUT', 'DISK_FULL'],
   /** A file named on the command line that is missing or unreadable, met as a bare system error (exit 1). */
   fileAccess: ['FILE_ACCESS'],
+  /** SolverError: the LP solver stopped without an answer during disclosure control or its check (exit 1). */
+  solver: ['SOLVER_FAILED'],
   /** AuditFindingError: the privacy officer's audit found something (exit 1). */
   audit: ['AUDIT_FINDINGS'],
   /** QueryRefusedError, QueryFailedError (exit 2), QueryLimitError and ReleaseBundleError (exit 1). */

@@ -100,6 +100,17 @@ export class OutputError extends BoldlinkError {
   }
 }
 
+/**
+ * The LP solver stopped without an answer (a status other than optimal,
+ * infeasible or unbounded where one is needed, or its second thread died)
+ * while protecting a release or checking one: nothing was written, and the
+ * message names the cell and the status.
+ */
+export class SolverError extends BoldlinkError {
+  readonly code = 'SOLVER_FAILED';
+  readonly exitCode = 1 as const;
+}
+
 /** A privacy officer's audit found something. */
 export class AuditFindingError extends BoldlinkError {
   readonly code = 'AUDIT_FINDINGS';

@@ -1,3 +1,4 @@
+import { SolverError } from '../../core/errors.js';
 import type { Highs } from 'highs';
 import type { LpTally } from './lpTally.js';
 import { createModel, loadSolver, outcome, runModel, type SparseLp } from './solver.js';
@@ -282,7 +283,7 @@ async function solveGroup(
       count(runModel(model));
       const loOutcome = outcome(highs, model);
       if (loOutcome !== 'optimal')
-        throw new Error(`interval attack on ${system.describe(c)} ended with solver status ${loOutcome}`);
+        throw new SolverError(`The interval attack on ${system.describe(c)} ended with solver status ${loOutcome}.`);
       observe();
       return Math.max(0, snap(model.getObjectiveValue()));
     };
@@ -338,7 +339,7 @@ async function solveGroup(
         count(runModel(model));
         const hiOutcome = outcome(highs, model);
         if (hiOutcome !== 'optimal' && hiOutcome !== 'unbounded') {
-          throw new Error(`interval attack on ${system.describe(c)} ended with solver status ${hiOutcome}`);
+          throw new SolverError(`The interval attack on ${system.describe(c)} ended with solver status ${hiOutcome}.`);
         }
         if (hiOutcome === 'unbounded') {
           seenHi[i] = Number.POSITIVE_INFINITY;

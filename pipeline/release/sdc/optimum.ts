@@ -1,3 +1,4 @@
+import { SolverError } from '../../core/errors.js';
 import { createModel, loadSolver, outcome } from './solver.js';
 import { floorOf, type SuppressionProblem } from './problem.js';
 
@@ -107,7 +108,7 @@ export async function optimalSuppression(
     model.options.set({ solver: 'choose', time_limit: timeLimitSeconds, mip_rel_gap: 0 });
     model.run();
     const result = outcome(highs, model);
-    if (result !== 'optimal') throw new Error(`optimal suppression MIP ended with status ${result}`);
+    if (result !== 'optimal') throw new SolverError(`The optimal suppression MIP ended with solver status ${result}.`);
     const x = model.getSolution().colValue;
     const suppressed = new Uint8Array(n);
     let loss = 0;

@@ -1,3 +1,4 @@
+import { SolverError } from '../../core/errors.js';
 import type { Highs, Model } from 'highs';
 import { type AttackOptions, attackIntervals } from './attack.js';
 import { LpTally } from './lpTally.js';
@@ -612,7 +613,9 @@ class ProtectionModel {
       const result = outcome(this.highs, this.model);
       if (result === 'infeasible') return undefined;
       if (result !== 'optimal')
-        throw new Error(`protection LP for ${this.problem.system.describe(target)} ended with solver status ${result}`);
+        throw new SolverError(
+          `The protection LP for ${this.problem.system.describe(target)} ended with solver status ${result}.`,
+        );
       const flow = this.model.getSolution().colValue;
       const added: number[] = [];
       const moved: number[] = [];

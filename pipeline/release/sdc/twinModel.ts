@@ -1,3 +1,4 @@
+import { SolverError } from '../../core/errors.js';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { workerEntry } from '../../core/workerEntry.js';
 import type { Highs, Model } from 'highs';
@@ -128,7 +129,7 @@ class TwinThread {
       if (waiting === undefined) return;
       this.pending.delete(reply.seq);
       if (this.pending.size === 0) this.worker.unref();
-      if ('error' in reply) waiting.reject(new Error(`the solver's second thread failed: ${reply.error}`));
+      if ('error' in reply) waiting.reject(new SolverError(`The solver's second thread failed: ${reply.error}.`));
       else waiting.resolve(reply.solution);
     });
     const fail = (error: Error): void => {
@@ -138,7 +139,7 @@ class TwinThread {
       this.pending.clear();
     };
     this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`the solver's second thread stopped (exit code ${code})`)));
+    this.worker.on('exit', (code) => fail(new SolverError(`The solver's second thread stopped (exit code ${code}).`)));
   }
 
   open(lp: SparseLp, options: TwinOptions): TwinModel {
