@@ -1,11 +1,13 @@
 import { extname, join } from 'node:path';
 import { sqlIdent, sqlString, type Duck } from '../core/duckdb.js';
+import { impliedCells, type SumRelation } from '../core/impliedValues.js';
 import { attackerIntervalsOnThread } from './attackerThread.js';
 import { attackerSystem, type Occurrence } from './attackerSystem.js';
 import { loadDisclosureRules, type DisclosureRules } from './disclosureRules.js';
 import { finding, type CheckResult, type Finding } from './finding.js';
 import { dimsKey, primaryRuleFindings, type CellInternals } from './primaryRules.js';
 import {
+  cellKey,
   readCatalogue,
   readReleasedTable,
   STATUSES,
@@ -68,6 +70,7 @@ export async function checkRelease(workspace: Workspace, duck: Duck): Promise<Re
     }
     const bundleCatalogue = await readCatalogue(bundle);
     const tables: ReleasedTable[] = [];
+    const ruleFindings: Finding[] = [];
     for (const [name, formats] of tableFilesOf(bundle)) {
       const description = mergeDescriptions(metricsCatalogue.get(name), bundleCatalogue.get(name));
       const table = await readReleasedTable(duck, bundle, name, formats, description);
@@ -87,8 +90,9 @@ export async function checkRelease(workspace: Workspace, duck: Duck): Promise<Re
       cellsChecked += table.rows.length * table.measures.length;
       findings.push(...(await statusFindings(duck, bundle, table)));
       const internals = metrics === undefined ? undefined : await metricsInternals(duck, metrics, table);
-      findings.push(...primaryRuleFindings(table, rules, internals));
+      ruleFindings.push(...primaryRuleFindings(table, rules, internals));
     }
+    findings.push(...withoutImplied(ruleFindings, tables, rules));
     const lp = await attackerFindings(tables, rules);
     findings.push(...lp.findings);
     suppressedCells += lp.suppressed;
@@ -308,6 +312,48 @@ async function attackerFindings(
     );
   }
   return { findings: found, suppressed: targets.length, programmes: outcome.programmesSolved };
+}
+
+/**
+ * A published cell breaks a primary rule only where publishing it tells the
+ * attacker something: a cell whose value the other published cells already
+ * fix (a Total over years each fixed at 0, or of no units) tells nothing, and
+ * release publishes it rather than refuse. The same rule as release's
+ * (core/impliedValues.ts), over the attacker's equations of the bundle, with
+ * every cell a finding names taken as unknown.
+ */
+function withoutImplied(
+  found: readonly Finding[],
+  tables: readonly ReleasedTable[],
+  rules: DisclosureRules,
+): Finding[] {
+  if (found.length === 0) return [];
+  const system = attackerSystem(tables, rules);
+  const byFile = new Map(tables.map((t) => [t.file, t]));
+  const keyOf = (f: Finding): string | undefined => {
+    const table = byFile.get(f.file);
+    if (table === undefined || f.column === undefined || f.cell === undefined) return undefined;
+    return cellKey(table.description?.population ?? `table:${table.name}`, f.column, f.cell);
+  };
+  const flagged = new Set(found.flatMap((f) => keyOf(f) ?? []));
+  const known = new Set<string>();
+  const zeros = new Set<string>();
+  for (const [key, bounds] of system.bounds) {
+    if (bounds.lower !== bounds.upper || flagged.has(key)) continue;
+    known.add(key);
+    if (bounds.lower === 0) zeros.add(key);
+  }
+  // Every equation is Σ parts − total = 0 (margins, relations) or a fixed row (x = 0, x − y = 0).
+  const relations: SumRelation<string>[] = system.equations.map((e) => {
+    const total = e.terms.find((t) => t.coefficient < 0)?.key;
+    const parts = e.terms.filter((t) => t.coefficient > 0).map((t) => t.key);
+    return total === undefined ? { parts } : { total, parts };
+  });
+  const implied = impliedCells(relations, known, zeros);
+  return found.filter((f) => {
+    const key = keyOf(f);
+    return key === undefined || !implied.has(key);
+  });
 }
 
 function formatWidth(width: number): string {

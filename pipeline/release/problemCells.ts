@@ -1,6 +1,7 @@
 import { countProtectionLevel, type Rules } from '../../schemas/rules.js';
 import { type CountMeasure, type MeanMeasure, relationsOf } from '../../schemas/tables.js';
 import { DataError } from '../core/errors.js';
+import { impliedCells, type SumRelation } from '../core/impliedValues.js';
 import { MeasureSystem } from './measureSystem.js';
 import type { StructuralCell } from '../../schemas/tables.js';
 import type { PreparedTable } from './preparedTable.js';
@@ -180,6 +181,27 @@ export function judgeProblem(
       primary.set(cell, finding);
       fixed[cell] = 0;
     }
+  }
+  // A primary cell whose value the known cells already fix (a Total over years each fixed at 0 or of no units)
+  // hides nothing: no pattern could hide it, and publishing it tells nothing the attacker does not know.
+  const relations: SumRelation<number>[] = [];
+  for (let r = 0; r < system.relationCount; r++) {
+    const start = system.relationStarts[r]!;
+    const cells = Array.from(system.relationCells.subarray(start, system.relationStarts[r + 1]!));
+    relations.push({ total: cells[0]!, parts: cells.slice(1) });
+  }
+  const knownCells = new Set<number>();
+  const knownZeros = new Set<number>();
+  for (let cell = 0; cell < n; cell++) {
+    if (fixed[cell] !== 1) continue;
+    knownCells.add(cell);
+    if (value[cell] === 0) knownZeros.add(cell);
+  }
+  const implied = impliedCells(relations, knownCells, knownZeros);
+  for (const cell of implied) {
+    if (!primary.has(cell) || copies.get(cell)?.hidden === true) continue;
+    primary.delete(cell);
+    fixed[cell] = 1;
   }
   // A relation's parts add up to its total: where a primary total is 0, so is every part, and publishing them all
   // would publish the total. Those zeros hide something, so the pattern may use them (at a higher cost, so that a
