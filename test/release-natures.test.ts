@@ -287,6 +287,34 @@ describe('what a count says decides the rules that protect it', () => {
   });
 });
 
+describe('values the known cells fix', () => {
+  it("publishes a primary cell that the row's fixed years already give away, instead of refusing to protect it", async () => {
+    // first_lasted_censored is 0 for everyone in 2021 (by the year) and 0 of 0 in 2022 (no outflow to work):
+    // the Total over the years, 0 of 5, is then known; no pattern could hide it, and it tells nothing new.
+    const result = await releaseTables(
+      [
+        yearTable(
+          'outflow_by_year_municipality',
+          'outflows',
+          [
+            { year: 2021, municipality: 'a', to_work: 3, still_running: 0 },
+            { year: 2021, municipality: 'b', to_work: 2, still_running: 0 },
+            { year: 2022, municipality: 'a', to_work: 0, still_running: 0 },
+            { year: 2022, municipality: 'b', to_work: 0, still_running: 0 },
+          ],
+          [units('to_work'), share('still_running', 'to_work', [fixed(undefined, 2021, 0)])],
+        ),
+      ],
+      rules,
+    );
+    expect(cell(result, 'outflow_by_year_municipality', 'still_running', 'Total', 'a')).toEqual({
+      value: 0,
+      status: 'published',
+    });
+    expect(result.log.filter((e) => e.column === 'still_running')).toEqual([]);
+  });
+});
+
 describe('zeros', () => {
   it('no zero is suppressed unless a rule makes it primary (property)', async () => {
     const count = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 10, max: 60 }));
