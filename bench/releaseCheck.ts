@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Duck, sqlString } from '../pipeline/core/duckdb.js';
 import { StageInput } from '../pipeline/core/stageInput.js';
@@ -39,14 +38,14 @@ interface LogLine {
 }
 
 export async function checkRelease(metricsDir: string, releaseDir: string, logDir: string): Promise<ReleaseCheck> {
-  const log = new Map<string, LogLine>();
-  const text = await readFile(join(logDir, 'disclosure-log.csv'), 'utf8');
-  for (const line of text.trim().split('\n').slice(1)) {
-    const f = csvFields(line);
-    log.set(`${f[0]}\u0000${f[1]}\u0000${f[2]}`, { suppression: f[3]!, rule: f[4]! });
-  }
   const duck = await Duck.open({ threads: 1 });
   try {
+    const log = new Map<string, LogLine>();
+    const entries = await duck.jsonRows<{ table: string; cell: string; column: string } & LogLine>(
+      `SELECT "table", cell, "column", suppression, rule
+       FROM read_csv(${sqlString(join(logDir, 'disclosure-log.csv'))}, header = true, all_varchar = true)`,
+    );
+    for (const e of entries) log.set(`${e.table}\u0000${e.cell}\u0000${e.column}`, e);
     const metrics = await loadMetrics(await StageInput.open(metricsDir, { stage: 'metrics' }), duck);
     let values = 0;
     let suppressed = 0;
@@ -133,26 +132,4 @@ export async function checkRelease(metricsDir: string, releaseDir: string, logDi
   } finally {
     duck.close();
   }
-}
-
-function csvFields(line: string): string[] {
-  const out: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      out.push(field);
-      field = '';
-    } else field += ch;
-  }
-  out.push(field);
-  return out;
 }
