@@ -1,6 +1,7 @@
 import { extname, join } from 'node:path';
 import { sqlIdent, sqlString, type Duck } from '../core/duckdb.js';
 import { impliedCells, type SumRelation } from '../core/impliedValues.js';
+import { structuralRows } from './structuralRows.js';
 import { attackerIntervalsOnThread } from './attackerThread.js';
 import { attackerSystem, type Occurrence } from './attackerSystem.js';
 import { loadDisclosureRules, type DisclosureRules } from './disclosureRules.js';
@@ -316,11 +317,13 @@ async function attackerFindings(
 
 /**
  * A published cell breaks a primary rule only where publishing it tells the
- * attacker something: a cell whose value the other published cells already
- * fix (a Total over years each fixed at 0, or of no units) tells nothing, and
- * release publishes it rather than refuse. The same rule as release's
- * (core/impliedValues.ts), over the attacker's equations of the bundle, with
- * every cell a finding names taken as unknown.
+ * attacker something: a cell whose value the cells known by their nature
+ * already fix (a Total over years each fixed at 0, or of no units) tells
+ * nothing, and release publishes it rather than refuse. Known by nature are
+ * the published zeros (where zeros are not sensitive) and the values a row's
+ * dimensions fix; a count published by choice is not, or a margin published
+ * beside a small cell would excuse the cell. The same rule as release's
+ * (core/impliedValues.ts), over the attacker's equations of the bundle.
  */
 function withoutImplied(
   found: readonly Finding[],
@@ -338,10 +341,24 @@ function withoutImplied(
   const flagged = new Set(found.flatMap((f) => keyOf(f) ?? []));
   const known = new Set<string>();
   const zeros = new Set<string>();
-  for (const [key, bounds] of system.bounds) {
-    if (bounds.lower !== bounds.upper || flagged.has(key)) continue;
-    known.add(key);
-    if (bounds.lower === 0) zeros.add(key);
+  if (!rules.zerosAreSensitive) {
+    for (const [key, bounds] of system.bounds) {
+      if (bounds.lower !== 0 || bounds.upper !== 0 || flagged.has(key)) continue;
+      known.add(key);
+      zeros.add(key);
+    }
+  }
+  for (const table of tables) {
+    const population = table.description?.population ?? `table:${table.name}`;
+    for (const measure of table.description?.measures ?? []) {
+      structuralRows(table, measure)?.forEach((structural, at) => {
+        const row = table.rows[at]!;
+        if (structural === undefined || row.statuses[measure.column] !== 'published') return;
+        const key = cellKey(population, measure.column, row.dims);
+        known.add(key);
+        if (structural.equals === 0) zeros.add(key);
+      });
+    }
   }
   // Every equation is Σ parts − total = 0 (margins, relations) or a fixed row (x = 0, x − y = 0).
   const relations: SumRelation<string>[] = system.equations.map((e) => {
