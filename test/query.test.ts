@@ -138,7 +138,10 @@ describe('query: suppressed cells stay suppressed', () => {
     ['list', `SELECT list(durable) AS x FROM ${T}`],
     ['least', `SELECT least(durable, to_work) AS x FROM ${T} WHERE outflow_year = '2021' AND municipality = 'utrecht'`],
     ['min through an alias', `SELECT min(d) AS x FROM (SELECT durable AS d FROM ${T}) q`],
-    ['min through CTE column names', `WITH c(m, d) AS (SELECT municipality, durable FROM ${T}) SELECT min(d) AS x FROM c`],
+    [
+      'min through CTE column names',
+      `WITH c(m, d) AS (SELECT municipality, durable FROM ${T}) SELECT min(d) AS x FROM c`,
+    ],
     [
       'min through a union',
       `SELECT min(municipality) AS x FROM (SELECT municipality FROM ${T} UNION ALL SELECT durable::VARCHAR FROM ${T}) u`,

@@ -371,7 +371,12 @@ class ScopedWalk {
         break;
       }
       case 'STAR':
-        throw refuse('UNSUPPORTED', '* is allowed only as a select-list item (and in count(*)).');
+        throw refuse(
+          'UNSUPPORTED',
+          node.columns === true
+            ? 'COLUMNS(…) is not supported; list the columns.'
+            : '* is allowed only as a select-list item (and in count(*)).',
+        );
       case 'LAMBDA':
         throw refuse('UNSUPPORTED', 'Lambda functions (x -> …) are not supported.');
       case 'PARAMETER':
