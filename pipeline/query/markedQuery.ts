@@ -979,12 +979,17 @@ function rowContext(rowTaint: Node): ExpressionContext {
 
 /**
  * A pair as one column: NULL when the value is a clean NULL (so a USING join
- * or a GROUP BY treats it as SQL treats NULL), else STRUCT(v, t).
+ * or a GROUP BY treats it as SQL treats NULL), else STRUCT(v, t). A tainted
+ * value is stored as NULL: what was computed from NULLs in place of hidden
+ * cells means nothing, and must not trip a later overflow the true values
+ * would not.
  */
 function pack(pair: Pair): Node {
-  const struct = fn('struct_pack', [withAlias(pair.v, 'v'), withAlias(pair.t, 't')]);
-  const cleanNull = and(isNull(clone(pair.v)), not(clone(pair.t)));
-  return caseWhen([[cleanNull, NULL]], struct);
+  const clean = fn('struct_pack', [withAlias(pair.v, 'v'), withAlias(FALSE, 't')]);
+  const cleanNull: [Node, Node] = [isNull(clone(pair.v)), NULL];
+  if (isFalse(pair.t)) return caseWhen([cleanNull], clean);
+  const tainted = fn('struct_pack', [withAlias(NULL, 'v'), withAlias(TRUE, 't')]);
+  return caseWhen([[pair.t, tainted], cleanNull], clean);
 }
 
 /** WHERE/HAVING/QUALIFY: keep rows the condition keeps, and rows it might keep (they are marked). */
