@@ -286,7 +286,8 @@ const LISTS = [
   'list_value',
 ];
 
-const CONDITIONAL = ['coalesce', 'ifnull', 'nullif'];
+// COALESCE and IFNULL reach the tree as the COALESCE operator.
+const CONDITIONAL = ['nullif'];
 
 /** Scalar functions and operators a query may call. */
 export const SCALAR_FUNCTIONS: ReadonlySet<string> = new Set([

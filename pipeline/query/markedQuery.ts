@@ -774,7 +774,7 @@ class Rewrite {
       throw unsupported(`${truncate(name)}() is not an aggregate: FILTER, ORDER BY and DISTINCT do not apply.`);
     const args = children(node, 'children').map((c) => this.expression(c, context));
     const v: Node = { ...node, children: args.map((a) => a.v) };
-    const t = name === 'coalesce' || name === 'ifnull' ? coalesceTaint(args) : or(...args.map((a) => a.t));
+    const t = or(...args.map((a) => a.t));
     return { v: this.sized(name, v, args), t };
   }
 
