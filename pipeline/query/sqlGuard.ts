@@ -262,7 +262,7 @@ class ScopedWalk {
           throw refuse(
             kind === 'FILE_OR_NETWORK' ? kind : 'NOT_A_RELEASED_TABLE',
             kind === 'FILE_OR_NETWORK'
-              ? `${truncate(name)}() reads files or the network, which is not allowed: only the released tables can be queried.`
+              ? `${truncate(name)}() reads outside the released tables (files, URLs or SQL text), which is not allowed: only the released tables can be queried.`
               : `Table function ${truncate(name)}() is not available: only the released tables (and range/generate_series) can be queried.`,
           );
         }
@@ -274,10 +274,15 @@ class ScopedWalk {
         return;
       }
       default:
+        if (type === 'SHOW_REF' && ref.show_type === 'SUMMARY')
+          throw refuse(
+            'SUPPRESSION_BYPASS',
+            'SUMMARIZE computes statistics over every cell of a column without marking the suppressed ones; ask for min, max, avg or count of the columns you need (they are marked where they depend on suppressed cells).',
+          );
         throw refuse(
-          type === 'SHOW_REF' ? 'SUPPRESSION_BYPASS' : 'UNSUPPORTED',
+          'UNSUPPORTED',
           type === 'SHOW_REF'
-            ? 'SUMMARIZE and DESCRIBE are not supported; GET /api/tables describes every released table, and min/max/avg over a column are marked where they depend on suppressed cells.'
+            ? 'DESCRIBE is not supported; GET /api/tables (or the web page) describes every released table and column.'
             : `${describeNodeType(type)} is not supported; write it with GROUP BY and CASE (PIVOT) or UNION ALL (UNPIVOT).`,
         );
     }
