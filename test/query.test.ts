@@ -201,6 +201,24 @@ describe('query: limits', () => {
     });
   });
 
+  it('never returns a partial answer when a limit stops it part way', async () => {
+    // DuckDB stops at the 1,001st row, long after the first rows were made: the answer is refused, not cut.
+    await expect(
+      db.query(`SELECT range, CASE WHEN range > 500000 THEN 'late' END AS s FROM range(2000000)`, {
+        ...DEFAULT_LIMITS,
+        maxRows: 1000,
+      }),
+    ).rejects.toMatchObject({ code: 'RESULT_TOO_LARGE' });
+    await expect(
+      db.query('SELECT * FROM range(50000000)', {
+        ...DEFAULT_LIMITS,
+        maxRows: 100_000_000,
+        maxBytes: 2 ** 40,
+        timeoutMs: 100,
+      }),
+    ).rejects.toMatchObject({ code: 'QUERY_TIMEOUT' });
+  });
+
   it('interrupts a query that runs too long', async () => {
     await expect(
       db.query(`SELECT count(*) FROM range(1000000000) a, range(1000) b`, {

@@ -108,24 +108,75 @@ export interface MarkedQuery {
 
 export const ROW = '$row';
 const VALUE_TOO_LARGE = 'boldlink:VALUE_TOO_LARGE';
+const RESULT_TOO_LARGE = 'boldlink:RESULT_TOO_LARGE';
+const TOO_MANY_ROWS = 'boldlink:TOO_MANY_ROWS';
 
 export interface MarkOptions {
   /** Placeholders for computed names carry this, so no user text can collide with one. */
   readonly nonce: string;
   /** Largest value a sized function (repeat, lpad…) may build, in bytes. */
   readonly maxValueBytes: number;
+  /** Largest answer, in bytes of its text: checked as the rows are made, so a larger one is stopped in the engine. */
+  readonly maxBytes: number;
+  /** Most rows an answer may have; checked the same way. */
+  readonly maxRows: number;
 }
 
 /** Rewrite a guarded query's tree into its marked form (see the comment above). */
 export function markQuery(statement: Node, analysis: PossiblySuppressed, options: MarkOptions): MarkedQuery {
   const rewrite = new Rewrite(analysis, options);
   const tree = rewrite.relation(statement, { top: true, distinctRows: false });
-  return { tree, computedNames: rewrite.computedNames };
+  return { tree: sizeChecked(tree, options), computedNames: rewrite.computedNames };
 }
 
 /** The DuckDB error that a sized function raises when its value would be too large. */
 export function isValueTooLarge(message: string): boolean {
   return message.includes(VALUE_TOO_LARGE);
+}
+
+/** The DuckDB error the answer's size check raises: 'bytes' or 'rows', or undefined for another error. */
+export function resultLimitHit(message: string): 'bytes' | 'rows' | undefined {
+  return message.includes(RESULT_TOO_LARGE) ? 'bytes' : message.includes(TOO_MANY_ROWS) ? 'rows' : undefined;
+}
+
+/**
+ * The answer with a running count of its rows and size (each row as text),
+ * raising an error in the engine once either passes its limit: the rows past
+ * the limit are never made, and what was made is freed with the query, not
+ * left to the JavaScript garbage collector. The check is part of `$row`, so
+ * it cannot be optimised away.
+ */
+function sizeChecked(tree: Node, limits: { readonly maxBytes: number; readonly maxRows: number }): Node {
+  const answer = '$answer';
+  const rowText = fn('strlen', [
+    {
+      class: 'CAST',
+      type: 'OPERATOR_CAST',
+      alias: '',
+      child: column(answer),
+      cast_type: { id: 'VARCHAR', type_info: null },
+      try_cast: false,
+    },
+  ]);
+  const past = (running: Node, limit: number, error: string): Node =>
+    caseWhen(
+      [[comparison('COMPARE_GREATERTHAN', running, integerConstant(limit)), fn('error', [stringConstant(error)])]],
+      FALSE,
+    );
+  return selectNode({
+    selectList: [
+      star([ROW]),
+      withAlias(
+        or(
+          column(ROW),
+          past(windowAggregate('count_star', [], [], 'running'), limits.maxRows, TOO_MANY_ROWS),
+          past(windowAggregate('sum', [rowText], [], 'running'), limits.maxBytes, RESULT_TOO_LARGE),
+        ),
+        ROW,
+      ),
+    ],
+    from: subqueryTable(tree, answer),
+  });
 }
 
 interface RelationOptions {

@@ -209,9 +209,13 @@ export function subqueryExpression(type: 'SCALAR' | 'EXISTS', node: Node): Node 
   };
 }
 
-/** A window aggregate `name(args) OVER (PARTITION BY …)` on the frame of `like` (or the whole partition). */
-export function windowAggregate(name: string, args: Node[], partitions: Node[], like?: Node): Node {
-  const base: Node = like
+/**
+ * A window aggregate `name(args) OVER (PARTITION BY …)` on the frame of
+ * `like`, or over the whole partition, or (`running`) from its first row to
+ * the current one.
+ */
+export function windowAggregate(name: string, args: Node[], partitions: Node[], like?: Node | 'running'): Node {
+  const base: Node = isNode(like)
     ? clone(like)
     : {
         class: 'WINDOW',
@@ -224,7 +228,7 @@ export function windowAggregate(name: string, args: Node[], partitions: Node[], 
         partitions: [],
         orders: [],
         start: 'UNBOUNDED_PRECEDING',
-        end: 'UNBOUNDED_FOLLOWING',
+        end: like === 'running' ? 'CURRENT_ROW_ROWS' : 'UNBOUNDED_FOLLOWING',
         start_expr: null,
         end_expr: null,
         offset_expr: null,

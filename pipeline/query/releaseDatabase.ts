@@ -3,7 +3,7 @@ import {
   type DuckDBConnection,
   type DuckDBDataChunk,
   DuckDBInstance,
-  type DuckDBResult,
+  type DuckDBMaterializedResult,
   type DuckDBResultReader,
   DuckDBStructType,
   type DuckDBType,
@@ -13,9 +13,10 @@ import {
 import type { ApiColumn } from '../../schemas/api.js';
 import { sqlIdent, sqlString } from '../core/duckdb.js';
 import { QueryFailedError, QueryLimitError, QueryRefusedError, ReleaseBundleError } from './errors.js';
-import { isValueTooLarge, type MarkedQuery, markQuery, ROW } from './markedQuery.js';
+import { isValueTooLarge, type MarkedQuery, markQuery, ROW, resultLimitHit } from './markedQuery.js';
 import { selectNode, statementJson } from './parseTree.js';
 import { PossiblySuppressed } from './possiblySuppressed.js';
+import { QueryConnections } from './queryConnections.js';
 import { DEFAULT_LIMITS, DEFAULT_MEMORY_LIMIT, type QueryLimits } from './queryLimits.js';
 import type { ReleaseBundle, ReleasedTable } from './releaseBundle.js';
 import { chunkBytes } from './resultSize.js';
@@ -41,6 +42,9 @@ export interface LoadedTable {
 
 export { DEFAULT_LIMITS, type QueryLimits };
 
+/** Marked statements kept by the SQL text they came from. */
+const MARKED_TEXTS = 512;
+
 /**
  * The query service over one release bundle: an in-memory DuckDB that holds
  * the bundle's tables and nothing else. The tables are copied in while
@@ -60,13 +64,18 @@ export { DEFAULT_LIMITS, type QueryLimits };
  * prepared there, never run.
  */
 export class ReleaseDatabase {
+  private readonly connections: QueryConnections;
+  private readonly markedTexts = new Map<string, string>();
+
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly plain: DuckDBInstance,
     private readonly guard: GuardContext,
     private readonly measures: ReadonlySet<string>,
     readonly tables: ReadonlyMap<string, LoadedTable>,
-  ) {}
+  ) {
+    this.connections = new QueryConnections(instance);
+  }
 
   static async open(
     bundle: ReleaseBundle,
@@ -116,53 +125,79 @@ export class ReleaseDatabase {
 
   /** Check, rewrite, run and mark one researcher query. */
   async query(sql: string, limits: QueryLimits = DEFAULT_LIMITS): Promise<QueryResult> {
-    const connection = await this.instance.connect();
+    const pooled = await this.connections.acquire();
     let timedOut = false;
+    let finished = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      connection.interrupt();
+      pooled.connection.interrupt();
     }, limits.timeoutMs);
     try {
-      const text = await this.marked(connection, sql, limits, randomBytes(8).toString('hex'));
-      let result: DuckDBResult;
+      const text = await this.marked(pooled.connection, sql, limits);
       try {
-        const prepared = await connection.prepare(text);
+        const prepared = await pooled.prepare(text);
         // The rewrite prints a SELECT; the binder says so too.
         if (prepared.statementType !== StatementType.SELECT)
           throw new QueryRefusedError(
             'NOT_A_QUERY',
             'Only a read-only SELECT query over the released tables is allowed.',
           );
-        result = await prepared.stream();
-        return await readMarked(result, limits);
+        // Run to the end before reading: a streamed result that fails part way (a limit, a timeout) ends
+        // early without an error in the driver, so a truncated answer would look complete.
+        const answer = await prepared.run();
+        finished = true;
+        return await readMarked(answer, limits);
       } catch (error) {
         if (error instanceof QueryRefusedError || error instanceof QueryLimitError) throw error;
         throw await this.failure(error, sql, limits, timedOut);
       }
+    } catch (error) {
+      // Refused before it ran: nothing is pending on the connection.
+      if (error instanceof QueryRefusedError) finished = true;
+      throw error;
     } finally {
       clearTimeout(timer);
-      connection.closeSync();
+      if (finished && !timedOut) this.connections.release(pooled);
+      else this.connections.discard(pooled);
     }
   }
 
   /** The statement the rewrite runs for `sql`, for tests and for explaining a query. */
   async markedSql(sql: string, limits: QueryLimits = DEFAULT_LIMITS): Promise<string> {
-    const connection = await this.instance.connect();
+    const pooled = await this.connections.acquire();
     try {
-      return await this.marked(connection, sql, limits, 'x');
+      return await this.marked(pooled.connection, sql, limits);
     } finally {
-      connection.closeSync();
+      this.connections.release(pooled);
     }
   }
 
-  /** Guard, analyse and rewrite `sql`; DuckDB prints the marked statement. */
-  private async marked(connection: DuckDBConnection, sql: string, limits: QueryLimits, nonce: string): Promise<string> {
+  /**
+   * Guard, analyse and rewrite `sql`; DuckDB prints the marked statement. The
+   * same text under the same limits always gives the same statement, so it
+   * is kept (a researcher's page asks the same queries again and again).
+   */
+  private async marked(connection: DuckDBConnection, sql: string, limits: QueryLimits): Promise<string> {
+    const key = `${limits.maxValueBytes}:${limits.maxBytes}:${limits.maxRows}:${sql}`;
+    const cached = this.markedTexts.get(key);
+    if (cached !== undefined) return cached;
     const guarded = await guardQuery(connection, sql, this.guard);
     const analysis = PossiblySuppressed.analyse(guarded.statement, this.measures, guarded.cteOf);
-    return printQuery(
+    const text = await printQuery(
       connection,
-      markQuery(guarded.statement, analysis, { nonce, maxValueBytes: limits.maxValueBytes }),
+      markQuery(guarded.statement, analysis, {
+        nonce: randomBytes(8).toString('hex'),
+        maxValueBytes: limits.maxValueBytes,
+        maxBytes: limits.maxBytes,
+        maxRows: limits.maxRows,
+      }),
     );
+    this.markedTexts.set(key, text);
+    if (this.markedTexts.size > MARKED_TEXTS) {
+      const oldest = this.markedTexts.keys().next().value;
+      if (oldest !== undefined) this.markedTexts.delete(oldest);
+    }
+    return text;
   }
 
   /** Settings of the query engine (external access, locked configuration), for the tests. */
@@ -180,6 +215,9 @@ export class ReleaseDatabase {
   private async failure(error: unknown, sql: string, limits: QueryLimits, timedOut: boolean): Promise<Error> {
     const message = cleanDuckMessage(error);
     if (timedOut) return timeoutError(limits);
+    const limitHit = resultLimitHit(message);
+    if (limitHit === 'bytes') return resultTooLarge(limits);
+    if (limitHit === 'rows') return tooManyRows(limits);
     if (isValueTooLarge(message))
       return new QueryLimitError(
         'VALUE_TOO_LARGE',
@@ -203,6 +241,7 @@ export class ReleaseDatabase {
   }
 
   close(): void {
+    this.connections.close();
     this.instance.closeSync();
     this.plain.closeSync();
   }
@@ -234,7 +273,7 @@ async function printQuery(connection: DuckDBConnection, marked: MarkedQuery): Pr
 }
 
 /** Read a marked answer chunk by chunk, refusing it as soon as it passes a limit, then mark it. */
-async function readMarked(result: DuckDBResult, limits: QueryLimits): Promise<QueryResult> {
+async function readMarked(result: DuckDBMaterializedResult, limits: QueryLimits): Promise<QueryResult> {
   const types = result.columnTypes();
   const names = result.columnNames();
   const valueColumns = names.length - 1;
@@ -251,17 +290,10 @@ async function readMarked(result: DuckDBResult, limits: QueryLimits): Promise<Qu
     const chunk = await result.fetchChunk();
     if (chunk === null || chunk.rowCount === 0) break;
     rows += chunk.rowCount;
-    if (rows > limits.maxRows)
-      throw new QueryLimitError(
-        'RESULT_TOO_LARGE',
-        `The result has more than ${limits.maxRows.toLocaleString('en')} rows; add a WHERE, GROUP BY or LIMIT.`,
-      );
+    if (rows > limits.maxRows) throw tooManyRows(limits);
+    // A second line behind the engine's own size check (markedQuery.ts): measured before any value is copied.
     bytes += chunkBytes(chunk, types);
-    if (bytes > limits.maxBytes)
-      throw new QueryLimitError(
-        'RESULT_TOO_LARGE',
-        `The result is larger than ${formatBytes(limits.maxBytes)}; select fewer or shorter columns, or add a WHERE or LIMIT.`,
-      );
+    if (bytes > limits.maxBytes) throw resultTooLarge(limits);
     chunks.push(chunk);
   }
   const columns: ApiColumn[] = names.slice(0, valueColumns).map((name, i) => ({ name, type: typeName(valueTypes[i]) }));
@@ -279,6 +311,20 @@ async function readMarked(result: DuckDBResult, limits: QueryLimits): Promise<Qu
     }
   }
   return markSuppressed(columns, tainted);
+}
+
+function tooManyRows(limits: QueryLimits): QueryLimitError {
+  return new QueryLimitError(
+    'RESULT_TOO_LARGE',
+    `The result has more than ${limits.maxRows.toLocaleString('en')} rows; add a WHERE, GROUP BY or LIMIT.`,
+  );
+}
+
+function resultTooLarge(limits: QueryLimits): QueryLimitError {
+  return new QueryLimitError(
+    'RESULT_TOO_LARGE',
+    `The result is larger than ${formatBytes(limits.maxBytes)}; select fewer or shorter columns, or add a WHERE or LIMIT.`,
+  );
 }
 
 function timeoutError(limits: QueryLimits): QueryLimitError {
