@@ -11,17 +11,22 @@ import { readTokensFile, TokenRegistry } from '../tokens/tokenStore.js';
  * researcher needs no restart. Fails closed: while the file is unreadable,
  * invalid or too open, no token is accepted.
  */
+/** What identifies one state of the tokens file. */
+interface FileVersion {
+  readonly mtimeMs: number;
+  readonly size: number;
+  readonly ino: number;
+  readonly mode: number;
+}
+
 export class TokenSource {
-  private version = '';
   private refusing: string | undefined;
 
   private constructor(
     private readonly file: string,
     private registry: TokenRegistry,
-    version: string,
-  ) {
-    this.version = version;
-  }
+    private version: FileVersion | undefined,
+  ) {}
 
   static async open(file: string): Promise<TokenSource> {
     // Refuses a missing, invalid or too open file at start, with the reason.
@@ -47,8 +52,8 @@ export class TokenSource {
     }
     if ((info.mode & 0o077) !== 0)
       return this.refuse(`readable or writable by group or others (mode ${(info.mode & 0o777).toString(8)})`);
-    const version = fileVersion(info);
-    if (version !== this.version || this.refusing !== undefined) {
+    if (this.refusing !== undefined || !sameVersion(info, this.version)) {
+      const version = fileVersion(info);
       try {
         this.registry = TokenRegistry.from(await readTokensFile(this.file));
         this.version = version;
@@ -66,11 +71,21 @@ export class TokenSource {
       log().error({ file: this.file, reason }, 'tokens file unusable: refusing every token until it is fixed');
     this.refusing = reason;
     this.registry = TokenRegistry.from({ format: TOKENS_FORMAT, tokens: [] });
-    this.version = '';
+    this.version = undefined;
     return false;
   }
 }
 
-function fileVersion(info: Stats): string {
-  return `${info.mtimeMs}:${info.size}:${info.ino}:${info.mode}`;
+function fileVersion(info: Stats): FileVersion {
+  return { mtimeMs: info.mtimeMs, size: info.size, ino: info.ino, mode: info.mode };
+}
+
+function sameVersion(info: Stats, version: FileVersion | undefined): boolean {
+  return (
+    version !== undefined &&
+    info.mtimeMs === version.mtimeMs &&
+    info.size === version.size &&
+    info.ino === version.ino &&
+    info.mode === version.mode
+  );
 }

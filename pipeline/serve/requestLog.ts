@@ -124,9 +124,18 @@ export function safeEntry(entry: RequestLogEntry): RequestLogEntry {
   };
 }
 
+/**
+ * A quick test that a query string may hold a credential: a parameter name
+ * with one of the credential words in it, anything percent-encoded, or
+ * token-shaped text. Most requests (format=csv, municipality=rotterdam) pass
+ * it and are logged as they are.
+ */
+const MAYBE_CREDENTIAL_NAME =
+  /(?:^|&)[^=&]*(?:tok|key|secret|pass|pwd|auth|bearer|sess|sid|jwt|sig|cred|code)[^=&]*=|%|\+/i;
+
 /** A URL query string with the values of credential parameters, and token-shaped text, replaced. */
 export function redactQueryString(query: string): string {
-  if (query === '') return '';
+  if (query === '' || !(MAYBE_CREDENTIAL_NAME.test(query) || maybeSecret(query))) return query;
   return query
     .split('&')
     .map((pair) => {
@@ -155,7 +164,26 @@ function decoded(text: string): string {
 
 /** Token-shaped text replaced. */
 export function redactText(text: string): string {
+  if (!maybeSecret(text)) return text;
   return text.replace(TOKEN_TEXT, REDACTED).replace(LONG_SECRET, REDACTED);
+}
+
+/** Whether TOKEN_TEXT or LONG_SECRET could match: one pass over the text, for the common case of no match. */
+function maybeSecret(text: string): boolean {
+  if (text.includes('bl_')) return true;
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const word = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45;
+    if (word) {
+      run++;
+      if (run >= 40) return true;
+    } else {
+      if (c === 46 && run >= 10) return true;
+      run = 0;
+    }
+  }
+  return false;
 }
 
 function cap(text: string, limit: number): string {

@@ -1,7 +1,7 @@
 import type { EncodedResult } from './responseWriting.js';
 
-/** An encoded answer kept for reuse, with its row count for the log. */
-export type CachedResponse = EncodedResult & { readonly rows: number };
+/** An encoded answer kept for reuse, with its headers ready to send and its row count for the log. */
+export type CachedResponse = EncodedResult & { readonly rows: number; readonly headerList: readonly string[] };
 
 /**
  * A small LRU of encoded table answers, bounded in entries and bytes:

@@ -8,7 +8,7 @@ import { HttpError } from './httpError.js';
 import type { RequestOutcome } from './requestLog.js';
 import { allowMethods, checkPath, type QuerySlots, readJsonBody } from './requestLimits.js';
 import type { ResponseCache } from './responseCache.js';
-import { chooseFormat, encodeResult, send } from './responseWriting.js';
+import { chooseFormat, encodeResult, okHeaderList, send, sendPrepared } from './responseWriting.js';
 import type { StaticAsset } from './staticAssets.js';
 import { selectTableRows, TableRequestError } from './tableRequest.js';
 
@@ -101,7 +101,7 @@ function tableRows(
   const cached = context.responses.get(cacheKey);
   if (cached !== undefined) {
     outcome.rows = cached.rows;
-    return send(response, 200, cached.body, cached.type, cached.headers);
+    return sendPrepared(response, cached.body, cached.headerList);
   }
   let result: TabularResult;
   try {
@@ -112,7 +112,7 @@ function tableRows(
   }
   outcome.rows = result.rows.length;
   const encoded = encodeResult(result, format, name);
-  context.responses.set(cacheKey, { ...encoded, rows: result.rows.length });
+  context.responses.set(cacheKey, { ...encoded, rows: result.rows.length, headerList: okHeaderList(encoded) });
   return send(response, 200, encoded.body, encoded.type, encoded.headers);
 }
 
