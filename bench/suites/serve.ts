@@ -25,6 +25,7 @@ const SMALL_AGGREGATE =
   "SELECT municipality, sum(durable) AS durable, sum(to_work) AS to_work FROM outflow_by_year_municipality WHERE outflow_year <> 'Total' GROUP BY municipality ORDER BY municipality";
 /** Each builds 100 MB of values and is refused (413) before any of it is copied out. */
 const OVERSIZED = "SELECT repeat('x', 1000000) AS s FROM range(100)";
+const IDLE_S = 10;
 
 /**
  * Issue #9: table requests per second and p99 latency over loopback, and the
@@ -81,6 +82,7 @@ export const suite: BenchSuite = {
     let queries: AutocannonResult;
     let rssMiB: number;
     let afterOversized: number;
+    let afterIdle: number;
     let refused = 0;
     const queryRequest = {
       method: 'POST',
@@ -105,6 +107,9 @@ export const suite: BenchSuite = {
         if (response.status === 413) refused++;
       }
       afterOversized = await residentMiB(served.child.pid ?? 0);
+      // The engine hands memory back after a query (allocator flush); give it a moment, then look again.
+      await new Promise((resolve) => setTimeout(resolve, IDLE_S * 1000));
+      afterIdle = await residentMiB(served.child.pid ?? 0);
     } finally {
       await stop(served.child);
     }
@@ -146,6 +151,15 @@ export const suite: BenchSuite = {
         reference: { name: 'after the table and query load', value: rssMiB },
         met: refused === 20,
         note: `each builds 100 MB of values; ${refused} of 20 refused with 413`,
+      },
+      {
+        issue: 20,
+        name: `serve: resident memory ${IDLE_S} s after them`,
+        value: afterIdle,
+        unit: 'MiB',
+        reference: { name: 'after the table and query load', value: rssMiB },
+        target: 'back to the reference (±25%)',
+        met: afterIdle <= rssMiB * 1.25,
       },
       {
         issue: 9,

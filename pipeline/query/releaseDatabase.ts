@@ -85,6 +85,10 @@ export class ReleaseDatabase {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
       allow_community_extensions: 'false',
+      // Hand memory back once a query is done, so a large query leaves no large process behind.
+      allocator_flush_threshold: '16MB',
+      allocator_bulk_deallocation_flush_threshold: '16MB',
+      allocator_background_threads: 'true',
     };
     const instance = await DuckDBInstance.create(':memory:', {
       threads: String(options.threads ?? 2),
