@@ -69,8 +69,8 @@ export async function pseudonymizeWithSqlOnly(
 }
 
 /**
- * `bsn_check`, `bsn_p1` and `fallback_f1` in SQL: DESIGN.md's canonicalisation (whitespace, dots and hyphens removed;
- * eight digits take a leading zero), the elfproef over the number, and sha256 for the HMAC, cut to P1's 32 characters.
+ * `bsn_check`, `bsn_p1` and `fallback_f1` in SQL: the canonicalisation of docs/design.md (whitespace, dots and
+ * hyphens removed; eight digits take a leading zero), the elfproef over the number, and sha256 for the HMAC, cut to P1's 32 characters.
  */
 const PSEUDONYM_MACROS = `
 -- The usual BSN (eight or nine plain digits) takes the short way; only other forms are cleaned first.

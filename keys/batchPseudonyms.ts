@@ -4,7 +4,7 @@ import type { CanonicalBsn } from '../schemas/bsn.js';
 import { PrecomputedHmac } from './hmacState.js';
 
 /**
- * The pseudonyms of DESIGN.md for many identifiers at once (the same values as
+ * The pseudonyms of docs/design.md for many identifiers at once (the same values as
  * `keys/pseudonyms.ts`, computed over a precomputed HMAC state). Stages hash
  * each *distinct* identifier once: DuckDB writes the distinct messages to a
  * file, `hashLineFile` streams it into a `message<TAB>hex16` file, and DuckDB

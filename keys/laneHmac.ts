@@ -6,7 +6,7 @@ import { writeHexWord } from './hexWord.js';
 /**
  * Batches of same-length messages hashed four at a time by the WebAssembly
  * lane function of `sha256Lanes.ts` (HMAC-SHA256, first 16 bytes as hex —
- * the P1/F1/RID format of DESIGN.md). Messages are queued with where their 32
+ * the P1/F1/RID format of docs/design.md). Messages are queued with where their 32
  * hex characters go, and computed when a batch is full or on `flush`.
  *
  * Only for prefix + message ≤ 55 bytes (one block); a canonical BSN under

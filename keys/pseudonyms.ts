@@ -5,7 +5,7 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { CanonicalBsn } from '../schemas/bsn.js';
 
 /**
- * The pseudonyms of DESIGN.md, "Key hierarchy and pseudonyms" — an
+ * The pseudonyms of docs/design.md, "Key hierarchy and pseudonyms" — an
  * interoperability contract, computed one value at a time. Bulk work uses the
  * batch hasher (same results, precomputed HMAC states); these are the
  * reference the batch hasher is tested against.

@@ -12,7 +12,7 @@ import { registerRelease } from './release/command.js';
 import { registerServe } from './serve/command.js';
 import { registerTokens } from './tokens/command.js';
 
-/** The subcommands of DESIGN.md, "Fixed interfaces", in pipeline order. */
+/** The subcommands of docs/design.md, "Fixed interfaces", in pipeline order. */
 export function registerCommands(program: Command): void {
   registerGenerate(program);
   registerKeys(program);

@@ -1,5 +1,5 @@
 /**
- * The BSN (burgerservicenummer) as DESIGN.md fixes it, an interoperability
+ * The BSN (burgerservicenummer) as docs/design.md ("Key hierarchy and pseudonyms") fixes it, an interoperability
  * contract: every organisation must canonicalise identically or pseudonyms
  * will not match.
  *

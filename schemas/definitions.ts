@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /**
- * The metric definitions of DESIGN.md ("Metric definitions") as a versioned
+ * The metric definitions of docs/design.md ("Metric definitions") as a versioned
  * parameter set. The version is derived from the parameters themselves, so two
  * runs that report the same version computed the same thing, and a changed
  * parameter can never hide behind an unchanged name.

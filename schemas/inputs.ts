@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { CanonicalTable } from './mapping.js';
 
 /**
- * The canonical input tables of DESIGN.md ("Input tables"), one row each, as
+ * The canonical input tables of docs/design.md ("Input tables"), one row each, as
  * a source delivers them after column mapping. Codes are those of
  * docs/contracts.md. `pseudonymize` derives its bulk SQL checks from these
  * descriptions (via their JSON Schema, see pipeline/pseudonymize/rowChecks.ts),

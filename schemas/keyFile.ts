@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { keyRole } from './manifest.js';
 
-/** `{"format":"boldlink-key/v1","role":…,"keyId":…,"created":…,"key":base64 of 32 bytes}` (DESIGN.md). */
+/**
+ * `{"format":"boldlink-key/v1","role":…,"keyId":…,"created":…,"key":base64 of 32 bytes}`
+ * (docs/design.md, "Key hierarchy and pseudonyms").
+ */
 export const KEY_FORMAT = 'boldlink-key/v1';
 
 export const keyFile = z

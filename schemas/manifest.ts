@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * `manifest.json`, written by every stage beside its outputs (DESIGN.md,
+ * `manifest.json`, written by every stage beside its outputs (docs/design.md,
  * "Stages and their outputs"). A later stage trusts an input directory only
  * when this parses and every listed file matches its checksum.
  */
@@ -21,7 +21,7 @@ export const manifestFile = z
       .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'a relative path inside the stage directory'),
     sha256: sha256Hex,
     bytes: z.number().int().nonnegative(),
-    /** Data rows (Parquet rows, CSV lines after the header); null for non-tabular files. */
+    /** The rows of the file as `rowsOfFile` (core/fileRows.ts) counts them; null for a file that is not a table. */
     rows: z.number().int().nonnegative().nullable(),
   })
   .strict();

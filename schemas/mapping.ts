@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * A column-mapping file: how one source's export maps onto the canonical
- * tables of DESIGN.md ("Input tables"). Files with canonical headers need none.
+ * tables of docs/design.md ("Input tables"). Files with canonical headers need none.
  *
  * A file is recognised as a table when its header row, after mapping, holds
  * that table's required columns. Code lists (`values`) translate a source's

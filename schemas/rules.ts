@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * The disclosure rules file (`release --rules`, `protect --rules`). Defaults
- * are DESIGN.md "Disclosure control" and `examples/rules.json`: the CBS
+ * are docs/design.md, "Disclosure control", and `examples/rules.json`: the CBS
  * frequency threshold and ACRO's defaults for magnitude cells.
  */
 export const RULES_FORMAT = 'boldlink-rules/v1';

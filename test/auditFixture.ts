@@ -334,13 +334,9 @@ export async function buildWorkspace(root: string, options: FixtureOptions = {})
     {
       const out = await StageOutput.create({ stage: 'release', outDir: dirs.release, parameters: {} });
       out.addStageInput(await StageInput.open(dirs.metrics));
-      const rows = await writeReleaseTable(duck, (name) => out.file(name), outflowTable());
-      out.declareRows('tables/outflow.csv', rows);
-      out.declareRows('tables/outflow.json', rows);
+      await writeReleaseTable(duck, (name) => out.file(name), outflowTable());
       if (options.sharedTable !== undefined) {
-        const shared = await writeReleaseTable(duck, (name) => out.file(name), options.sharedTable, 'outflow_recent');
-        out.declareRows('tables/outflow_recent.csv', shared);
-        out.declareRows('tables/outflow_recent.json', shared);
+        await writeReleaseTable(duck, (name) => out.file(name), options.sharedTable, 'outflow_recent');
       }
       for (const [path, text] of Object.entries(options.releaseExtras ?? {}))
         await writeFile(await out.file(path), text);

@@ -7,7 +7,7 @@ import { looksLikeBsn } from '../schemas/bsn.js';
 
 /**
  * The audit's own identifier tests, written in SQL (identifierMacros.sql):
- * they must agree with DESIGN.md's BSN definition as schemas/bsn.ts has it,
+ * they must agree with the BSN definition of docs/design.md as schemas/bsn.ts has it,
  * and find BSNs the way people write them in free text without taking dates,
  * amounts or pseudonyms for BSNs.
  */

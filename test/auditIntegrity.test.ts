@@ -5,6 +5,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runAudit } from '../pipeline/audit/audit.js';
 import { configureLogger } from '../pipeline/core/log.js';
 import { Duck, sqlString } from '../pipeline/core/duckdb.js';
+import { StageOutput } from '../pipeline/core/stageOutput.js';
 import { buildWorkspace, tamperReleaseTable, outflowTable } from './auditFixture.js';
 
 /**
@@ -165,6 +166,38 @@ describe('boldlink audit: what a release must not hold', { timeout: 60_000 }, ()
     const report = await runAudit({ workspace: fixture.workspace });
     expect(report.findings.map((f) => f.rule)).toContain('release.inconsistent-margins');
     expect(report.findings.every((f) => f.check === 'release')).toBe(true);
+  });
+
+  it('counts the rows of an export as the generator does: empty lines are rows', async () => {
+    const dir = join(root, 'raw');
+    const output = await StageOutput.create({ stage: 'generate', outDir: dir, parameters: {} });
+    // Two records, an empty line between them and one at the end: four data lines, as the generator injects them.
+    await writeFile(
+      await output.file('gemeente/rotterdam/clienten.csv'),
+      'BSN;Geslacht\n111222333;V\n\n123456782;M\n\n',
+    );
+    const manifest = await output.commit();
+    expect(manifest.outputs.map((f) => [f.path, f.rows])).toEqual([['gemeente/rotterdam/clienten.csv', 4]]);
+    expect((await runAudit({ workspace: dir })).findings).toEqual([]);
+
+    await appendFile(join(dir, 'gemeente/rotterdam/clienten.csv'), '\n');
+    await tamperReleaseTableManifestOnly(dir);
+    const rules = (await runAudit({ workspace: dir })).findings.map((f) => `${f.rule} ${f.file}`);
+    expect(rules).toEqual(['integrity.rows gemeente/rotterdam/clienten.csv']);
+  });
+
+  it('audits one stage folder on its own: its inputs outside it count where the stage read them, unchanged', async () => {
+    const fixture = await buildWorkspace(root);
+    const alone = await runAudit({ workspace: fixture.dirs.link });
+    expect(alone.findings).toEqual([]);
+    expect(alone.checks.find((s) => s.check === 'integrity')?.covered).toContain(
+      '2 input stage directories outside the workspace found by their manifest checksums',
+    );
+
+    const manifestPath = join(fixture.dirs.rotterdam, 'manifest.json');
+    await writeFile(manifestPath, `${await readFile(manifestPath, 'utf8')} `);
+    const changed = await runAudit({ workspace: fixture.dirs.link });
+    expect(changed.findings.map((f) => `${f.rule} ${f.file}`)).toEqual(['integrity.input-chain manifest.json']);
   });
 });
 

@@ -252,7 +252,7 @@ const row = (
 ): ReleasedRow => ({ dims: { municipality }, values, statuses: status });
 
 describe('the primary rules, recomputed from released values', () => {
-  it('takes DESIGN.md defaults and reads a rules document by name', () => {
+  it('takes the docs/design.md defaults and reads a rules document by name', () => {
     expect(rules).toMatchObject({
       minFrequency: 10,
       rateNumerator: 10,

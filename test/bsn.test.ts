@@ -9,7 +9,7 @@ function independentElfproef(nineDigits: string): boolean {
   return ((total % 11) + 11) % 11 === 0;
 }
 
-describe('BSN canonicalisation (DESIGN.md)', () => {
+describe('BSN canonicalisation (docs/design.md, Key hierarchy and pseudonyms)', () => {
   it.each([
     ['123456782', '123456782', false],
     ['111222333', '111222333', false],

@@ -17,7 +17,7 @@ const SUBCOMMANDS = [
 ];
 
 describe('the boldlink command line', () => {
-  it('--help lists every subcommand of DESIGN.md', async () => {
+  it('--help lists every subcommand of docs/design.md', async () => {
     const result = await runBoldlink(['--help']);
     expect(result.code).toBe(0);
     for (const name of SUBCOMMANDS) expect(result.stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));

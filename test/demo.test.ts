@@ -59,6 +59,15 @@ describe('boldlink demo', () => {
     }
   });
 
+  it('passes the audit whichever folder of it is named: the demo folder, its workspace or a stage folder', async () => {
+    const demoDir = join(root, 'demo');
+    for (const folder of ['.', 'raw', 'workspace/ttp/linked', 'workspace/release']) {
+      const audit = await runBoldlink(['audit', '--workspace', join(demoDir, folder), '--keys', join(demoDir, 'keys')]);
+      expect(audit.code, `${folder}: ${audit.stdout.slice(-800)}`).toBe(0);
+      expect(audit.stdout).toContain('VERDICT: PASS');
+    }
+  }, 300_000);
+
   it('writes a self-contained audit report and a release with its report', async () => {
     const audit = await readFile(join(root, 'demo', 'audit-report.html'), 'utf8');
     expect(audit).toMatch(/PASS/);

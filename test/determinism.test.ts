@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MUNICIPALITIES, HOLDER_SOURCE } from '../pipeline/demo/workspace.js';
-import { comparableManifest, dataFileDigests } from './support/compareStages.js';
+import { comparableManifest, dataFileDigests } from '../bench/stageDigests.js';
 import { runInProcess } from './support/inProcessCli.js';
 import { runChain, type ChainRun } from './support/tinyChain.js';
 

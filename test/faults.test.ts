@@ -9,7 +9,7 @@ import { StageInput } from '../pipeline/core/stageInput.js';
 import { HOLDER_SOURCE } from '../pipeline/demo/workspace.js';
 import type { DisclosureLogEntry } from '../pipeline/release/releaseTables.js';
 import { DisclosureLogWriter } from '../pipeline/release/writeBundle.js';
-import { dataFileDigests } from './support/compareStages.js';
+import { dataFileDigests } from '../bench/stageDigests.js';
 import { runInProcess } from './support/inProcessCli.js';
 import { exists, expectNothingLeftBeside, expectRefusedForFullDisk } from './support/stageChecks.js';
 import { chainCommands, runChain, type ChainRun } from './support/tinyChain.js';

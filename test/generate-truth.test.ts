@@ -9,7 +9,7 @@ import { runBoldlink } from './support/cli.js';
 
 /**
  * The ground truth of `boldlink generate` checked against the exported files
- * themselves: DESIGN.md's spell merge rule applied to the municipal exports
+ * themselves: the spell merge rule of docs/design.md ("Metric definitions") applied to the municipal exports
  * gives back exactly the true spells, the derived columns follow their
  * definitions, and the WerkLoont-like programme lands on the published trial.
  */
@@ -91,7 +91,7 @@ describe('truth of a clean small-scale run (--defects none)', () => {
     expect(await duck.scalar<bigint>(`SELECT count(*) FROM ${t('truth/affected_spells.parquet')}`)).toBe(0n);
   });
 
-  it('has the columns of DESIGN.md spells.parquet, with person_id for rid', async () => {
+  it('has the columns of spells.parquet in docs/design.md, with person_id for rid', async () => {
     const columns = await duck.rows<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE truth)`);
     expect(columns.map((c) => c.column_name)).toEqual([
       'person_id',
@@ -156,7 +156,7 @@ describe('truth of a clean small-scale run (--defects none)', () => {
     expect(observationEnd).toBe(latest);
   });
 
-  it('derives outflow, censoring, outflow to work, revolving door and durable outflow by DESIGN.md from the exported jobs', async () => {
+  it('derives outflow, censoring, outflow to work, revolving door and durable outflow by docs/design.md from the exported jobs', async () => {
     const recomputed = await duck.rows<{ problems: bigint }>(`
       WITH spell AS (
         SELECT *, CAST(end_date + INTERVAL 12 MONTH AS DATE) AS h FROM truth

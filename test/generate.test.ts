@@ -363,20 +363,43 @@ describe('injected defects', () => {
 
 describe('BSN allocation', () => {
   it('maps every seed to a permutation of the 8-digit prefixes (multiplier coprime to 10), so BSNs never repeat', () => {
+    const M = 100_000_000n;
+    const prefix = (i: bigint, a: number, b: number) => (i * BigInt(a) + BigInt(b)) % M;
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 0xffffffff }), (seed) => {
-        const { bsnA, bsnB } = bsnPermutation(seed);
-        expect(bsnA % 2).toBe(1);
-        expect(bsnA % 5).not.toBe(0);
-        expect(bsnA).toBeLessThan(100_000_000);
-        expect(bsnB).toBeGreaterThanOrEqual(0);
-        expect(bsnB).toBeLessThan(100_000_000);
-        // The largest candidate index at national scale times the multiplier stays an exact BIGINT.
-        expect(Number.isSafeInteger(Math.ceil(17_000_000 * 1.2 + 1000) * bsnA + bsnB)).toBe(true);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.bigInt({ min: 0n, max: M - 1n }),
+        fc.bigInt({ min: 1n, max: M - 1n }),
+        (seed, i, step) => {
+          const { bsnA, bsnB } = bsnPermutation(seed);
+          expect(bsnA % 2).toBe(1);
+          expect(bsnA % 5).not.toBe(0);
+          expect(bsnA).toBeLessThan(100_000_000);
+          expect(bsnB).toBeLessThan(100_000_000);
+          // Two different indices (i and i + step, taken mod 10^8) never get the same prefix: BSNs never repeat.
+          expect(prefix((i + step) % M, bsnA, bsnB)).not.toBe(prefix(i, bsnA, bsnB));
+          // And every prefix is some index's: the multiplier has an inverse mod 10^8, so the map is a permutation.
+          const inverse = inverseModulo(BigInt(bsnA), M);
+          expect(inverse).not.toBeNull();
+          const index = ((((i - BigInt(bsnB)) % M) + M) * inverse!) % M;
+          expect(prefix(index, bsnA, bsnB)).toBe(i);
+          // The largest candidate index at national scale times the multiplier stays an exact BIGINT.
+          expect(Number.isSafeInteger(Math.ceil(17_000_000 * 1.2 + 1000) * bsnA + bsnB)).toBe(true);
+        },
+      ),
     );
   });
 });
+
+/** x with a·x ≡ 1 (mod m), or null when a and m share a factor (extended Euclid). */
+function inverseModulo(a: bigint, m: bigint): bigint | null {
+  let [r0, r1, t0, t1] = [m, a % m, 0n, 1n];
+  while (r1 !== 0n) {
+    const q = r0 / r1;
+    [r0, r1, t0, t1] = [r1, r0 - q * r1, t1, t0 - q * t1];
+  }
+  return r0 === 1n ? ((t0 % m) + m) % m : null;
+}
 
 describe('generate options', () => {
   it('refuses an unknown scale or a bad seed with a usage error (exit 2)', async () => {

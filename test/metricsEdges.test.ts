@@ -14,7 +14,7 @@ import {
 } from './metricsLinkFixture.js';
 
 /**
- * Every edge of DESIGN.md "Metric definitions", one or two persons each, with
+ * Every edge of docs/design.md, "Metric definitions",, one or two persons each, with
  * the answer worked out by hand. Observation end T = 2023-12-31 throughout.
  *
  * Most outflows end E = 2018-06-30, so H = E + 12 months = 2019-06-30, which is
@@ -272,7 +272,7 @@ describe('benefit spells', () => {
     });
   }, 30_000);
 
-  it('writes exactly the DESIGN.md columns of spells.parquet with their types', async () => {
+  it('writes exactly the docs/design.md columns of spells.parquet with their types', async () => {
     const { Duck } = await import('../pipeline/core/duckdb.js');
     const duck = await Duck.open({ threads: 1 });
     try {

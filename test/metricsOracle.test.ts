@@ -8,7 +8,7 @@ import { readParquet, rid, writeLinkOutput, type BenefitRow, type JobRow } from 
 
 /**
  * Random small populations, measured twice: by the SQL of `boldlink metrics`
- * and by a plain, loop-by-loop reading of DESIGN.md "Metric definitions" below.
+ * and by a plain, loop-by-loop reading of docs/design.md, "Metric definitions", below.
  * Dates cluster around the 31/32-day and 12-month boundaries so the edges are
  * hit often.
  */
@@ -127,7 +127,7 @@ function ageOn(birth: string, day: number): number {
   return Math.floor(months / 12);
 }
 
-/** DESIGN.md "Metric definitions", read literally. */
+/** docs/design.md, "Metric definitions", read literally. */
 function oracle(person: Person): Expected[] {
   const t = dayOf(T);
   const periods = [...person.periods].sort(

@@ -9,7 +9,7 @@ import { signedLeb, unsignedLeb } from '../keys/wasmEncoding.js';
 
 /**
  * The P1 hasher's fast paths (WebAssembly SIMD lanes, four messages at once)
- * must give exactly node:crypto's HMAC-SHA256 — DESIGN.md fixes the algorithm,
+ * must give exactly node:crypto's HMAC-SHA256 — docs/design.md fixes the algorithm,
  * so every municipality's install has to compute the same pseudonyms.
  */
 

@@ -60,7 +60,7 @@ async function checked(source: string): Promise<{ raw: string | null; status: st
 }
 
 describe('bsn_check and bsn_p1', { timeout: 60_000 }, () => {
-  it('give the worked examples of DESIGN.md', async () => {
+  it('give the worked examples of docs/design.md', async () => {
     const examples = [
       '123456782',
       '111222333',

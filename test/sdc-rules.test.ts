@@ -9,7 +9,7 @@ const defaults = async (): Promise<Rules> =>
   rulesSchema.parse(JSON.parse(await readFile(projectPath('examples/rules.json'), 'utf8')));
 
 describe('the rules file', () => {
-  it('ships the DESIGN.md defaults: threshold 10, rates 10/10/10, (2, 90%) dominance, p = 10%, no rounding', async () => {
+  it('ships the defaults of docs/design.md: threshold 10, rates 10/10/10, (2, 90%) dominance, p = 10%, no rounding', async () => {
     const rules = await defaults();
     expect(rules.frequency.minPersons).toBe(10);
     expect(rules.rates).toEqual({ minNumerator: 10, minDenominator: 10, minComplement: 10 });

@@ -18,7 +18,7 @@ import { digitRunsOutsideHashes } from './support/digitRuns.js';
  * printed line, every error message and every file of every stage output is
  * searched for key bytes (base64 and hex), the BSNs of the input, and P1/F1
  * pseudonyms outside the pseudonymize outputs (the only place allowed to hold
- * them: DESIGN.md, "Roles"). The release bundle and the audit's report are
+ * them: docs/design.md, "Roles and where each runs"). The release bundle and the audit's report are
  * also searched for research pseudonyms (RIDs stay in the secure environment)
  * and the bundle for anything per person — independently of the audit's own
  * leakage scan. Parquet files are searched by value, column by column, since

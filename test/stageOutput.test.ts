@@ -33,7 +33,6 @@ async function writeSmallStage(outDir: string, label = 'first') {
     duck.close();
   }
   await writeFile(await output.file('notes.csv'), 'a,b\n1,2\n3,4\n');
-  output.declareRows('notes.csv', 2);
   output.addKey({ role: 'source', keyId: 'test', fingerprint: '0123456789abcdef', use: 'pseudonymize' });
   output.addAccounting({
     scope: 'notes.csv',

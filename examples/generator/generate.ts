@@ -147,7 +147,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     );
 
     await step('write', async () => {
-      const files = await duck.rows<{ source: string; file: string; rows: bigint; byte_order_mark: boolean }>(
+      const files = await duck.rows<{ source: string; file: string; byte_order_mark: boolean }>(
         'SELECT * FROM export_file',
       );
       for (const city of CITY_NAMES) {
@@ -162,7 +162,6 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
             scratchPath: join(output.scratchDir, `${city}-${file}`),
             outPath: await output.file(relative),
           });
-          output.declareRows(relative, Number(entry?.rows ?? 0));
         }
       }
       const copy = async (query: string, relative: string) =>

@@ -5,7 +5,8 @@
 
 -- A uniform draw in [0, 1) for key (a, b) and a named purpose.
 CREATE OR REPLACE MACRO rnd(a, b, purpose) AS ((hash(a, b, purpose, ${seed}::UBIGINT) >> 11)::DOUBLE / 9007199254740992.0);
--- Whole years on day d for someone born in birth month bm (taken as born on its first day), as DESIGN.md counts age.
+-- Whole years on day d for someone born in birth month bm (taken as born on its first day), as docs/design.md
+-- ("Metric definitions") counts age.
 CREATE OR REPLACE MACRO age_on(bm, d) AS (year(d) - year(bm) - CASE WHEN month(d) < month(bm) THEN 1 ELSE 0 END);
 CREATE OR REPLACE MACRO draw_days(u, n) AS CAST(floor(u * n) AS INTEGER);
 -- Two postcode letters from one draw (letters Dutch postcodes use).

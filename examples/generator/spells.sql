@@ -1,7 +1,7 @@
 -- One round of benefit spells: ${entrants} yields (person_id, spell_no,
 -- start_date, stock) for the spells that start in this round; the next round
 -- starts from their next_start. Between spells there are always more than 31
--- days, so DESIGN.md's merge rule finds exactly these spells again.
+-- days, so the merge rule of docs/design.md ("Metric definitions") finds exactly these spells again.
 --
 -- Durations: many short spells, a middle group and a long-term tail; under
 -- 27 (youth desk) short spells are more common, which plants the step at 27.

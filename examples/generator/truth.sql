@@ -1,5 +1,5 @@
 -- Ground truth, computed from the generator's own event model (the spells,
--- periods and jobs it drew), applying DESIGN.md's definitions directly; it
+-- periods and jobs it drew), applying the definitions of docs/design.md directly; it
 -- shares no code with the metrics stage. T = ${observationEnd}.
 
 CREATE OR REPLACE TABLE truth_spell AS

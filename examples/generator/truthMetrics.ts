@@ -2,7 +2,7 @@ import type { Duck } from '../../pipeline/core/duckdb.js';
 import { PROGRAMME_TARGET } from './scales.js';
 
 /**
- * truth/metrics.json: the headline figures DESIGN.md defines, per outflow
+ * truth/metrics.json: the headline figures docs/design.md defines ("Metric definitions"), per outflow
  * year and per breakdown, counted straight from truth/spells (the generator's
  * event model). Counts only; the file is ground truth for tests, not a release.
  */

@@ -2,7 +2,7 @@ import type { Highs, Model } from 'highs';
 import { log } from '../core/log.js';
 
 /**
- * The attacker's linear programmes (DESIGN.md, "Secondary suppression"): with
+ * The attacker's linear programmes (docs/design.md, "Disclosure control"): with
  * every published cell fixed and every additive relation of the released
  * tables as an equation, how low and how high can a suppressed cell be? The
  * cell is protected when that interval is at least its protection level wide.

@@ -4,10 +4,10 @@ import { projectPath } from '../core/projectPath.js';
 import type { AuditedManifest } from './workspace.js';
 
 /**
- * The disclosure rules the release is re-checked against (DESIGN.md,
+ * The disclosure rules the release is re-checked against (docs/design.md,
  * "Disclosure control"). Taken from what the release manifest recorded (its
  * rules object, or the rules file it names), else the project's
- * examples/rules.json, else DESIGN.md's defaults. Each number is read by name
+ * examples/rules.json, else the defaults of docs/design.md ("Disclosure control"). Each number is read by name
  * from the rules document; a number the document does not give keeps its
  * default, and the report says where every rule came from.
  */
@@ -121,7 +121,10 @@ export async function loadDisclosureRules(
   const example = projectPath('examples', 'rules.json');
   const document = await readJson(example);
   if (document !== null) return rulesFrom(document, 'examples/rules.json (the release manifest records no rules)');
-  return rulesFrom({}, "DESIGN.md's defaults (no rules recorded in the release manifest and no examples/rules.json)");
+  return rulesFrom(
+    {},
+    'the defaults of docs/design.md, "Disclosure control" (no rules recorded in the release manifest and no examples/rules.json)',
+  );
 }
 
 export function rulesFrom(document: unknown, source: string): DisclosureRules {

@@ -4,7 +4,8 @@ import { fillSql, sqlIdent, sqlString, type Duck } from '../core/duckdb.js';
 import { log } from '../core/log.js';
 import { besideModule } from '../core/projectPath.js';
 import { finding, type CheckResult, type Finding } from './finding.js';
-import { fileKind, isJsonArray, tableSource, textSource } from './tableReader.js';
+import { isJsonArray } from '../core/fileRows.js';
+import { fileKind, tableSource, textSource } from './tableReader.js';
 import { MANIFEST_NAME, workspaceFile, type StageDir, type Workspace } from './workspace.js';
 
 /**

@@ -1,4 +1,5 @@
--- Identifier shapes the audit looks for, as DuckDB macros (DESIGN.md, "Canonical BSN").
+-- Identifier shapes the audit looks for, as DuckDB macros (the canonical BSN of
+-- docs/design.md, "Key hierarchy and pseudonyms").
 -- Written here, in SQL, independently of the stages' TypeScript BSN code.
 
 -- Elfproef on a 9-digit string: 9·d1 + 8·d2 + … + 2·d8 − 1·d9 ≡ 0 (mod 11), and not all zeros.

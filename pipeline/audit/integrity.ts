@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { sqlString, type Duck } from '../core/duckdb.js';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import type { Duck } from '../core/duckdb.js';
 import { finding, type CheckResult, type Finding } from './finding.js';
-import { fileKind, isJsonArray, tableSource } from './tableReader.js';
+import { rowsOfFile } from '../core/fileRows.js';
 import { MANIFEST_NAME, workspaceFile, type StageDir, type Workspace } from './workspace.js';
 
 /**
@@ -17,6 +17,7 @@ export async function checkIntegrity(workspace: Workspace, duck: Duck): Promise<
   const findings: Finding[] = [];
   let filesChecked = 0;
   let rowsRecounted = 0;
+  const outside = { checked: 0 };
   if (workspace.stageDirs.length === 0) {
     findings.push(
       finding(
@@ -102,7 +103,7 @@ export async function checkIntegrity(workspace: Workspace, duck: Duck): Promise<
         );
     }
     findings.push(...accountingFindings(dir));
-    findings.push(...inputChainFindings(workspace, dir));
+    findings.push(...(await inputChainFindings(workspace, dir, outside)));
   }
   return {
     findings,
@@ -112,7 +113,10 @@ export async function checkIntegrity(workspace: Workspace, duck: Duck): Promise<
       covered: [
         `${workspace.stageDirs.length} stage directories (${stageCounts(workspace)})`,
         `${filesChecked} files checksummed (sha256, size) against their manifests`,
-        `${rowsRecounted} row counts recounted with DuckDB`,
+        `${rowsRecounted} row counts recounted (docs/contracts.md, "Rows of a file")`,
+        ...(outside.checked > 0
+          ? [`${outside.checked} input stage directories outside the workspace found by their manifest checksums`]
+          : []),
       ],
     },
   };
@@ -167,13 +171,32 @@ function accountingFindings(dir: StageDir): Finding[] {
   return found;
 }
 
-function inputChainFindings(workspace: Workspace, dir: StageDir): Finding[] {
+/**
+ * Every stage directory this one read is either in the workspace with the manifest checksum the stage recorded,
+ * or, when it lies outside the folder being audited (one stage folder of a run named on its own), at the path the
+ * stage read it from with that checksum. An input inside the folder must be found there.
+ */
+async function inputChainFindings(
+  workspace: Workspace,
+  dir: StageDir,
+  outside: { checked: number },
+): Promise<Finding[]> {
   const manifest = dir.manifest;
   if (manifest === null) return [];
   const known = new Set(workspace.stageDirs.map((d) => d.manifestSha256));
-  return manifest.inputs
-    .filter((input) => input.manifestSha256 !== undefined && !known.has(input.manifestSha256))
-    .map((input) =>
+  const found: Finding[] = [];
+  for (const input of manifest.inputs) {
+    if (input.manifestSha256 === undefined || known.has(input.manifestSha256)) continue;
+    const inputDir = resolve(input.path);
+    const inside = relative(resolve(workspace.root), inputDir);
+    if (isAbsolute(input.path) && (inside.startsWith('..') || isAbsolute(inside))) {
+      const recorded = await sha256Of(join(inputDir, MANIFEST_NAME)).catch(() => null);
+      if (recorded === input.manifestSha256) {
+        outside.checked++;
+        continue;
+      }
+    }
+    found.push(
       finding(
         'integrity',
         'integrity.input-chain',
@@ -181,6 +204,8 @@ function inputChainFindings(workspace: Workspace, dir: StageDir): Finding[] {
         `Input '${input.path}' (a ${input.stage ?? 'stage'} output) is not in the workspace as this stage read it: no manifest here has the checksum it recorded (missing, or changed afterwards).`,
       ),
     );
+  }
+  return found;
 }
 
 function stageCounts(workspace: Workspace): string {
@@ -196,18 +221,10 @@ export async function sha256Of(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Data rows by DuckDB (Parquet, CSV after the header, a JSON array or JSON lines); null when the file is not a table. */
+/** The rows of a file as every stage counts them (core/fileRows.ts); null when it is not a table or cannot be read. */
 export async function countRows(duck: Duck, path: string): Promise<number | null> {
-  const kind = fileKind(path);
-  if (kind !== 'parquet' && kind !== 'csv' && kind !== 'json') return null;
-  // A JSON document (an object holding rows somewhere) has no row count of its own; only a top-level array does.
-  if (kind === 'json' && !(await isJsonArray(path))) return null;
-  const source =
-    kind === 'json'
-      ? `read_json(${sqlString(path)}, format = 'array', maximum_object_size = 1073741824)`
-      : tableSource(path, kind);
   try {
-    return Number(await duck.scalar<bigint>(`SELECT count(*) FROM ${source}`));
+    return await rowsOfFile(duck, path);
   } catch {
     return null;
   }

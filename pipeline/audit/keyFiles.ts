@@ -10,7 +10,7 @@ import type { KeyRole } from '../../schemas/manifest.js';
  * The key files the privacy officer was handed, read for their role, id,
  * permissions and fingerprint. Unlike the stages, the audit does not refuse a
  * key file with loose permissions: it reports it. The key bytes are used only
- * to recompute the fingerprint (DESIGN.md's definition, computed here rather
+ * to recompute the fingerprint (the definition in docs/design.md, "Key hierarchy and pseudonyms", computed here rather
  * than by the stages' code) and are wiped straight after.
  */
 export interface AuditedKeyFile {

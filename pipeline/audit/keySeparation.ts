@@ -4,7 +4,7 @@ import { readKeyFolder, type AuditedKeyFile } from './keyFiles.js';
 import { MANIFEST_NAME, workspaceFile, type StageDir, type Workspace } from './workspace.js';
 
 /**
- * Key separation (DESIGN.md, "Roles"): the source key K_src is used only at
+ * Key separation (docs/design.md, "Roles and where each runs"): the source key K_src is used only at
  * the sources (pseudonymize), the TTP key only at the TTP (link). Later
  * stages may name a key as `inherited`: the fingerprint their input was made
  * with, as provenance — not a key they held — and it must be a key the run

@@ -3,7 +3,7 @@ import { finding, type Finding } from './finding.js';
 import type { ReleasedRow, ReleasedTable } from './releasedTables.js';
 
 /**
- * The primary disclosure rules (DESIGN.md, "Disclosure control") recomputed
+ * The primary disclosure rules (docs/design.md, "Disclosure control") recomputed
  * from the released values: published counts from 1 to threshold − 1, rates
  * whose numerator, denominator or complement is under the threshold, and —
  * where the metrics output's internal columns are in the workspace — counts

@@ -6,7 +6,7 @@ import { tableSource } from './tableReader.js';
 import { workspaceFile, type StageDir } from './workspace.js';
 
 /**
- * The released tables as the release bundle holds them (DESIGN.md, "Fixed
+ * The released tables as the release bundle holds them (docs/design.md, "Fixed
  * interfaces"): dimension columns with literal `Total` margins, and for every
  * value column `x` a column `x_status`. Structure is read from the files
  * themselves; the catalogues (the metrics stage's tables.json, the bundle's

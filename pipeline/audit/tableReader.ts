@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { sqlString } from '../core/duckdb.js';
 
@@ -47,15 +46,4 @@ export function tableSource(path: string, kind: 'parquet' | 'csv' | 'json'): str
 /** The whole file as one text value, for documents that are not tables. */
 export function textSource(path: string): string {
   return `read_text(${sqlString(path)})`;
-}
-
-/** Whether a JSON file is a top-level array of rows (a table) rather than a document. */
-export async function isJsonArray(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(256), 0, 256, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8').trimStart().startsWith('[');
-  } finally {
-    await handle.close();
-  }
 }

@@ -123,7 +123,3 @@ export function relPath(root: string, path: string): string {
 export function workspaceFile(stageDir: StageDir, file: string): string {
   return stageDir.relDir === '.' ? file : `${stageDir.relDir}/${file}`;
 }
-
-export function stageDirsOf(workspace: Workspace, stage: StageName): StageDir[] {
-  return workspace.stageDirs.filter((d) => d.stage === stage);
-}

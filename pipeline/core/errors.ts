@@ -7,6 +7,10 @@
  * values in at all. Name the file, row and column instead.
  */
 
+import type { DataErrorCode, ErrorCode, KeyErrorCode, ManifestErrorCode, OutputErrorCode } from './errorCodes.js';
+
+export type { ErrorCode } from './errorCodes.js';
+
 export type ExitCode = 0 | 1 | 2;
 
 /** Where in an input a problem sits, and which rule it broke (zod-style issue). */
@@ -21,7 +25,8 @@ export interface DataIssue {
 }
 
 export abstract class BoldlinkError extends Error {
-  abstract readonly code: string;
+  /** Stable, listed in errorCodes.ts and docs/errors.md. */
+  abstract readonly code: ErrorCode;
   abstract readonly exitCode: ExitCode;
 
   constructor(message: string, options?: { cause?: unknown }) {
@@ -38,17 +43,17 @@ export class UsageError extends BoldlinkError {
 
 /** Input data that cannot be used: carries every issue found, each naming file, row and column. */
 export class DataError extends BoldlinkError {
-  readonly code: string;
+  readonly code: DataErrorCode;
   readonly exitCode = 1 as const;
   readonly issues: readonly DataIssue[];
 
-  constructor(code: string, message: string, issues: readonly DataIssue[] = [], options?: { cause?: unknown }) {
+  constructor(code: DataErrorCode, message: string, issues: readonly DataIssue[] = [], options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.issues = issues;
   }
 
-  static single(code: string, issue: DataIssue): DataError {
+  static single(code: DataErrorCode, issue: DataIssue): DataError {
     return new DataError(code, formatIssue(issue), [issue]);
   }
 }
@@ -57,7 +62,7 @@ export class DataError extends BoldlinkError {
 export class ManifestError extends BoldlinkError {
   readonly exitCode = 1 as const;
   constructor(
-    readonly code: 'MANIFEST_MISSING' | 'MANIFEST_INVALID' | 'MANIFEST_MISMATCH' | 'MANIFEST_STAGE',
+    readonly code: ManifestErrorCode,
     readonly file: string,
     message: string,
   ) {
@@ -69,14 +74,7 @@ export class ManifestError extends BoldlinkError {
 export class KeyError extends BoldlinkError {
   readonly exitCode = 1 as const;
   constructor(
-    readonly code:
-      | 'KEY_MISSING'
-      | 'KEY_INVALID'
-      | 'KEY_PERMISSIONS'
-      | 'KEY_ROLE'
-      | 'KEY_EXISTS'
-      | 'KEY_MISMATCH'
-      | 'KEY_REUSED',
+    readonly code: KeyErrorCode,
     readonly file: string,
     message: string,
   ) {
@@ -94,7 +92,7 @@ export class LockError extends BoldlinkError {
 export class OutputError extends BoldlinkError {
   readonly exitCode = 1 as const;
   constructor(
-    readonly code: 'OUTPUT_WRITE' | 'OUTPUT_EXISTS' | 'OUTPUT_IS_INPUT' | 'DISK_FULL',
+    readonly code: OutputErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {

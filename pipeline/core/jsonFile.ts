@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
+import type { DataErrorCode } from './errorCodes.js';
 import { DataError, type DataIssue } from './errors.js';
 
 /** How a kind of JSON input file is named in errors. */
 export interface JsonFileKind {
   /** The error code of a file that is not JSON or does not follow the schema, e.g. 'RULES_INVALID'. */
-  readonly code: string;
+  readonly code: DataErrorCode;
   /** The issues' rule prefix: `<rule>.read`, `<rule>.json`, `<rule>.schema`. */
   readonly rule: string;
   /** What the file is, for the message: 'rules file'. */

@@ -10,7 +10,8 @@ import {
   type RowAccounting,
   type StageName,
 } from '../../schemas/manifest.js';
-import { Duck, parquetRowCount } from './duckdb.js';
+import { Duck } from './duckdb.js';
+import { rowsOfFile } from './fileRows.js';
 import { OutputError, outputErrorFrom } from './errors.js';
 import { digestFile, type FileDigest } from './fileDigest.js';
 import { fsyncPath, fsyncTree, listFiles } from './fsyncTree.js';
@@ -31,7 +32,7 @@ export interface StageOutputOptions {
 const open = new Set<StageOutput>();
 
 /**
- * The one way a stage writes its output directory (DESIGN.md, "Stages and
+ * The one way a stage writes its output directory (docs/design.md, "Stages and
  * their outputs"): files go into a temporary sibling; `commit()` checksums
  * them, writes `manifest.json`, fsyncs everything and renames the directory
  * into place. Until that rename, `outDir` holds the previous complete output
@@ -42,7 +43,6 @@ export class StageOutput {
   private readonly keys: ManifestKey[] = [];
   private readonly accounting: RowAccounting[] = [];
   private readonly summary: Record<string, unknown> = {};
-  private readonly declaredRows = new Map<string, number | null>();
   private readonly startedAt = new Date();
   private finished = false;
 
@@ -123,11 +123,6 @@ export class StageOutput {
     this.summary[name] = value;
   }
 
-  /** Row count of a non-Parquet tabular file (CSV, JSON lines); Parquet files are counted from their footer. */
-  declareRows(relativePath: string, rows: number | null): void {
-    this.declaredRows.set(relativePath, rows);
-  }
-
   async commit(): Promise<Manifest> {
     if (this.finished) throw new Error('StageOutput already finished');
     try {
@@ -188,25 +183,16 @@ export class StageOutput {
 
   private async describeOutputs(): Promise<ManifestFile[]> {
     const files = (await listFiles(this.workDir)).filter((f) => f !== MANIFEST_NAME);
-    const parquet = files.filter((f) => f.endsWith('.parquet') && !this.declaredRows.has(f));
-    const counted = new Map<string, number>();
-    if (parquet.length > 0) {
-      const duck = await Duck.open({ threads: 1 });
-      try {
-        for (const file of parquet) counted.set(file, await parquetRowCount(duck, join(this.workDir, file)));
-      } finally {
-        duck.close();
-      }
-    }
     const outputs: ManifestFile[] = [];
-    for (const file of files) {
-      const digest = await digestFile(join(this.workDir, file));
-      outputs.push({
-        path: file,
-        sha256: digest.sha256,
-        bytes: digest.bytes,
-        rows: counted.get(file) ?? this.declaredRows.get(file) ?? null,
-      });
+    const duck = await Duck.open({ threads: 1 });
+    try {
+      for (const file of files) {
+        const path = join(this.workDir, file);
+        const [digest, rows] = await Promise.all([digestFile(path), rowsOfFile(duck, path)]);
+        outputs.push({ path: file, sha256: digest.sha256, bytes: digest.bytes, rows });
+      }
+    } finally {
+      duck.close();
     }
     return outputs;
   }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseCommandOptions } from '../core/commandOptions.js';
 import { AuditFindingError } from '../core/errors.js';
+import { DEMO_DEFAULTS } from './demoChain.js';
 import { printSummary } from './summary.js';
 
 const demoOptions = z.object({
@@ -15,10 +16,10 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('Run the whole pipeline end to end on generated data, with a key per role in separate folders.')
-    .option('--scale <scale>', 'tiny, small, city or national', 'small')
+    .option('--scale <scale>', 'tiny, small, city or national', DEMO_DEFAULTS.scale)
     .option('--out <dir>', 'workspace directory (replaced on every run)', 'demo-output')
-    .option('--seed <n>', 'generator seed', '20260101')
-    .option('--project <id>', 'project id for the research pseudonyms', 'bold-participatiewet')
+    .option('--seed <n>', 'generator seed', String(DEMO_DEFAULTS.seed))
+    .option('--project <id>', 'project id for the research pseudonyms', DEMO_DEFAULTS.project)
     .action(async (raw: Record<string, unknown>) => {
       const options = parseCommandOptions(demoOptions, raw);
       const { runDemo } = await import('./runDemo.js');

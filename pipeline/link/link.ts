@@ -93,7 +93,6 @@ export async function runLink(options: LinkOptions): Promise<LinkResult> {
     }
     const report = buildLinkageReport(options.project, inputs, counts.files, counts.persons, counts.holder);
     await writeFile(await output.file(LINKAGE_REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`, { mode: 0o644 });
-    output.declareRows(LINKAGE_REPORT_FILE, null);
     output.addStageInput(inputs.holder.input);
     for (const m of inputs.municipalities) output.addStageInput(m.input);
     output.addKey({ role: 'ttp', keyId: ttpKey.keyId, fingerprint: ttpKey.fingerprint, use: 'link' });

@@ -1,6 +1,6 @@
 -- Date arithmetic and the bands of the definitions file, shared by every query.
 
--- DESIGN.md: H = E + 12 months as SQL's E + INTERVAL 12 MONTH (31 Jan + 1 month = 28/29 Feb).
+-- docs/design.md ("Metric definitions"): H = E + 12 months as SQL's E + INTERVAL 12 MONTH (31 Jan + 1 month = 28/29 Feb).
 CREATE OR REPLACE TEMP MACRO plusMonths(day, months) AS CAST(day + to_months(months) AS DATE);
 
 -- Age in whole years on a day, born on the first day of the birth month:

@@ -2,7 +2,7 @@ import { definitionsVersion, metricDefinitions, type MetricDefinitions } from '.
 import { readJsonFile } from '../core/jsonFile.js';
 import { projectPath } from '../core/projectPath.js';
 
-/** The definitions shipped with the project: DESIGN.md's defaults. */
+/** The definitions shipped with the project: the defaults of docs/design.md ("Metric definitions"). */
 export const DEFAULT_DEFINITIONS_FILE = projectPath('examples', 'definitions.json');
 
 export interface LoadedDefinitions {

@@ -1,4 +1,4 @@
--- DESIGN.md: by default T is the latest date in the linked benefit and job data.
+-- docs/design.md ("Metric definitions"): by default T is the latest date in the linked benefit and job data.
 SELECT max(day) AS observation_end FROM (
   SELECT start_date AS day FROM benefitPeriods
   UNION ALL SELECT end_date FROM benefitPeriods

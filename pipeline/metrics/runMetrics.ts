@@ -2,7 +2,8 @@ import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Manifest } from '../../schemas/manifest.js';
-import { Duck, parquetRowCount, sqlString } from '../core/duckdb.js';
+import { Duck, sqlString } from '../core/duckdb.js';
+import { rowsOfFile } from '../core/fileRows.js';
 import { DataError, type DataIssue } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { progressBar } from '../core/progress.js';
@@ -248,7 +249,7 @@ async function recordAccounting(
   for (const [table, path] of Object.entries(files)) {
     if (path === null) continue;
     const file = `${table}.parquet`;
-    const rowsIn = input.rows(file) ?? (await parquetRowCount(duck, path));
+    const rowsIn = input.rows(file) ?? (await rowsOfFile(duck, path)) ?? 0;
     const quarantinedByReason: Record<string, number> = {};
     for (const r of byRule.filter((x) => x.file === file)) quarantinedByReason[r.rule] = r.rows;
     const rowsQuarantined = Object.values(quarantinedByReason).reduce((s, n) => s + n, 0);

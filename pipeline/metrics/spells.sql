@@ -1,6 +1,6 @@
--- One row per benefit spell with everything DESIGN.md ("Metric definitions")
+-- One row per benefit spell with everything docs/design.md ("Metric definitions")
 -- says about it. T = ${observationEnd}. Comments say why; the definitions
--- themselves are in DESIGN.md and the definitions file.
+-- themselves are in docs/design.md and the definitions file.
 CREATE OR REPLACE TEMP TABLE spellFacts AS
 WITH
 -- The running end of everything before a period, per person in start order;
@@ -143,7 +143,7 @@ spellsWithPerson AS (
 )
 SELECT
   s.rid, s.spell_no, s.municipality, s.benefit_type, s.start_date, s.end_date,
-  -- Age on E for an outflow, otherwise on the spell start (DESIGN: "or on the spell start for inflow").
+  -- Age on E for an outflow, otherwise on the spell start (docs/design.md, "Metric definitions").
   CASE WHEN s.outflow THEN ageOn(s.birth_month, s.end_date) ELSE ageOn(s.birth_month, s.start_date) END AS age,
   ageOn(s.birth_month, s.start_date) AS age_at_start,
   CASE WHEN s.outflow THEN ageOn(s.birth_month, s.end_date) END AS age_at_end,

@@ -1,4 +1,4 @@
--- spells.parquet: exactly DESIGN.md's columns ("Fixed interfaces"); it stays in the secure environment.
+-- spells.parquet: exactly the columns of docs/design.md ("Fixed interfaces"); it stays in the secure environment.
 COPY (
   SELECT rid, spell_no, municipality, benefit_type, start_date, end_date, age,
     outflow, outflow_year, to_work, censored, revolving, durable,

@@ -45,7 +45,7 @@ export function checksOf(file: InputFile): FileChecks {
     ),
   ];
   // PC6 is the postcode upper-cased without its space: a postcode that passed its rule (schemas/inputs.ts) has at
-  // most one ASCII space, so a plain replace does what DESIGN.md's "whitespace removed" asks, cheaper than a regex.
+  // most one ASCII space, so a plain replace gives the PC6 of docs/design.md, cheaper than a regex.
   const fallbackParts: FileChecks['fallbackParts'] = hasFallbackFields(file)
     ? [
         `strftime(${values.get('birth_date')}, '%Y-%m-%d')`,

@@ -117,7 +117,7 @@ export function recognise(headers: readonly string[], mapping: MappingFile | und
     throw DataError.single('INPUT_UNRECOGNISED', {
       file: label,
       rule: 'file.header',
-      message: `the header (${headers.length} columns) matches none of the tables ${CANONICAL_TABLES.join(', ')}; give --mapping with this export's column names, or use the canonical column names of DESIGN.md (e.g. clients needs ${requiredColumns('clients').join(', ')})`,
+      message: `the header (${headers.length} columns) matches none of the tables ${CANONICAL_TABLES.join(', ')}; give --mapping with this export's column names, or use the canonical column names of docs/design.md, "Input tables" (e.g. clients needs ${requiredColumns('clients').join(', ')})`,
     });
   }
   if (candidates[1] !== undefined && candidates[1].matched === best.matched) {

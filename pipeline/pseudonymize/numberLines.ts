@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { LineCounter } from '../core/fileRows.js';
 
 /**
  * Prefix every line of a CSV stream with its data row number and the
@@ -8,20 +9,27 @@ import { Transform, type TransformCallback } from 'node:stream';
  * line itself every row keeps its place, and rows the reader loses are still
  * found and quarantined. A record is one line: quoted fields with embedded
  * line breaks are not supported (municipal exports do not write them).
+ * The count of data lines is the rows of the file as every stage counts them
+ * (core/fileRows.ts).
  */
 export class NumberLines extends Transform {
   private next = 0;
   private atLineStart = true;
   /** A chunk ended in CR: dropped if the next one starts with LF (a CRLF split across chunks). */
   private pendingCr = false;
-  /** Data lines seen (the header excluded). */
-  lines = 0;
+  readonly #count = new LineCounter();
 
   constructor(private readonly delimiter: string) {
     super();
   }
 
+  /** Data lines seen (the header excluded). */
+  get lines(): number {
+    return this.#count.dataLines;
+  }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.#count.push(chunk);
     const parts: Buffer[] = [];
     let start = 0;
     // Line ends become LF: DuckDB's CSV reader fails on a file mixing CRLF and LF (Excel edits of LF exports).
@@ -30,7 +38,6 @@ export class NumberLines extends Transform {
     while (start < chunk.length) {
       if (this.atLineStart) {
         parts.push(Buffer.from(`${this.next === 0 ? 'row_no' : String(this.next)}${this.delimiter}`, 'utf8'));
-        if (this.next > 0) this.lines = this.next;
         this.next++;
         this.atLineStart = false;
       }

@@ -17,13 +17,14 @@ import {
 
 /**
  * The source key's pseudonyms as SQL functions, so that the pass which writes
- * the output computes them inside the scan (DESIGN.md's P1 and F1, hashed over
+ * the output computes them inside the scan (P1 and F1 of docs/design.md, "Key hierarchy and pseudonyms", hashed over
  * a precomputed HMAC state): the rows keep their input order without a sort,
  * and no scratch file of distinct BSNs is ever written. On a Parquet column
  * DuckDB calls them once per dictionary entry of a row group, so each distinct
  * BSN of a row group is hashed once.
  *
- * - `bsn_check(raw)`: the BSN's status code (BSN_STATUSES), canonicalised as DESIGN.md says.
+ * - `bsn_check(raw)`: the BSN's status code (BSN_STATUSES), canonicalised as docs/design.md says
+ *   ("Key hierarchy and pseudonyms").
  * - `bsn_p1(raw)`: P1 of the canonical BSN, NULL when it is neither valid nor repaired. (A struct of P1 and status code would save
  *   `bsn_check` a second call, but DuckDB then calls it per row instead of per dictionary entry.)
  * - `fallback_f1(birth date, sex, PC6, house number)`: F1 of the fallback message YYYY-MM-DD|sex|PC6|house number;
@@ -165,7 +166,7 @@ export class PseudonymFunctions {
   /** Status code of the BSN at bytes[start, start + length) (length -1: NULL); for a usable one, its 9 digits are left in `canonical`. */
   private check(bytes: Uint8Array, start: number, length: number): number {
     if (length <= 0) return MISSING;
-    // DESIGN.md's canonicalisation over the bytes, without building a string: keep the digits, skip ASCII
+    // The canonicalisation of docs/design.md over the bytes, without building a string: keep the digits, skip ASCII
     // whitespace, dots and hyphens. Any other byte above ASCII may be Unicode whitespace: the reference parser decides those.
     const canonical = this.canonical;
     let digits = 0;

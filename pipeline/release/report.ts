@@ -3,9 +3,10 @@ import type { BundleTable } from './bundleTable.js';
 /**
  * The self-contained HTML report of a release: inline SVG charts (no script,
  * no network) of outflow, durable outflow and job quality over the years per
- * group, and treatment vs control with 95% intervals. Suppressed cells are
- * drawn as red crosses on the axis and named in the tooltip; they are never
- * interpolated over.
+ * group, inflow and its ending within 12 months, and treatment vs control with
+ * 95% intervals. Suppressed cells are drawn as red crosses on the axis and
+ * named in the tooltip; they are never interpolated over. Every published value
+ * of a charted measure is drawn (a share that cannot be, as a count).
  */
 export interface ReportInput {
   readonly title: string;
@@ -17,32 +18,64 @@ export interface ReportInput {
   >;
 }
 
+/**
+ * A chart of one measure over the years. A share needs its numerator and its denominator published; where the
+ * numerator is published but its denominator is not (a suppressed `uncensored` under a published `durable`), the
+ * share cannot be drawn, so the numerator gets a chart of its own as a count: every published value is drawn.
+ */
 interface Recipe {
   readonly title: string;
   readonly numerator: string;
   readonly denominator?: string;
+  /** The numerator's chart as a count, when a published numerator has no share to show. */
+  readonly countTitle?: string;
 }
 
-const RECIPES: readonly Recipe[] = [
-  { title: 'Outflow (spells ended)', numerator: 'spells' },
-  { title: 'Share of outflows to work', numerator: 'to_work', denominator: 'spells' },
-  { title: 'Durable outflow (share of uncensored outflows)', numerator: 'durable', denominator: 'uncensored' },
-  {
-    title: 'Job quality: first job part-time (share of outflows to work)',
-    numerator: 'first_part_time',
-    denominator: 'to_work',
-  },
-  {
-    title: 'Job quality: first job pays above 1.1 × minimum wage (share)',
-    numerator: 'first_wage_above',
-    denominator: 'to_work',
-  },
-  {
-    title: 'Job quality: first job lasted 12 months (share of known)',
-    numerator: 'first_lasted_12m',
-    denominator: 'first_lasted_known',
-  },
-];
+/** The charts of each population's tables; a table without a population has none. */
+const RECIPES: Readonly<Record<string, readonly Recipe[]>> = {
+  outflows: [
+    { title: 'Outflow (spells ended)', numerator: 'spells' },
+    {
+      title: 'Share of outflows to work',
+      numerator: 'to_work',
+      denominator: 'spells',
+      countTitle: 'Outflows to work (count)',
+    },
+    {
+      title: 'Durable outflow (share of uncensored outflows)',
+      numerator: 'durable',
+      denominator: 'uncensored',
+      countTitle: 'Durable outflows (count)',
+    },
+    {
+      title: 'Job quality: first job part-time (share of outflows to work)',
+      numerator: 'first_part_time',
+      denominator: 'to_work',
+      countTitle: 'Job quality: first job part-time (count)',
+    },
+    {
+      title: 'Job quality: first job pays above 1.1 × minimum wage (share)',
+      numerator: 'first_wage_above',
+      denominator: 'to_work',
+      countTitle: 'Job quality: first job pays above 1.1 × minimum wage (count)',
+    },
+    {
+      title: 'Job quality: first job lasted 12 months (share of known)',
+      numerator: 'first_lasted_12m',
+      denominator: 'first_lasted_known',
+      countTitle: 'Job quality: first job lasted 12 months (count)',
+    },
+  ],
+  inflows: [
+    { title: 'Inflow (spells started)', numerator: 'spells' },
+    {
+      title: 'Ended within 12 months (share of spells whose first 12 months are known)',
+      numerator: 'ended_within_12m',
+      denominator: 'known_12m',
+      countTitle: 'Ended within 12 months (count)',
+    },
+  ],
+};
 
 const COLOURS = [
   '#1f77b4',
@@ -110,35 +143,46 @@ function tableSection(table: BundleTable): string {
       : [...new Set(rows.map((r) => String(r[index.get(groupColumn)!])))]
           .sort((a, b) => (a === 'Total' ? 1 : b === 'Total' ? -1 : a.localeCompare(b)))
           .slice(0, 10);
+  const cell = (year: string, group: string) =>
+    rows.find(
+      (r) =>
+        String(r[index.get(yearColumn)!]) === year &&
+        (groupColumn === undefined || String(r[index.get(groupColumn)!]) === group),
+    );
+  const countOf = (row: readonly (string | number | null)[] | undefined, column: string): Point => {
+    if (row === undefined) return null;
+    if (row[index.get(`${column}_status`)!] === 'suppressed') return 'suppressed';
+    const value = row[index.get(column)!];
+    return typeof value === 'number' ? value : null;
+  };
+  const by = `by ${yearColumn}${groupColumn === undefined ? '' : ` and ${groupColumn}`}`;
   const figures: string[] = [];
-  for (const recipe of RECIPES) {
-    if (!index.has(recipe.numerator) || (recipe.denominator !== undefined && !index.has(recipe.denominator))) continue;
-    const series = groups.map((group) => ({
+  for (const recipe of RECIPES[table.population ?? ''] ?? []) {
+    const { numerator, denominator } = recipe;
+    if (!index.has(numerator) || (denominator !== undefined && !index.has(denominator))) continue;
+    const counts = groups.map((group) => ({
+      name: group,
+      points: years.map((year) => countOf(cell(year, group), numerator)),
+    }));
+    if (denominator === undefined) {
+      figures.push(lineChart(`${recipe.title} ${by}`, years, counts, false));
+      continue;
+    }
+    const shares = groups.map((group) => ({
       name: group,
       points: years.map((year): Point => {
-        const row = rows.find(
-          (r) =>
-            String(r[index.get(yearColumn)!]) === year &&
-            (groupColumn === undefined || String(r[index.get(groupColumn)!]) === group),
-        );
-        if (row === undefined) return null;
-        const num = row[index.get(recipe.numerator)!];
-        const numStatus = row[index.get(`${recipe.numerator}_status`)!];
-        if (numStatus === 'suppressed') return 'suppressed';
-        if (recipe.denominator === undefined) return typeof num === 'number' ? num : null;
-        const den = row[index.get(recipe.denominator)!];
-        if (row[index.get(`${recipe.denominator}_status`)!] === 'suppressed') return 'suppressed';
-        return typeof num === 'number' && typeof den === 'number' && den > 0 ? num / den : null;
+        const num = countOf(cell(year, group), numerator);
+        const den = countOf(cell(year, group), denominator);
+        if (num === 'suppressed' || den === 'suppressed') return 'suppressed';
+        return num !== null && den !== null && den > 0 ? num / den : null;
       }),
     }));
-    figures.push(
-      lineChart(
-        `${recipe.title} by ${yearColumn}${groupColumn === undefined ? '' : ` and ${groupColumn}`}`,
-        years,
-        series,
-        recipe.denominator !== undefined,
-      ),
+    figures.push(lineChart(`${recipe.title} ${by}`, years, shares, true));
+    const shownInNoShare = counts.some((c, k) =>
+      c.points.some((p, i) => typeof p === 'number' && typeof shares[k]!.points[i] !== 'number'),
     );
+    if (shownInNoShare && recipe.countTitle !== undefined)
+      figures.push(lineChart(`${recipe.countTitle} ${by}`, years, counts, false));
   }
   if (figures.length === 0) return '';
   return `<h2>${esc(table.title)}</h2><p>${esc(table.description)}</p>${figures.join('')}`;

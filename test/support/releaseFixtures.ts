@@ -2,7 +2,7 @@ import type { CountMeasure, MeasureRelation } from '../../pipeline/release/metri
 import type { LoadedTable } from '../../pipeline/release/releaseTables.js';
 import { rulesSchema, type Rules } from '../../schemas/rules.js';
 
-/** The DESIGN.md default rules (threshold 10, rates 10/10/10, (2, 90%) dominance, p = 10%) with the rounding a test asks for. */
+/** The default rules of docs/design.md ("Disclosure control") (threshold 10, rates 10/10/10, (2, 90%) dominance, p = 10%) with the rounding a test asks for. */
 export function testRules(rounding: Rules['rounding'] = { method: 'none' }): Rules {
   return rulesSchema.parse({
     format: 'boldlink-rules/v1',

@@ -5,7 +5,7 @@ import { HOLDER_SOURCE, MUNICIPALITIES } from '../../pipeline/demo/workspace.js'
 import { runInProcess, type InProcessResult } from './inProcessCli.js';
 
 /**
- * The whole chain of DESIGN.md on a small generated population, each step
+ * The whole chain of docs/design.md ("Stages and their outputs") on a small generated population, each step
  * through `runCli` inside the test process (the same code the binary runs,
  * without a process start per step): generate → keys → pseudonymize (four
  * gemeenten and the holder) → link → metrics → release. Every step's stdout,

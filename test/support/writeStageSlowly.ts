@@ -18,7 +18,6 @@ for (let step = 1; step <= steps; step++) {
   process.stdout.write(`step ${step}\n`);
   await new Promise((resolve) => setTimeout(resolve, 2));
 }
-output.declareRows('data.csv', steps);
 process.stdout.write('committing\n');
 await output.commit();
 process.stdout.write('committed\n');

@@ -2,7 +2,7 @@ import { countProtectionLevel, type Rules } from '../../../schemas/rules.js';
 import type { PrimaryFinding } from './protect.js';
 
 /**
- * Primary suppression rules (DESIGN.md "Disclosure control"): which cells are
+ * Primary suppression rules (docs/design.md, "Disclosure control"): which cells are
  * sensitive in themselves, why, and how much uncertainty they need.
  */
 
