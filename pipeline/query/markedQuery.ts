@@ -421,11 +421,7 @@ class Rewrite {
           from: subqueryTable(body, this.fresh('places')),
         });
     const marked = or(column(ROW), isFalse(placeTaint) ? FALSE : column('$place'));
-    // Before a LIMIT, one row of unknown place or presence makes every kept row's presence unknown.
-    const limited =
-      limit !== undefined && !isFalse(marked)
-        ? coalesce(windowAggregate('bool_or', [clone(marked)], []), FALSE)
-        : FALSE;
+    const limited = limit === undefined || isFalse(marked) ? FALSE : this.limitTaint(limit, marked, sortKeys);
     const selectList = [
       star([...hiddenNames, ROW, ...(isFalse(placeTaint) ? [] : ['$place'])]),
       withAlias(or(clone(marked), limited), ROW),
@@ -437,6 +433,39 @@ class Rewrite {
       );
     if (limit !== undefined) modifiers.push(clone(limit));
     return selectNode({ selectList, from: subqueryTable(placed, this.fresh('sorted')), modifiers });
+  }
+
+  /**
+   * Which kept rows a LIMIT may have kept wrongly, given `marked` rows of
+   * unknown place or presence before it. With LIMIT n alone, a clean row is
+   * certainly in the true first n when the rows that sort before it or tie
+   * with it, plus every marked row, still fit in n; the others are marked.
+   * With an OFFSET (or a limit that is not a plain number) one marked row
+   * marks every kept row.
+   */
+  private limitTaint(
+    limit: Node,
+    marked: Node,
+    sortKeys: readonly { type: string; nullOrder: string; expression: Node }[],
+  ): Node {
+    const rows = integerValue(child(limit, 'limit') ?? NULL);
+    const offset = child(limit, 'offset');
+    const anyMarked = coalesce(windowAggregate('bool_or', [clone(marked)], []), FALSE);
+    if (rows === undefined || (offset !== undefined && integerValue(offset) !== 0)) return anyMarked;
+    const markedRows = { ...windowAggregate('count_star', [], []), filter_expr: clone(marked) };
+    const upToPeers = {
+      ...windowAggregate('count_star', [], []),
+      orders: [
+        { type: 'ASCENDING', null_order: 'NULLS LAST', expression: clone(marked) },
+        ...sortKeys.map((k) => ({ type: k.type, null_order: k.nullOrder, expression: clone(k.expression) })),
+      ],
+      start: 'UNBOUNDED_PRECEDING',
+      end: 'CURRENT_ROW_RANGE',
+    };
+    return and(
+      anyMarked,
+      comparison('COMPARE_GREATERTHAN', fn('+', [upToPeers, markedRows], { is_operator: true }), integerConstant(rows)),
+    );
   }
 
   private setOperationOrder(node: Node, order: Node): OrderTerm[] {
