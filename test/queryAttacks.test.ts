@@ -1,13 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, ReleaseDatabase } from '../pipeline/query/releaseDatabase.js';
-import { ReleaseBundle } from '../pipeline/query/releaseBundle.js';
-import { writeSampleRelease } from '../pipeline/query/sampleRelease.js';
-import { type RunningServer, startServer } from '../pipeline/serve/server.js';
-import { addToken } from '../pipeline/tokens/tokenStore.js';
+import { DEFAULT_LIMITS } from '../pipeline/query/releaseDatabase.js';
 import { runInProcess } from './support/inProcessCli.js';
+import { type SampleServer, startSampleServer } from './support/sampleServer.js';
 import { ATTACKS, type Attack } from './support/queryAttacks.js';
 
 /**
@@ -16,41 +10,23 @@ import { ATTACKS, type Attack } from './support/queryAttacks.js';
  * and message, the same rows, the same limit, both ways.
  */
 
-let dir: string;
-let release: string;
-let db: ReleaseDatabase;
-let server: RunningServer;
-let token: string;
+let sample: SampleServer;
 const TIMEOUT_S = 2;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'boldlink-attacks-'));
-  release = await writeSampleRelease(join(dir, 'release'));
-  token = await addToken(join(dir, 'tokens.json'), 'Mallory Researcher');
-  db = await ReleaseDatabase.open(await ReleaseBundle.open(release), { threads: 1 });
-  server = await startServer({
-    database: db,
-    tokensFile: join(dir, 'tokens.json'),
-    requestLogFile: join(dir, 'requests.jsonl'),
-    host: '127.0.0.1',
-    port: 0,
+  sample = await startSampleServer('attacks', {
+    researcher: 'Mallory Researcher',
     limits: { ...DEFAULT_LIMITS, timeoutMs: TIMEOUT_S * 1000 },
   });
 });
 afterAll(async () => {
-  await server.close();
-  db.close();
-  await rm(dir, { recursive: true, force: true });
+  await sample.close();
 });
 
 const STATUS = { RESULT_TOO_LARGE: 413, VALUE_TOO_LARGE: 413, QUERY_TIMEOUT: 408 } as const;
 
 async function viaHttp(attack: Attack): Promise<void> {
-  const response = await fetch(`${server.url}/api/query`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ sql: attack.sql }),
-  });
+  const response = await sample.query(attack.sql);
   const body = (await response.json()) as { rows?: unknown[]; error?: { code: string; message: string } };
   const outcome = attack.outcome;
   if ('rows' in outcome) {
@@ -72,7 +48,7 @@ async function viaHttp(attack: Attack): Promise<void> {
 
 async function viaCli(attack: Attack): Promise<void> {
   const result = await runInProcess(
-    ['query', '--release', release, '--format', 'json', '--timeout', String(TIMEOUT_S), attack.sql],
+    ['query', '--release', sample.release, '--format', 'json', '--timeout', String(TIMEOUT_S), attack.sql],
     { logLevel: 'warn' },
   );
   const outcome = attack.outcome;
@@ -101,24 +77,14 @@ describe(`the query service against ${ATTACKS.length} attacks`, { timeout: 60_00
 
   it('refuses with the same message both ways', async () => {
     for (const attack of ATTACKS.filter((a) => 'refused' in a.outcome).slice(0, 10)) {
-      const http = (await (
-        await fetch(`${server.url}/api/query`, {
-          method: 'POST',
-          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify({ sql: attack.sql }),
-        })
-      ).json()) as { error: { message: string } };
-      const cli = await runInProcess(['query', '--release', release, attack.sql], { logLevel: 'warn' });
+      const http = (await (await sample.query(attack.sql)).json()) as { error: { message: string } };
+      const cli = await runInProcess(['query', '--release', sample.release, attack.sql], { logLevel: 'warn' });
       expect(cli.stderr).toContain(`boldlink: ${http.error.message} [QUERY_REFUSED]`);
     }
   });
 
   it('stays up and answers after every attack', async () => {
-    const response = await fetch(`${server.url}/api/query`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ sql: 'SELECT 1 AS ok' }),
-    });
+    const response = await sample.query('SELECT 1 AS ok');
     expect(await response.json()).toMatchObject({ rows: [{ ok: 1 }] });
   });
 });

@@ -1,45 +1,25 @@
-import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, readFile, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReleaseBundle } from '../pipeline/query/releaseBundle.js';
-import { DEFAULT_LIMITS, ReleaseDatabase } from '../pipeline/query/releaseDatabase.js';
-import { writeSampleRelease } from '../pipeline/query/sampleRelease.js';
+import { DEFAULT_LIMITS } from '../pipeline/query/releaseDatabase.js';
 import { LOG_FIELD_LIMITS } from '../pipeline/serve/requestLog.js';
-import { type RunningServer, startServer } from '../pipeline/serve/server.js';
-import { addToken } from '../pipeline/tokens/tokenStore.js';
+import type { RunningServer } from '../pipeline/serve/server.js';
+import { type SampleServer, startSampleServer } from './support/sampleServer.js';
 
 /** HTTP abuse of `boldlink serve` (issue #20, points 5–7): the log, the tokens file, methods, Node's own answers. */
 
-let dir: string;
-let db: ReleaseDatabase;
+let sample: SampleServer;
 let server: RunningServer;
 let token: string;
 let tokensFile: string;
 let logFile: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'boldlink-serve-abuse-'));
-  const release = await writeSampleRelease(join(dir, 'release'));
-  tokensFile = join(dir, 'tokens.json');
-  token = await addToken(tokensFile, 'Ada Researcher');
-  logFile = join(dir, 'requests.jsonl');
-  db = await ReleaseDatabase.open(await ReleaseBundle.open(release), { threads: 1 });
-  server = await startServer({
-    database: db,
-    tokensFile,
-    requestLogFile: logFile,
-    host: '127.0.0.1',
-    port: 0,
-    limits: DEFAULT_LIMITS,
-    unauthenticatedLogPerSecond: 5,
-  });
+  sample = await startSampleServer('serve-abuse', { limits: DEFAULT_LIMITS, unauthenticatedLogPerSecond: 5 });
+  ({ server, token, tokensFile, logFile } = sample);
 });
 afterAll(async () => {
-  await server.close();
-  db.close();
-  await rm(dir, { recursive: true, force: true });
+  await sample.close();
 });
 
 const auth = () => ({ Authorization: `Bearer ${token}` });
@@ -79,11 +59,7 @@ describe('serve: the request log keeps no credential', () => {
   });
 
   it('never logs a token sent inside SQL', async () => {
-    const response = await fetch(`${server.url}/api/query`, {
-      method: 'POST',
-      headers: { ...auth(), 'Content-Type': 'application/json' },
-      body: JSON.stringify({ sql: `SELECT '${token}' AS pasted` }),
-    });
+    const response = await sample.query(`SELECT '${token}' AS pasted`);
     expect(response.status).toBe(200);
     expect(await readFile(logFile, 'utf8')).not.toContain(token);
   });
@@ -162,30 +138,18 @@ describe('serve: methods and malformed requests', () => {
   });
 
   it('refuses SQL with a NUL character with 400 and a code', async () => {
-    const response = await fetch(`${server.url}/api/query`, {
-      method: 'POST',
-      headers: { ...auth(), 'Content-Type': 'application/json' },
-      body: JSON.stringify({ sql: 'SELECT 1\u0000' }),
-    });
+    const response = await sample.query('SELECT 1\u0000');
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('QUERY_REFUSED:INVALID_TEXT');
   });
 
   it('refuses a body over 64 KiB with 413', async () => {
-    const response = await fetch(`${server.url}/api/query`, {
-      method: 'POST',
-      headers: { ...auth(), 'Content-Type': 'application/json' },
-      body: JSON.stringify({ sql: `SELECT '${'x'.repeat(70_000)}'` }),
-    });
+    const response = await sample.query(`SELECT '${'x'.repeat(70_000)}'`);
     expect(response.status).toBe(413);
   });
 
   it('refuses a result over the byte limit with 413 and keeps answering', async () => {
-    const big = await fetch(`${server.url}/api/query`, {
-      method: 'POST',
-      headers: { ...auth(), 'Content-Type': 'application/json' },
-      body: JSON.stringify({ sql: "SELECT repeat('x', 1000000) AS s FROM range(100)" }),
-    });
+    const big = await sample.query("SELECT repeat('x', 1000000) AS s FROM range(100)");
     expect(big.status).toBe(413);
     expect(((await big.json()) as { error: { code: string } }).error.code).toBe('RESULT_TOO_LARGE');
     expect((await fetch(`${server.url}/api/me`, { headers: auth() })).status).toBe(200);

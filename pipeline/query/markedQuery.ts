@@ -522,14 +522,8 @@ class Rewrite {
     const { ref, leaves } = from === undefined ? { ref: undefined, leaves: [] } : this.table(from);
     const rowFrom = or(...leaves.map((leaf) => coalesce(column(leaf, ROW), FALSE)));
 
-    let where: Node | null = null;
-    let rowTaint = rowFrom;
-    const whereClause = child(node, 'where_clause');
-    if (whereClause !== undefined) {
-      const pair = this.expression(whereClause, rowContext(rowFrom));
-      where = keepIfTrueOrTainted(pair);
-      rowTaint = or(rowFrom, pair.t);
-    }
+    const where = this.filter(node, 'where_clause', rowContext(rowFrom));
+    const rowTaint = or(rowFrom, where.taint);
 
     const items = children(node, 'select_list');
     const forced = node.aggregate_handling === 'FORCE_AGGREGATES';
@@ -569,26 +563,12 @@ class Rewrite {
       selectList.push(withAlias(pack(pair), this.itemName(item)));
     }
 
-    let having: Node | null = null;
-    let havingTaint = FALSE;
-    const havingClause = child(node, 'having');
-    if (havingClause !== undefined) {
-      const pair = this.expression(havingClause, context);
-      having = keepIfTrueOrTainted(pair);
-      havingTaint = pair.t;
-    }
-    let qualify: Node | null = null;
-    let qualifyTaint = FALSE;
-    const qualifyClause = child(node, 'qualify');
-    if (qualifyClause !== undefined) {
-      const pair = this.expression(qualifyClause, context);
-      qualify = keepIfTrueOrTainted(pair);
-      qualifyTaint = pair.t;
-    }
+    const having = this.filter(node, 'having', context);
+    const qualify = this.filter(node, 'qualify', context);
     const rowItem = or(
       aggregating ? context.windowRowTaint : rowTaint,
-      havingTaint,
-      qualifyTaint,
+      having.taint,
+      qualify.taint,
       distinct || options.distinctRows ? or(...itemTaints) : FALSE,
     );
     selectList.push(withAlias(rowItem, ROW));
@@ -598,14 +578,25 @@ class Rewrite {
       modifiers: children(node, 'modifiers').filter((m) => m.type === 'DISTINCT_MODIFIER'),
       select_list: selectList,
       from_table: ref ?? child(node, 'from_table') ?? null,
-      where_clause: where,
+      where_clause: where.clause,
       group_expressions: groupExpressions,
       group_sets: groupExpressions.length === 0 ? [] : [groupExpressions.map((_g, i) => i)],
       aggregate_handling: 'STANDARD_HANDLING',
-      having,
-      qualify,
+      having: having.clause,
+      qualify: qualify.clause,
     };
     return this.withCtes(node, rewritten);
+  }
+
+  /**
+   * A WHERE, HAVING or QUALIFY clause: it keeps the rows its condition keeps
+   * and the rows it might keep; `taint` says which rows are of the second kind.
+   */
+  private filter(node: Node, key: string, context: ExpressionContext): { clause: Node | null; taint: Node } {
+    const condition = child(node, key);
+    if (condition === undefined) return { clause: null, taint: FALSE };
+    const pair = this.expression(condition, context);
+    return { clause: isFalse(pair.t) ? pair.v : or(isTrueTest(pair.v), pair.t), taint: pair.t };
   }
 
   /** GROUP BY keys, each checked to read no suppressed cell, as value (and taint) expressions. */
@@ -1070,11 +1061,6 @@ function pack(pair: Pair): Node {
   if (isFalse(pair.t)) return caseWhen([cleanNull], clean);
   const tainted = fn('struct_pack', [withAlias(NULL, 'v'), withAlias(TRUE, 't')]);
   return caseWhen([[pair.t, tainted], cleanNull], clean);
-}
-
-/** WHERE/HAVING/QUALIFY: keep rows the condition keeps, and rows it might keep (they are marked). */
-function keepIfTrueOrTainted(pair: Pair): Node {
-  return isFalse(pair.t) ? pair.v : or(isTrueTest(pair.v), pair.t);
 }
 
 /** COALESCE(a, b, …) depends on b only where a is NULL. */
