@@ -898,20 +898,22 @@ class Rewrite {
     const filterNode = child(node, 'filter');
     const filter = filterNode === undefined ? undefined : this.expression(filterNode, rows);
     const orderBys = child(node, 'order_bys') ?? { type: 'ORDER_MODIFIER', orders: [] };
-    const orders = children(orderBys, 'orders').map((o) => ({
-      order: o,
-      pair: this.expression(child(o, 'expression') ?? NULL, rows),
-    }));
+    const orders = this.orderPairs(children(orderBys, 'orders'), rows);
     const v: Node = {
       ...node,
       children: args.map((a) => a.v),
       filter: filter?.v ?? null,
-      order_bys: { ...orderBys, orders: orders.map((o) => ({ ...o.order, expression: o.pair.v })) },
+      order_bys: { ...orderBys, orders: orderValues(orders) },
     };
     let contribution = or(...args.map((a) => a.t), ...orders.map((o) => o.pair.t), context.rowTaint);
     // A row the FILTER leaves out cleanly adds nothing; one it may or may not keep taints the answer.
     if (filter !== undefined) contribution = or(filter.t, and(isTrueTest(clone(filter.v)), contribution));
     return { v, t: isFalse(contribution) ? FALSE : coalesce(fn('bool_or', [contribution]), FALSE) };
+  }
+
+  /** ORDER BY entries (of an aggregate or a window) with their expressions rewritten. */
+  private orderPairs(orders: readonly Node[], context: ExpressionContext): OrderPair[] {
+    return orders.map((order) => ({ order, pair: this.expression(child(order, 'expression') ?? NULL, context) }));
   }
 
   private window(node: Node, context: ExpressionContext): Pair {
@@ -926,10 +928,7 @@ class Rewrite {
         );
     }
     const partitions = partitionNodes.map((p) => this.expression(p, context));
-    const orders = children(node, 'orders').map((o) => ({
-      order: o,
-      pair: this.expression(child(o, 'expression') ?? NULL, context),
-    }));
+    const orders = this.orderPairs(children(node, 'orders'), context);
     const part = (key: string): Pair | undefined => {
       const expression = child(node, key);
       return expression === undefined ? undefined : this.expression(expression, context);
@@ -939,21 +938,18 @@ class Rewrite {
     const offset = part('offset_expr');
     const fallback = part('default_expr');
     const filter = part('filter_expr');
-    const argOrders = children(node, 'arg_orders').map((o) => ({
-      order: o,
-      pair: this.expression(child(o, 'expression') ?? NULL, context),
-    }));
+    const argOrders = this.orderPairs(children(node, 'arg_orders'), context);
     const v: Node = {
       ...node,
       children: args.map((a) => a.v),
       partitions: partitions.map((p) => p.v),
-      orders: orders.map((o) => ({ ...o.order, expression: o.pair.v })),
+      orders: orderValues(orders),
       start_expr: start?.v ?? null,
       end_expr: end?.v ?? null,
       offset_expr: offset?.v ?? null,
       default_expr: fallback?.v ?? null,
       filter_expr: filter?.v ?? null,
-      arg_orders: argOrders.map((o) => ({ ...o.order, expression: o.pair.v })),
+      arg_orders: orderValues(argOrders),
     };
     const partitionValues = () => partitions.map((p) => clone(p.v));
     const wholePartition = (contribution: Node): Node =>
@@ -1042,6 +1038,16 @@ class Rewrite {
     }
     throw unsupported('IN (SELECT …), ANY and ALL over a subquery are not supported; write a JOIN or EXISTS.');
   }
+}
+
+interface OrderPair {
+  readonly order: Node;
+  readonly pair: Pair;
+}
+
+/** ORDER BY entries sorting on the values. */
+function orderValues(orders: readonly OrderPair[]): Node[] {
+  return orders.map((o) => ({ ...o.order, expression: o.pair.v }));
 }
 
 function rowContext(rowTaint: Node): ExpressionContext {
