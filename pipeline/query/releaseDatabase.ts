@@ -339,9 +339,9 @@ function timeoutError(limits: QueryLimits): QueryLimitError {
 }
 
 function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024
-    ? `${(bytes / 1024 / 1024).toLocaleString('en')} MiB`
-    : `${(bytes / 1024).toLocaleString('en')} KiB`;
+  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toLocaleString('en', { maximumFractionDigits: 1 })} MiB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toLocaleString('en', { maximumFractionDigits: 1 })} KiB`;
+  return `${bytes.toLocaleString('en')} bytes`;
 }
 
 async function loadTable(
