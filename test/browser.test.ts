@@ -1,14 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReleaseBundle } from '../pipeline/query/releaseBundle.js';
-import { ReleaseDatabase } from '../pipeline/query/releaseDatabase.js';
-import { writeSampleRelease } from '../pipeline/query/sampleRelease.js';
-import { startServer, type RunningServer } from '../pipeline/serve/server.js';
-import { addToken } from '../pipeline/tokens/tokenStore.js';
+import type { RunningServer } from '../pipeline/serve/server.js';
+import { type SampleServer, startSampleServer } from './support/sampleServer.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** The machine is shared: give the page time, never a timed assertion. */
@@ -22,24 +18,14 @@ if (!available && process.env.CI !== 'true') {
 
 /** Debian's Chromium through playwright-core; under CI it must run. */
 describe.skipIf(!available && process.env.CI !== 'true')('web page in Chromium', () => {
-  let dir: string;
-  let db: ReleaseDatabase;
+  let sample: SampleServer;
   let server: RunningServer;
   let browser: Browser;
   let token: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'boldlink-browser-'));
-    const release = await writeSampleRelease(join(dir, 'release'));
-    token = await addToken(join(dir, 'tokens.json'), 'Ada Researcher');
-    db = await ReleaseDatabase.open(await ReleaseBundle.open(release), { threads: 1 });
-    server = await startServer({
-      database: db,
-      tokensFile: join(dir, 'tokens.json'),
-      requestLogFile: join(dir, 'requests.jsonl'),
-      host: '127.0.0.1',
-      port: 0,
-    });
+    sample = await startSampleServer('browser');
+    ({ server, token } = sample);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -56,9 +42,7 @@ describe.skipIf(!available && process.env.CI !== 'true')('web page in Chromium',
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    db?.close();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await sample?.close();
   });
 
   it('signs in, filters a table, draws a chart with suppressed cells marked, and saves a screenshot', async () => {

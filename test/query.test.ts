@@ -5,7 +5,7 @@ import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueryRefusedError } from '../pipeline/query/errors.js';
 import { ReleaseBundle } from '../pipeline/query/releaseBundle.js';
-import { ReleaseDatabase } from '../pipeline/query/releaseDatabase.js';
+import { DEFAULT_LIMITS, ReleaseDatabase } from '../pipeline/query/releaseDatabase.js';
 import { toArrow, toCsv } from '../pipeline/query/resultFormat.js';
 import { writeSampleRelease } from '../pipeline/query/sampleRelease.js';
 import { ManifestError } from '../pipeline/core/errors.js';
@@ -72,11 +72,12 @@ describe('query: released tables only, read-only', () => {
   });
 
   it('runs with external access disabled and configuration locked', async () => {
-    // A second line behind the guard: the engine itself refuses.
-    const result = await db.query(
-      `SELECT current_setting('enable_external_access') AS ext, current_setting('lock_configuration') AS locked`,
-    );
-    expect(result.rows[0]).toEqual([false, true]);
+    // A second line behind the guard: the engine itself refuses. A query may not read settings at all.
+    expect(await db.engineSetting('enable_external_access')).toBe(false);
+    expect(await db.engineSetting('lock_configuration')).toBe(true);
+    const error = await db.query(`SELECT current_setting('enable_external_access') AS ext`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QueryRefusedError);
+    expect((error as QueryRefusedError).reason).toBe('SETTINGS_OR_CATALOG');
   });
 
   it('refuses a tampered bundle', async () => {
@@ -128,31 +129,44 @@ describe('query: suppressed cells stay suppressed', () => {
     }
   });
 
+  // Each of these used to skip the suppressed cells silently (and was refused); now the answer is marked.
   it.each([
-    ['min', `SELECT min(durable) FROM ${T}`],
-    ['median', `SELECT median(durable) FROM ${T}`],
-    ['quantile', `SELECT quantile_cont(durable, 0.5) FROM ${T}`],
-    ['arg_max', `SELECT arg_max(municipality, durable) FROM ${T}`],
-    ['list', `SELECT list(durable) FROM ${T}`],
-    ['least', `SELECT least(durable, to_work) FROM ${T}`],
-    ['min through an alias', `SELECT min(d) FROM (SELECT durable AS d FROM ${T}) q`],
-    ['min through CTE column names', `WITH c(m, d) AS (SELECT municipality, durable FROM ${T}) SELECT min(d) FROM c`],
+    ['min', `SELECT min(durable) AS x FROM ${T}`],
+    ['median', `SELECT median(durable) AS x FROM ${T}`],
+    ['quantile', `SELECT quantile_cont(durable, 0.5) AS x FROM ${T}`],
+    ['arg_max', `SELECT arg_max(municipality, durable) AS x FROM ${T}`],
+    ['list', `SELECT list(durable) AS x FROM ${T}`],
+    ['least', `SELECT least(durable, to_work) AS x FROM ${T} WHERE outflow_year = '2021' AND municipality = 'utrecht'`],
+    ['min through an alias', `SELECT min(d) AS x FROM (SELECT durable AS d FROM ${T}) q`],
+    [
+      'min through CTE column names',
+      `WITH c(m, d) AS (SELECT municipality, durable FROM ${T}) SELECT min(d) AS x FROM c`,
+    ],
     [
       'min through a union',
-      `SELECT min(municipality) FROM (SELECT municipality FROM ${T} UNION ALL SELECT durable::VARCHAR FROM ${T}) u`,
+      `SELECT min(municipality) AS x FROM (SELECT municipality FROM ${T} UNION ALL SELECT durable::VARCHAR FROM ${T}) u`,
     ],
-    ['min over a window', `SELECT min(durable) OVER () FROM ${T}`],
-    ['summarize', `SUMMARIZE ${T}`],
-    ['min through UNPIVOT', `SELECT min(v) FROM (UNPIVOT ${T} ON durable, to_work INTO NAME k VALUE v)`],
-    ['min through COLUMNS()', `SELECT min(COLUMNS('dur.*')) FROM ${T}`],
+    ['min over a window', `SELECT min(durable) OVER () AS x FROM ${T} LIMIT 1`],
+  ])('marks %s over a column with suppressed cells as suppressed', async (_label, sql) => {
+    const result = await db.query(sql);
+    expect(result.columns.slice(0, 2).map((c) => c.name)).toEqual(['x', 'x_status']);
+    expect(result.rows[0]?.slice(0, 2)).toEqual([null, 'suppressed']);
+  });
+
+  it.each([
+    ['SUMMARIZE', `SUMMARIZE ${T}`, 'SUPPRESSION_BYPASS'],
+    ['UNPIVOT', `SELECT min(v) FROM (UNPIVOT ${T} ON durable, to_work INTO NAME k VALUE v)`, 'UNSUPPORTED'],
+    ['COLUMNS()', `SELECT min(COLUMNS('dur.*')) FROM ${T}`, 'UNSUPPORTED'],
     [
-      'min inside PIVOT',
+      'PIVOT',
       `SELECT * FROM (PIVOT ${T} ON municipality IN ('rotterdam', 'utrecht') USING min(durable) GROUP BY outflow_year)`,
+      'UNSUPPORTED',
     ],
-  ])('refuses %s over a column with suppressed cells', async (_label, sql) => {
+  ])('refuses %s, naming it', async (label, sql, reason) => {
     const error = await db.query(sql).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QueryRefusedError);
-    expect((error as QueryRefusedError).reason).toBe('SUPPRESSION_BYPASS');
+    expect((error as QueryRefusedError).reason).toBe(reason);
+    expect((error as QueryRefusedError).message).toMatch(new RegExp(label.replace('()', ''), 'i'));
   });
 
   it('allows min over dimensions, and over published cells when asked explicitly', async () => {
@@ -180,14 +194,38 @@ describe('query: suppressed cells stay suppressed', () => {
 
 describe('query: limits', () => {
   it('refuses a result larger than the row limit', async () => {
-    await expect(db.query(`SELECT * FROM range(100)`, { maxRows: 10, timeoutMs: 10_000 })).rejects.toMatchObject({
+    await expect(
+      db.query(`SELECT * FROM range(100)`, { ...DEFAULT_LIMITS, maxRows: 10, timeoutMs: 10_000 }),
+    ).rejects.toMatchObject({
       code: 'RESULT_TOO_LARGE',
     });
   });
 
+  it('never returns a partial answer when a limit stops it part way', async () => {
+    // DuckDB stops at the 1,001st row, long after the first rows were made: the answer is refused, not cut.
+    await expect(
+      db.query(`SELECT range, CASE WHEN range > 500000 THEN 'late' END AS s FROM range(2000000)`, {
+        ...DEFAULT_LIMITS,
+        maxRows: 1000,
+      }),
+    ).rejects.toMatchObject({ code: 'RESULT_TOO_LARGE' });
+    await expect(
+      db.query('SELECT * FROM range(50000000)', {
+        ...DEFAULT_LIMITS,
+        maxRows: 100_000_000,
+        maxBytes: 2 ** 40,
+        timeoutMs: 100,
+      }),
+    ).rejects.toMatchObject({ code: 'QUERY_TIMEOUT' });
+  });
+
   it('interrupts a query that runs too long', async () => {
     await expect(
-      db.query(`SELECT count(*) FROM range(1000000000) a, range(1000) b`, { maxRows: 10, timeoutMs: 200 }),
+      db.query(`SELECT count(*) FROM range(1000000000) a, range(1000) b`, {
+        ...DEFAULT_LIMITS,
+        maxRows: 10,
+        timeoutMs: 200,
+      }),
     ).rejects.toMatchObject({ code: 'QUERY_TIMEOUT' });
   });
 });

@@ -93,6 +93,16 @@ describe('boldlink query (CLI)', { timeout: 60_000 }, () => {
     });
   });
 
+  it('refuses a memory limit or byte limit that is not a size with exit 2, and applies a small byte limit', async () => {
+    const memory = await runBoldlink(['query', '--release', release, '--memory-limit', 'lots', 'SELECT 1']);
+    expect(memory.code).toBe(2);
+    expect(memory.stderr).toMatch(/--memory-limit must be a size/);
+    const bytes = await runBoldlink(['query', '--release', release, '--max-bytes', '1000', `SELECT * FROM ${T}`]);
+    expect(bytes.code).toBe(1);
+    expect(bytes.stderr).toMatch(/larger than 1,000 bytes.*\[RESULT_TOO_LARGE\]/);
+    expect(bytes.stdout).toBe('');
+  });
+
   it('refuses a directory that is not a release bundle with exit 1', async () => {
     const result = await runBoldlink(['query', '--release', dir, 'SELECT 1']);
     expect(result.code).toBe(1);

@@ -1,15 +1,14 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReleaseBundle } from '../pipeline/query/releaseBundle.js';
-import { ReleaseDatabase } from '../pipeline/query/releaseDatabase.js';
-import { writeSampleRelease } from '../pipeline/query/sampleRelease.js';
+import { DEFAULT_LIMITS, type ReleaseDatabase } from '../pipeline/query/releaseDatabase.js';
 import { startServer, type RunningServer } from '../pipeline/serve/server.js';
 import { addToken } from '../pipeline/tokens/tokenStore.js';
+import { type SampleServer, startSampleServer } from './support/sampleServer.js';
 
+let sample: SampleServer;
 let dir: string;
 let db: ReleaseDatabase;
 let server: RunningServer;
@@ -20,25 +19,11 @@ let tokensFile: string;
 const T = 'outflow_by_year_municipality';
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'boldlink-serve-'));
-  const release = await writeSampleRelease(join(dir, 'release'));
-  tokensFile = join(dir, 'tokens.json');
-  token = await addToken(tokensFile, 'Ada Researcher');
-  logFile = join(dir, 'requests.jsonl');
-  db = await ReleaseDatabase.open(await ReleaseBundle.open(release), { threads: 1 });
-  server = await startServer({
-    database: db,
-    tokensFile,
-    requestLogFile: logFile,
-    host: '127.0.0.1',
-    port: 0,
-    limits: { maxRows: 1000, timeoutMs: 5000 },
-  });
+  sample = await startSampleServer('serve', { limits: { ...DEFAULT_LIMITS, maxRows: 1000, timeoutMs: 5000 } });
+  ({ dir, db, server, token, logFile, tokensFile } = sample);
 });
 afterAll(async () => {
-  await server.close();
-  db.close();
-  await rm(dir, { recursive: true, force: true });
+  await sample.close();
 });
 
 function get(path: string, headers: Record<string, string> = {}, auth: string | null = token): Promise<Response> {
@@ -51,11 +36,7 @@ function postQuery(
   extra: Record<string, unknown> = {},
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  return fetch(`${server.url}/api/query`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...headers },
-    body: JSON.stringify({ sql, ...extra }),
-  });
+  return sample.query(sql, extra, headers);
 }
 
 describe('serve: access', () => {
@@ -236,6 +217,11 @@ describe('serve: SQL', () => {
     ).json()) as { rows: Record<string, unknown>[]; warnings: string[] };
     expect(json.rows).toEqual([{ total: null, total_status: 'suppressed' }]);
     expect(json.warnings).toHaveLength(1);
+    // min() would skip a suppressed cell: it is marked instead of refused.
+    const min = (await (await postQuery(`SELECT min(durable) AS m FROM ${T}`)).json()) as {
+      rows: Record<string, unknown>[];
+    };
+    expect(min.rows).toEqual([{ m: null, m_status: 'suppressed' }]);
   });
 
   it.each([
@@ -249,7 +235,7 @@ describe('serve: SQL', () => {
     ['read_csv', `SELECT * FROM read_csv('/etc/passwd')`],
     ['read_parquet', `SELECT * FROM read_parquet('/tmp/x.parquet')`],
     ['a file path', `SELECT * FROM '/etc/passwd'`],
-    ['min over suppressed cells', `SELECT min(durable) FROM ${T}`],
+    ['a setting', `SELECT current_setting('threads')`],
   ])('refuses %s with 400', async (_label, sql) => {
     const response = await postQuery(sql);
     expect(response.status).toBe(400);

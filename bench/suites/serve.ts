@@ -20,13 +20,21 @@ const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const DURATION_S = 8;
 const CONNECTIONS = 16;
+/** A researcher's small aggregate: totals by municipality, suppressed cells marked. */
+const SMALL_AGGREGATE =
+  "SELECT municipality, sum(durable) AS durable, sum(to_work) AS to_work FROM outflow_by_year_municipality WHERE outflow_year <> 'Total' GROUP BY municipality ORDER BY municipality";
+/** Each builds 100 MB of values and is refused (413) before any of it is copied out. */
+const OVERSIZED = "SELECT repeat('x', 1000000) AS s FROM range(100)";
+const IDLE_S = 10;
 
 /**
  * Issue #9: table requests per second and p99 latency over loopback, and the
- * server's resident memory at the end. The server runs as `boldlink serve` in
- * a child process (as a researcher would run it); the load generator runs
- * here. Reference, same run, same load generator: a trivial node:http server
- * that answers every request with a constant.
+ * server's resident memory at the end. Issue #20: POST /api/query per second
+ * for a small aggregate (guarded, rewritten and marked), and the server's
+ * memory after a run of queries refused for their size. The server runs as
+ * `boldlink serve` in a child process (as a researcher would run it); the
+ * load generator runs here. Reference, same run, same load generator: a
+ * trivial node:http server that answers every request with a constant.
  */
 export const suite: BenchSuite = {
   name: 'serve',
@@ -71,17 +79,88 @@ export const suite: BenchSuite = {
       { BOLDLINK_LOG_LEVEL: 'warn', BOLDLINK_THREADS: '1' },
     );
     let result: AutocannonResult;
+    let queries: AutocannonResult;
     let rssMiB: number;
+    let afterOversized: number;
+    let afterIdle: number;
+    let refused = 0;
+    const queryRequest = {
+      method: 'POST',
+      path: '/api/query',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sql: SMALL_AGGREGATE }),
+    };
     try {
       say(`boldlink serve: ${paths.length} table requests, ${CONNECTIONS} connections, ${DURATION_S} s`);
       result = await load(served.url, paths, headers);
+      say(`boldlink serve: POST /api/query (small aggregate), ${CONNECTIONS} connections, ${DURATION_S} s`);
+      queries = await loadRequests(served.url, [queryRequest], headers);
       rssMiB = await residentMiB(served.child.pid ?? 0);
+      say('boldlink serve: 20 queries over the result size limit');
+      for (let i = 0; i < 20; i++) {
+        const response = await fetch(`${served.url}/api/query`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ sql: OVERSIZED }),
+        });
+        await response.arrayBuffer();
+        if (response.status === 413) refused++;
+      }
+      afterOversized = await residentMiB(served.child.pid ?? 0);
+      // The engine hands memory back after a query (allocator flush); give it a moment, then look again.
+      await new Promise((resolve) => setTimeout(resolve, IDLE_S * 1000));
+      afterIdle = await residentMiB(served.child.pid ?? 0);
     } finally {
       await stop(served.child);
     }
+    const queryReference = await startChild(process.execPath, ['-e', TRIVIAL_SERVER]);
+    let queryReferenceResult: AutocannonResult;
+    try {
+      queryReferenceResult = await loadRequests(queryReference.url, [{ ...queryRequest, path: '/' }], {});
+    } finally {
+      await stop(queryReference.child);
+    }
     const failures = result.non2xx + result.errors + result.timeouts;
     const note = `${CONNECTIONS} connections, ${DURATION_S} s, ${result.requests.total} requests, ${failures} failed; p50 ${result.latency.p50} ms`;
+    const queryFailures = queries.non2xx + queries.errors + queries.timeouts;
+    const queryNote = `${CONNECTIONS} connections, ${DURATION_S} s, ${queries.requests.total} requests, ${queryFailures} failed; p50 ${queries.latency.p50} ms, p99 ${queries.latency.p99} ms`;
     return [
+      {
+        issue: 20,
+        name: 'serve: POST /api/query (small aggregate) per second',
+        value: queries.requests.average,
+        unit: 'req/s',
+        reference: { name: 'trivial node:http server, same POST', value: queryReferenceResult.requests.average },
+        ratio: queries.requests.average / queryReferenceResult.requests.average,
+        met: queryFailures === 0,
+        note: queryNote,
+      },
+      {
+        issue: 20,
+        name: 'serve: p99 latency of POST /api/query (small aggregate)',
+        value: queries.latency.p99,
+        unit: 'ms',
+        reference: { name: 'trivial node:http server p99', value: queryReferenceResult.latency.p99 },
+        note: queryNote,
+      },
+      {
+        issue: 20,
+        name: 'serve: resident memory after 20 queries over the result size limit',
+        value: afterOversized,
+        unit: 'MiB',
+        reference: { name: 'after the table and query load', value: rssMiB },
+        met: refused === 20,
+        note: `each builds 100 MB of values; ${refused} of 20 refused with 413`,
+      },
+      {
+        issue: 20,
+        name: `serve: resident memory ${IDLE_S} s after them`,
+        value: afterIdle,
+        unit: 'MiB',
+        reference: { name: 'after the table and query load', value: rssMiB },
+        target: 'back to the reference (±25%)',
+        met: afterIdle <= rssMiB * 1.25,
+      },
       {
         issue: 9,
         name: 'serve: table requests per second',
@@ -117,13 +196,19 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 `;
 
 function load(url: string, paths: readonly string[], headers: Record<string, string>): Promise<AutocannonResult> {
-  return autocannon({
+  return loadRequests(
     url,
-    connections: CONNECTIONS,
-    duration: DURATION_S,
+    paths.map((path) => ({ method: 'GET', path })),
     headers,
-    requests: paths.map((path) => ({ method: 'GET', path })),
-  });
+  );
+}
+
+function loadRequests(
+  url: string,
+  requests: readonly Record<string, unknown>[],
+  headers: Record<string, string>,
+): Promise<AutocannonResult> {
+  return autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, headers, requests });
 }
 
 /** Start a server child and wait for the URL it prints ('… at http://127.0.0.1:PORT/'). */

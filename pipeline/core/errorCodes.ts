@@ -48,7 +48,15 @@ export const ERROR_CODES = {
   /** AuditFindingError: the privacy officer's audit found something (exit 1). */
   audit: ['AUDIT_FINDINGS'],
   /** QueryRefusedError, QueryFailedError (exit 2), QueryLimitError and ReleaseBundleError (exit 1). */
-  query: ['QUERY_REFUSED', 'QUERY_FAILED', 'RESULT_TOO_LARGE', 'QUERY_TIMEOUT', 'QUERY_BUSY'],
+  query: [
+    'QUERY_REFUSED',
+    'QUERY_FAILED',
+    'RESULT_TOO_LARGE',
+    'VALUE_TOO_LARGE',
+    'QUERY_MEMORY',
+    'QUERY_TIMEOUT',
+    'QUERY_BUSY',
+  ],
   /** TokensFileError: the researchers' tokens file (exit 1). */
   tokens: ['TOKENS_MISSING', 'TOKENS_INVALID', 'TOKENS_PERMISSIONS'],
   /** DemoStageError: a step of `boldlink demo` failed (its own exit code). */

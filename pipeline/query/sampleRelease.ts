@@ -9,8 +9,8 @@ import { StageOutput } from '../core/stageOutput.js';
  * page before a real release exists. Every number is invented.
  */
 
-type Row = Record<string, string | number | null>;
-interface SampleTable {
+export type Row = Record<string, string | number | null>;
+export interface SampleTable {
   readonly name: string;
   readonly title: string;
   readonly description: string;
