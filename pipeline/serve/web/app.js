@@ -336,6 +336,10 @@ function renderDataTable(tableEl, columns, rows, { sortable = false, caption = '
         td.className = 'suppressed';
         td.textContent = 'suppressed';
         td.title = 'Suppressed (disclosure control)';
+      } else if (status === 'empty') {
+        td.className = 'num empty';
+        td.textContent = '–';
+        td.title = 'No value: a mean or share of no units';
       } else {
         if (numeric(column)) td.className = 'num';
         const text =
